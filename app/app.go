@@ -1,0 +1,104 @@
+// Package app wires journeylab together from a config.Config: the store, the
+// experiment service, serving and the HTTP server. cmd/journeylab uses it to
+// run the service; tests use it to start a full service on a temporary store.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"journeylab/auth"
+	"journeylab/config"
+	"journeylab/experiment"
+	"journeylab/server"
+	"journeylab/store/sqlite"
+)
+
+// ErrMongoNotBuilt is returned when mongodb.uri is set: the MongoDB backend is
+// issue 7 and not part of this build yet.
+var ErrMongoNotBuilt = errors.New("the MongoDB backend is not available in this build yet (issue 7); unset mongodb.uri to use the embedded SQLite store")
+
+// App is a running journeylab instance.
+type App struct {
+	Config     config.Config
+	Log        *slog.Logger
+	Store      *sqlite.Store
+	Experiment *experiment.Service
+	Server     *server.Server
+
+	closers []func(context.Context) error
+}
+
+// Now is the clock the app uses; a variable so tests can freeze time.
+type Now func() time.Time
+
+// New opens the store and builds every component. It does not listen; call
+// Listen (or use Server.App().Test in tests).
+func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*App, error) {
+	if now == nil {
+		now = time.Now
+	}
+	if cfg.MongoURI != "" {
+		return nil, ErrMongoNotBuilt
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	a := &App{Config: cfg, Log: log, Store: st}
+	a.closers = append(a.closers, func(context.Context) error { return st.Close() })
+
+	a.Experiment = experiment.NewService(st, now)
+	if err := a.Experiment.SeedBuiltinMetrics(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	if cfg.DevMode {
+		log.Warn("DEV MODE: API-key checks are OFF; every caller has every scope. Never run like this in production.")
+	}
+	a.Server = server.New(server.Options{
+		BodyLimit:   cfg.BodyLimit,
+		RateLimit:   cfg.RateLimit,
+		CORSOrigins: cfg.CORSOrigins,
+		DevMode:     cfg.DevMode,
+		Verifier:    auth.NewVerifier(st, cfg.AuthCacheTTL),
+		Logger:      log,
+		Ready:       map[string]func(context.Context) error{"store": st.Ping},
+	})
+	v1 := a.Server.V1()
+	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
+	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
+	return a, nil
+}
+
+// Listen serves HTTP until ctx is cancelled, then shuts down gracefully:
+// in-flight requests finish, buffered work is flushed, the store is closed.
+func (a *App) Listen(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
+	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.Store.Path(), "config_file", a.Config.ConfigFileUsed)
+	select {
+	case err := <-errc:
+		_ = a.Close(context.Background())
+		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "timeout", a.Config.ShutdownWait)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownWait)
+	defer cancel()
+	err := a.Server.App().ShutdownWithContext(sctx)
+	return errors.Join(err, a.Close(sctx))
+}
+
+// Close releases everything in reverse order of creation (flushers before the store).
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		errs = append(errs, a.closers[i](ctx))
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}

@@ -1,0 +1,407 @@
+package assign
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+)
+
+// Variant is one arm of an experiment.
+type Variant struct {
+	// Key names the variant (e.g. "control", "green-button"); unique within
+	// the experiment.
+	Key string `json:"key"`
+	// Payload is handed back to the front-end with the assignment.
+	Payload json.RawMessage `json:"payload,omitempty"`
+}
+
+// Experiment is the assignment view of one running experiment. The server
+// converts its domain type into this; only running experiments belong in a
+// Snapshot.
+type Experiment struct {
+	// Key identifies the experiment; unique within a snapshot.
+	Key string `json:"key"`
+	// Salt is hashed with the unit id; empty means Key. It must never change
+	// once units have been exposed.
+	Salt string `json:"salt,omitempty"`
+	// Touchpoint is where the experiment runs (e.g. "checkout-cta").
+	Touchpoint string `json:"touchpoint"`
+	// Stage is the journey stage of the touchpoint, carried into results.
+	Stage string `json:"stage,omitempty"`
+	// Coverage in [0, 1] is the share of units in the experiment.
+	Coverage float64 `json:"coverage"`
+	// Variants are the arms; their positions are the variant indexes used
+	// by Allocation and Sticky, so a variant is never removed or reordered.
+	Variants []Variant `json:"variants"`
+	// Allocation maps variant buckets to variant indexes. The zero value
+	// means an even split (Allocate with equal weights), which suits a new
+	// experiment; store the allocation once units have been exposed.
+	Allocation Allocation `json:"allocation"`
+	// Targeting restricts the experiment to matching attributes; nil means
+	// everyone.
+	Targeting *Rule `json:"targeting,omitempty"`
+	// Layer is the key of the Layer the experiment belongs to; empty means
+	// none. LayerRange must be set exactly when Layer is.
+	Layer string `json:"layer,omitempty"`
+	// LayerRange is the block of layer buckets the experiment owns.
+	LayerRange *Range `json:"layer_range,omitempty"`
+	// Overrides force unit ids to a variant key (QA allow-list).
+	Overrides map[string]string `json:"overrides,omitempty"`
+	// Sticky pins previously exposed units to the variant index they saw,
+	// for those units whose variant under the current Allocation differs.
+	Sticky map[string]int `json:"sticky,omitempty"`
+}
+
+// EffectiveSalt returns Salt, or Key when Salt is empty.
+func (e Experiment) EffectiveSalt() string {
+	if e.Salt == "" {
+		return e.Key
+	}
+	return e.Salt
+}
+
+// Assignment is one result of Snapshot.Assign: either a variant of an
+// experiment or, when Holdout is set, a layer that held the unit out.
+type Assignment struct {
+	// Experiment is the experiment key; empty for a holdout entry.
+	Experiment string `json:"experiment,omitempty"`
+	// Touchpoint is the experiment's touchpoint; for a holdout entry, the
+	// touchpoint that was asked for.
+	Touchpoint string `json:"touchpoint,omitempty"`
+	// Stage is the experiment's journey stage.
+	Stage string `json:"stage,omitempty"`
+	// Variant is the variant key; empty for a holdout entry.
+	Variant string `json:"variant,omitempty"`
+	// VariantIndex is the position in Experiment.Variants; -1 for a holdout
+	// entry.
+	VariantIndex int `json:"variant_index"`
+	// Payload is the variant's payload.
+	Payload json.RawMessage `json:"payload,omitempty"`
+	// Layer is the experiment's layer, or the layer that held the unit out.
+	Layer string `json:"layer,omitempty"`
+	// Forced marks a QA override: the server must not record it as an
+	// exposure.
+	Forced bool `json:"forced,omitempty"`
+	// Sticky marks a variant taken from Experiment.Sticky rather than from
+	// the allocation.
+	Sticky bool `json:"sticky,omitempty"`
+	// Holdout marks a layer holdout entry: the unit is in the holdout of
+	// Layer and sees none of its experiments; the server records it as the
+	// layer's baseline.
+	Holdout bool `json:"holdout,omitempty"`
+}
+
+// Snapshot is an immutable, compiled set of running experiments and their
+// layers. It is safe for concurrent use; to change anything build a new one
+// and swap the pointer.
+type Snapshot struct {
+	all  touchpointIndex
+	byTP map[string]*touchpointIndex
+}
+
+type touchpointIndex struct {
+	exps   []*compiledExperiment // sorted by key
+	layers []touchpointLayer     // layers with a holdout, sorted by key
+}
+
+// touchpointLayer lists the experiments of one layer on one touchpoint, so a
+// held-out unit is reported only when the layer really hid an experiment from
+// it.
+type touchpointLayer struct {
+	layer *compiledLayer
+	exps  []*compiledExperiment
+}
+
+type compiledLayer struct {
+	key     string
+	salt    string
+	holdout int
+}
+
+type compiledExperiment struct {
+	key, salt, touchpoint, stage string
+	coverage                     int
+	variants                     []Variant
+	alloc                        Allocation
+	matcher                      Matcher
+	layer                        *compiledLayer
+	layerRange                   Range
+	overrides                    map[string]int
+	sticky                       map[string]int
+}
+
+// NewSnapshot validates and compiles experiments and layers. It copies what
+// it keeps, so later changes to the arguments do not affect the snapshot.
+// Errors name the experiment or layer and the offending field.
+func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
+	s := &Snapshot{byTP: make(map[string]*touchpointIndex)}
+	layerByKey := make(map[string]*compiledLayer, len(layers))
+	for i, l := range layers {
+		where := fmt.Sprintf("layers[%d]", i)
+		if l.Key == "" {
+			return nil, fmt.Errorf("%s.key: required", where)
+		}
+		where = fmt.Sprintf("layer %q", l.Key)
+		if _, dup := layerByKey[l.Key]; dup {
+			return nil, fmt.Errorf("%s: duplicate key", where)
+		}
+		if math.IsNaN(l.HoldoutShare) || l.HoldoutShare < 0 || l.HoldoutShare > 1 {
+			return nil, fmt.Errorf("%s: holdout_share: %v outside [0, 1]", where, l.HoldoutShare)
+		}
+		layerByKey[l.Key] = &compiledLayer{key: l.Key, salt: l.EffectiveSalt(), holdout: l.HoldoutBuckets()}
+	}
+
+	seen := make(map[string]bool, len(experiments))
+	inLayer := make(map[string][]*compiledExperiment)
+	for i := range experiments {
+		e := &experiments[i]
+		if e.Key == "" {
+			return nil, fmt.Errorf("experiments[%d].key: required", i)
+		}
+		if seen[e.Key] {
+			return nil, fmt.Errorf("experiment %q: duplicate key", e.Key)
+		}
+		seen[e.Key] = true
+		ce, err := compileExperiment(e, layerByKey)
+		if err != nil {
+			return nil, fmt.Errorf("experiment %q: %w", e.Key, err)
+		}
+		if ce.layer != nil {
+			for _, other := range inLayer[ce.layer.key] {
+				if other.layerRange.Overlaps(ce.layerRange) {
+					return nil, fmt.Errorf("experiment %q: layer_range [%d, %d) overlaps experiment %q [%d, %d) in layer %q",
+						ce.key, ce.layerRange.Start, ce.layerRange.End, other.key, other.layerRange.Start, other.layerRange.End, ce.layer.key)
+				}
+			}
+			inLayer[ce.layer.key] = append(inLayer[ce.layer.key], ce)
+		}
+		s.all.exps = append(s.all.exps, ce)
+		tp := s.byTP[ce.touchpoint]
+		if tp == nil {
+			tp = &touchpointIndex{}
+			s.byTP[ce.touchpoint] = tp
+		}
+		tp.exps = append(tp.exps, ce)
+	}
+	s.all.finish()
+	for _, tp := range s.byTP {
+		tp.finish()
+	}
+	return s, nil
+}
+
+func compileExperiment(e *Experiment, layers map[string]*compiledLayer) (*compiledExperiment, error) {
+	if e.Touchpoint == "" {
+		return nil, fmt.Errorf("touchpoint: required")
+	}
+	if math.IsNaN(e.Coverage) || e.Coverage < 0 || e.Coverage > 1 {
+		return nil, fmt.Errorf("coverage: %v outside [0, 1]", e.Coverage)
+	}
+	if len(e.Variants) == 0 {
+		return nil, fmt.Errorf("variants: must not be empty")
+	}
+	ce := &compiledExperiment{
+		key:        e.Key,
+		salt:       e.EffectiveSalt(),
+		touchpoint: e.Touchpoint,
+		stage:      e.Stage,
+		coverage:   ShareToBuckets(e.Coverage),
+		variants:   make([]Variant, len(e.Variants)),
+	}
+	index := make(map[string]int, len(e.Variants))
+	for i, v := range e.Variants {
+		if v.Key == "" {
+			return nil, fmt.Errorf("variants[%d].key: required", i)
+		}
+		if _, dup := index[v.Key]; dup {
+			return nil, fmt.Errorf("variants[%d].key: duplicate %q", i, v.Key)
+		}
+		index[v.Key] = i
+		ce.variants[i] = Variant{Key: v.Key, Payload: append(json.RawMessage(nil), v.Payload...)}
+	}
+
+	if len(e.Allocation.Ranges) == 0 {
+		w := make([]float64, len(e.Variants))
+		for i := range w {
+			w[i] = 1
+		}
+		a, err := Allocate(w)
+		if err != nil {
+			return nil, err
+		}
+		ce.alloc = a
+	} else {
+		if err := e.Allocation.Validate(); err != nil {
+			return nil, err
+		}
+		for i, r := range e.Allocation.Ranges {
+			if r.Variant >= len(e.Variants) {
+				return nil, fmt.Errorf("allocation.ranges[%d].variant: %d but the experiment has %d variants", i, r.Variant, len(e.Variants))
+			}
+		}
+		ce.alloc = Allocation{Ranges: append([]VariantRange(nil), e.Allocation.Ranges...)}
+	}
+
+	if e.Targeting != nil {
+		m, err := Compile(*e.Targeting)
+		if err != nil {
+			return nil, err
+		}
+		ce.matcher = m
+	}
+
+	switch {
+	case e.Layer != "" && e.LayerRange == nil:
+		return nil, fmt.Errorf("layer_range: required when layer is set")
+	case e.Layer == "" && e.LayerRange != nil:
+		return nil, fmt.Errorf("layer: required when layer_range is set")
+	case e.Layer != "":
+		l, ok := layers[e.Layer]
+		if !ok {
+			return nil, fmt.Errorf("layer: unknown layer %q", e.Layer)
+		}
+		if err := e.LayerRange.Validate(); err != nil {
+			return nil, fmt.Errorf("layer_range.%w", err)
+		}
+		ce.layer = l
+		ce.layerRange = *e.LayerRange
+	}
+
+	if len(e.Overrides) > 0 {
+		ce.overrides = make(map[string]int, len(e.Overrides))
+		for unit, key := range e.Overrides {
+			v, ok := index[key]
+			if !ok {
+				return nil, fmt.Errorf("overrides[%q]: unknown variant %q", unit, key)
+			}
+			ce.overrides[unit] = v
+		}
+	}
+	if len(e.Sticky) > 0 {
+		ce.sticky = make(map[string]int, len(e.Sticky))
+		for unit, v := range e.Sticky {
+			if v < 0 || v >= len(e.Variants) {
+				return nil, fmt.Errorf("sticky[%q]: variant index %d outside 0..%d", unit, v, len(e.Variants)-1)
+			}
+			ce.sticky[unit] = v
+		}
+	}
+	return ce, nil
+}
+
+// finish sorts the experiments by key and groups the ones in layers with a
+// holdout.
+func (t *touchpointIndex) finish() {
+	sort.Slice(t.exps, func(i, j int) bool { return t.exps[i].key < t.exps[j].key })
+	pos := make(map[*compiledLayer]int)
+	for _, e := range t.exps {
+		if e.layer == nil || e.layer.holdout == 0 {
+			continue
+		}
+		i, ok := pos[e.layer]
+		if !ok {
+			i = len(t.layers)
+			pos[e.layer] = i
+			t.layers = append(t.layers, touchpointLayer{layer: e.layer})
+		}
+		t.layers[i].exps = append(t.layers[i].exps, e)
+	}
+	sort.Slice(t.layers, func(i, j int) bool { return t.layers[i].layer.key < t.layers[j].layer.key })
+}
+
+// Len returns the number of experiments in the snapshot.
+func (s *Snapshot) Len() int {
+	if s == nil {
+		return 0
+	}
+	return len(s.all.exps)
+}
+
+// Assign appends to dst the assignments of unitID on touchpoint ("" means
+// every touchpoint) and returns the extended slice. Reuse dst (dst[:0])
+// across calls to avoid allocating.
+//
+// For each running experiment of the touchpoint, in this order:
+//  1. an override for the unit wins: the result is Forced, and coverage,
+//     targeting and layer are bypassed;
+//  2. in a layer, a unit in the layer's holdout or outside the
+//     experiment's LayerRange is not in the experiment;
+//  3. a unit whose coverage bucket is >= round(Coverage*10000) is not in it;
+//  4. a unit whose attributes do not match the targeting rule is not in it;
+//  5. otherwise the variant is the Sticky entry for the unit if any
+//     (flagged Sticky), else the allocation's variant for its variant
+//     bucket.
+//
+// Experiment results come first, sorted by experiment key; then one Holdout
+// entry per layer (sorted by layer key) whose holdout contains the unit and
+// which has, on this touchpoint, an experiment the unit is not forced into
+// and whose targeting matches it — i.e. a layer that actually hid an
+// experiment from the unit, so the baseline has the experiments' audience.
+func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst []Assignment) []Assignment {
+	if s == nil {
+		return dst
+	}
+	idx := &s.all
+	if touchpoint != "" {
+		idx = s.byTP[touchpoint]
+		if idx == nil {
+			return dst
+		}
+	}
+	for _, e := range idx.exps {
+		if v, ok := e.overrides[unitID]; ok {
+			dst = append(dst, e.result(v))
+			dst[len(dst)-1].Forced = true
+			continue
+		}
+		if e.layer != nil {
+			lb := CoverageBucket(Hash(e.layer.salt, unitID))
+			if lb < e.layer.holdout || !e.layerRange.Contains(lb) {
+				continue
+			}
+		}
+		h := Hash(e.salt, unitID)
+		if CoverageBucket(h) >= e.coverage {
+			continue
+		}
+		if !e.matcher.Match(attrs) {
+			continue
+		}
+		if v, ok := e.sticky[unitID]; ok {
+			dst = append(dst, e.result(v))
+			dst[len(dst)-1].Sticky = true
+			continue
+		}
+		dst = append(dst, e.result(e.alloc.Variant(VariantBucket(h))))
+	}
+	for i := range idx.layers {
+		tl := &idx.layers[i]
+		if CoverageBucket(Hash(tl.layer.salt, unitID)) >= tl.layer.holdout {
+			continue
+		}
+		for _, e := range tl.exps {
+			if _, forced := e.overrides[unitID]; forced || !e.matcher.Match(attrs) {
+				continue
+			}
+			dst = append(dst, Assignment{Touchpoint: touchpoint, VariantIndex: -1, Layer: tl.layer.key, Holdout: true})
+			break
+		}
+	}
+	return dst
+}
+
+func (e *compiledExperiment) result(v int) Assignment {
+	a := Assignment{
+		Experiment:   e.key,
+		Touchpoint:   e.touchpoint,
+		Stage:        e.stage,
+		Variant:      e.variants[v].Key,
+		VariantIndex: v,
+		Payload:      e.variants[v].Payload,
+	}
+	if e.layer != nil {
+		a.Layer = e.layer.key
+	}
+	return a
+}

@@ -1,0 +1,218 @@
+// Package config loads journeylab's settings with viper from, in increasing
+// precedence: built-in defaults, the file journeylab.yaml, JOURNEYLAB_*
+// environment variables (dots become underscores: JOURNEYLAB_MONGODB_URI)
+// and command-line flags. Every setting is declared once in Settings, which
+// drives the defaults, the flags and --help.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// Setting declares one configuration key.
+type Setting struct {
+	Key     string
+	Default any
+	Usage   string
+}
+
+// Settings lists every configuration key with its default and help text.
+func Settings() []Setting {
+	return []Setting{
+		{"listen", "127.0.0.1:8080", "address the HTTP server listens on"},
+		{"data_dir", "./data", "directory of the embedded SQLite store (created if missing)"},
+		{"mongodb.uri", "", "MongoDB connection string; set it to use MongoDB instead of SQLite"},
+		{"mongodb.database", "journeylab", "MongoDB database name"},
+		{"dev_mode", false, "disable API-key checks (development only; logs a loud warning)"},
+		{"log.level", "info", "log level: debug, info, warn or error"},
+		{"log.format", "text", "log format: text or json"},
+		{"http.body_limit", 1 << 20, "largest accepted request body in bytes"},
+		{"http.rate_limit", 0, "requests per second per client IP on /v1 (0 = unlimited)"},
+		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
+		{"http.shutdown_timeout", 15 * time.Second, "how long graceful shutdown waits for requests and exposure flushes"},
+		{"assign.refresh_interval", 250 * time.Millisecond, "how often serving checks the store for experiment changes"},
+		{"exposures.flush_interval", 200 * time.Millisecond, "how often buffered exposures are written"},
+		{"exposures.batch_size", 2000, "exposures per write batch"},
+		{"exposures.buffer_size", 200000, "exposures held in memory before assign calls wait"},
+		{"exposures.dedupe_size", 1000000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
+		{"events.max_batch", 1000, "most events in one POST /v1/events"},
+		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},
+		{"auth.cache_ttl", 30 * time.Second, "how long a verified API key is trusted without re-reading the store"},
+	}
+}
+
+// Config is the validated configuration.
+type Config struct {
+	Listen       string
+	DataDir      string
+	MongoURI     string
+	MongoDB      string
+	DevMode      bool
+	LogLevel     string
+	LogFormat    string
+	BodyLimit    int
+	RateLimit    int
+	CORSOrigins  []string
+	ShutdownWait time.Duration
+
+	RefreshInterval time.Duration
+
+	FlushInterval time.Duration
+	BatchSize     int
+	BufferSize    int
+	DedupeSize    int
+
+	MaxEventBatch  int
+	MaxFutureSkew  time.Duration
+	AuthCacheTTL   time.Duration
+	ConfigFileUsed string
+}
+
+// ErrInvalid is wrapped by every validation error.
+var ErrInvalid = errors.New("invalid setting")
+
+// New returns a viper instance with defaults, env binding and the config
+// file search path (the working directory, or the file named by path).
+func New(path string) *viper.Viper {
+	v := viper.New()
+	for _, s := range Settings() {
+		v.SetDefault(s.Key, s.Default)
+	}
+	v.SetEnvPrefix("JOURNEYLAB")
+	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
+	v.AutomaticEnv()
+	if path != "" {
+		v.SetConfigFile(path)
+	} else {
+		v.SetConfigName("journeylab")
+		v.SetConfigType("yaml")
+		v.AddConfigPath(".")
+	}
+	return v
+}
+
+// RegisterFlags adds a flag for every setting to fs and binds it to v.
+func RegisterFlags(fs *pflag.FlagSet, v *viper.Viper) {
+	for _, s := range Settings() {
+		name := strings.NewReplacer(".", "-", "_", "-").Replace(s.Key)
+		usage := s.Usage + " (" + s.Key + ", env JOURNEYLAB_" + strings.ToUpper(strings.NewReplacer(".", "_").Replace(s.Key)) + ")"
+		switch d := s.Default.(type) {
+		case string:
+			fs.String(name, d, usage)
+		case bool:
+			fs.Bool(name, d, usage)
+		case int:
+			fs.Int(name, d, usage)
+		case time.Duration:
+			fs.Duration(name, d, usage)
+		case []string:
+			fs.StringSlice(name, d, usage)
+		default:
+			panic(fmt.Sprintf("config: setting %s has unsupported type %T", s.Key, s.Default))
+		}
+		if err := v.BindPFlag(s.Key, fs.Lookup(name)); err != nil {
+			panic(fmt.Sprintf("config: bind %s: %v", s.Key, err))
+		}
+	}
+}
+
+// Load reads the config file (if any) and returns the validated configuration.
+// A missing journeylab.yaml is fine; a broken one is an error.
+func Load(v *viper.Viper) (Config, error) {
+	if err := v.ReadInConfig(); err != nil {
+		var notFound viper.ConfigFileNotFoundError
+		if !errors.As(err, &notFound) {
+			return Config{}, fmt.Errorf("read config file: %w", err)
+		}
+	}
+	var errs []error
+	str := func(k string) string { return v.GetString(k) }
+	num := func(k string, lo, hi int) int {
+		n, err := castInt(v.Get(k))
+		if err != nil || n < lo || n > hi {
+			errs = append(errs, fmt.Errorf("%w %s=%v: must be a whole number from %d to %d", ErrInvalid, k, v.Get(k), lo, hi))
+		}
+		return n
+	}
+	dur := func(k string, lo, hi time.Duration) time.Duration {
+		d, err := castDuration(v.Get(k))
+		if err != nil || d < lo || d > hi {
+			errs = append(errs, fmt.Errorf("%w %s=%v: must be a duration from %v to %v (e.g. 250ms, 5s)", ErrInvalid, k, v.Get(k), lo, hi))
+		}
+		return d
+	}
+	boolean := func(k string) bool {
+		b, err := castBool(v.Get(k))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%w %s=%v: must be true or false", ErrInvalid, k, v.Get(k)))
+		}
+		return b
+	}
+	c := Config{
+		Listen:          str("listen"),
+		DataDir:         str("data_dir"),
+		MongoURI:        str("mongodb.uri"),
+		MongoDB:         str("mongodb.database"),
+		DevMode:         boolean("dev_mode"),
+		LogLevel:        strings.ToLower(str("log.level")),
+		LogFormat:       strings.ToLower(str("log.format")),
+		BodyLimit:       num("http.body_limit", 1<<10, 64<<20),
+		RateLimit:       num("http.rate_limit", 0, 10_000_000),
+		CORSOrigins:     cleanList(v.GetStringSlice("http.cors_origins")),
+		ShutdownWait:    dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
+		RefreshInterval: dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
+		FlushInterval:   dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
+		BatchSize:       num("exposures.batch_size", 1, 100_000),
+		BufferSize:      num("exposures.buffer_size", 100, 10_000_000),
+		DedupeSize:      num("exposures.dedupe_size", 1000, 100_000_000),
+		MaxEventBatch:   num("events.max_batch", 1, 10_000),
+		MaxFutureSkew:   dur("events.max_future_skew", 0, 24*time.Hour),
+		AuthCacheTTL:    dur("auth.cache_ttl", 0, time.Hour),
+		ConfigFileUsed:  v.ConfigFileUsed(),
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("%w listen=%q: must be host:port (e.g. 127.0.0.1:8080): %v", ErrInvalid, c.Listen, err))
+	}
+	if c.MongoURI == "" && strings.TrimSpace(c.DataDir) == "" {
+		errs = append(errs, fmt.Errorf("%w data_dir: must not be empty when mongodb.uri is unset", ErrInvalid))
+	}
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		errs = append(errs, fmt.Errorf("%w mongodb.uri: must start with mongodb:// or mongodb+srv://", ErrInvalid))
+	}
+	if c.MongoURI != "" && c.MongoDB == "" {
+		errs = append(errs, fmt.Errorf("%w mongodb.database: must not be empty", ErrInvalid))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("%w log.level=%q: want debug, info, warn or error", ErrInvalid, c.LogLevel))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("%w log.format=%q: want text or json", ErrInvalid, c.LogFormat))
+	}
+	for _, o := range c.CORSOrigins {
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			errs = append(errs, fmt.Errorf("%w http.cors_origins: %q must start with http:// or https://", ErrInvalid, o))
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func cleanList(in []string) []string {
+	var out []string
+	for _, s := range in {
+		for _, part := range strings.Split(s, ",") {
+			if p := strings.TrimSpace(part); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,38 @@
+package experiment
+
+import "math"
+
+// Layer groups mutually exclusive experiments: a unit enters at most one
+// experiment of a layer. HoldoutShare of the layer's units sees none of them
+// and serves as the layer's baseline.
+type Layer struct {
+	Key          string  `json:"key"`
+	Name         string  `json:"name,omitempty"`
+	Salt         string  `json:"salt"`
+	HoldoutShare float64 `json:"holdout_share"`
+	Version      int64   `json:"version"`
+}
+
+// Normalize fills defaults.
+func (l *Layer) Normalize() {
+	if l.Salt == "" {
+		l.Salt = "layer:" + l.Key
+	}
+	if l.Name == "" {
+		l.Name = l.Key
+	}
+}
+
+// Validate checks the layer; errors name the field.
+func (l *Layer) Validate() error {
+	if !validKey(l.Key) {
+		return invalid("key", "must match %s", keyPattern)
+	}
+	if math.IsNaN(l.HoldoutShare) || l.HoldoutShare < 0 || l.HoldoutShare >= 1 {
+		return invalid("holdout_share", "must be in [0, 1)")
+	}
+	if len(l.Salt) > 200 || len(l.Name) > 200 {
+		return invalid("salt", "at most 200 characters")
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"journeylab/experiment"
+	"journeylab/jsonbody"
+)
+
+// Error is an error with an explicit HTTP status and machine-readable code,
+// for handlers whose failure is not one of the domain sentinels.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	Field   string
+	// RetryAfter, in seconds, is sent as Retry-After when positive.
+	RetryAfter int
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Message }
+
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Field     string `json:"field,omitempty"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// classify maps an error to its HTTP status, code and field.
+func classify(err error) *Error {
+	var se *Error
+	var ve *experiment.ValidationError
+	var je *jsonbody.Error
+	var fe *fiber.Error
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.As(err, &je):
+		return &Error{Status: fiber.StatusBadRequest, Code: "invalid_json", Message: je.Message, Field: je.Field}
+	case errors.As(err, &ve):
+		return &Error{Status: fiber.StatusBadRequest, Code: "invalid", Message: ve.Message, Field: ve.Field}
+	case errors.Is(err, experiment.ErrInvalid):
+		return &Error{Status: fiber.StatusBadRequest, Code: "invalid", Message: err.Error()}
+	case errors.Is(err, experiment.ErrNotFound):
+		return &Error{Status: fiber.StatusNotFound, Code: "not_found", Message: err.Error()}
+	case errors.Is(err, experiment.ErrAlreadyExists):
+		return &Error{Status: fiber.StatusConflict, Code: "already_exists", Message: err.Error()}
+	case errors.Is(err, experiment.ErrVersionConflict):
+		return &Error{Status: fiber.StatusConflict, Code: "version_conflict", Message: err.Error()}
+	case errors.Is(err, experiment.ErrIllegalTransition):
+		return &Error{Status: fiber.StatusConflict, Code: "illegal_transition", Message: err.Error()}
+	case errors.Is(err, experiment.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+		return &Error{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: "the store is unavailable; retry shortly", RetryAfter: 2}
+	case errors.As(err, &fe):
+		code := map[int]string{404: "not_found", 405: "method_not_allowed", 413: "body_too_large", 400: "bad_request"}[fe.Code]
+		if code == "" {
+			code = "http_error"
+		}
+		return &Error{Status: fe.Code, Code: code, Message: fe.Message}
+	}
+	return &Error{Status: fiber.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log for the request id"}
+}
+
+// handleError writes every error as {"error":{"code","message","field"}}.
+func (s *Server) handleError(c *fiber.Ctx, err error) error {
+	e := classify(err)
+	if e.Status >= 500 {
+		s.log.Error("request failed", slog.String("path", c.Path()), slog.Any("error", err),
+			slog.Any("request_id", c.Locals(requestid.ConfigDefault.ContextKey)))
+	}
+	if e.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
+	}
+	rid, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
+	return c.Status(e.Status).JSON(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, RequestID: rid}})
+}

@@ -1,0 +1,197 @@
+// Package server is journeylab's HTTP layer: the Fiber app, its middleware
+// (request ids, structured logs, metrics, CORS, rate limits, body limits,
+// API-key scopes), error mapping and the health endpoints. Feature packages
+// mount their routes on V1() with the scope checks from Require.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/valyala/fasthttp/fasthttpadaptor"
+
+	"journeylab/auth"
+	"journeylab/experiment"
+)
+
+// Options configure the server.
+type Options struct {
+	BodyLimit   int
+	RateLimit   int
+	CORSOrigins []string
+	// DevMode turns API-key checks off; every request acts with every scope.
+	DevMode  bool
+	Verifier *auth.Verifier
+	Logger   *slog.Logger
+	// Ready checks run on /readyz; any error turns it red (503).
+	Ready map[string]func(context.Context) error
+}
+
+// Server wraps the Fiber app.
+type Server struct {
+	app      *fiber.App
+	v1       fiber.Router
+	opts     Options
+	log      *slog.Logger
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+// New builds the app with middleware and the health and metrics endpoints.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, log: opts.Logger, registry: prometheus.NewRegistry()}
+	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "journeylab_http_requests_total", Help: "HTTP requests by route, method and status.",
+	}, []string{"route", "method", "status"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "journeylab_http_request_seconds", Help: "HTTP request latency by route.",
+		Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"route", "method"})
+	s.registry.MustRegister(s.requests, s.latency)
+
+	s.app = fiber.New(fiber.Config{
+		AppName:               "journeylab",
+		BodyLimit:             opts.BodyLimit,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.handleError,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          60 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		s.log.Error("panic in handler", "panic", e, "path", c.Path(), "request_id", c.Locals(requestid.ConfigDefault.ContextKey))
+	}}))
+	s.app.Use(requestid.New())
+	s.app.Use(s.observe)
+	if len(opts.CORSOrigins) > 0 {
+		s.app.Use(cors.New(cors.Config{
+			AllowOrigins: strings.Join(opts.CORSOrigins, ","),
+			AllowHeaders: "Content-Type, Authorization, X-API-Key, X-Request-Id",
+			AllowMethods: "GET,POST,PUT,OPTIONS",
+		}))
+	}
+	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
+	s.app.Get("/readyz", s.ready)
+	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}))
+	s.app.Get("/metrics", func(c *fiber.Ctx) error { metrics(c.Context()); return nil })
+
+	v1 := s.app.Group("/v1")
+	if opts.RateLimit > 0 {
+		v1.Use(limiter.New(limiter.Config{
+			Max: opts.RateLimit, Expiration: time.Second,
+			LimitReached: func(c *fiber.Ctx) error {
+				return &Error{Status: fiber.StatusTooManyRequests, Code: "rate_limited", Message: "too many requests; slow down and retry"}
+			},
+		}))
+	}
+	s.v1 = v1
+	return s
+}
+
+// App returns the Fiber app (for Listen, Test and Shutdown).
+func (s *Server) App() *fiber.App { return s.app }
+
+// V1 returns the /v1 router for feature packages to mount routes on.
+func (s *Server) V1() fiber.Router { return s.v1 }
+
+// Registry returns the Prometheus registry served at /metrics.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// observe records metrics for every request and logs it: errors loudly,
+// client mistakes at info, successes at debug (the assign path is too hot to
+// log every call at info).
+func (s *Server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	err := c.Next()
+	if err != nil {
+		if herr := s.app.ErrorHandler(c, err); herr != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	status := c.Response().StatusCode()
+	route := c.Route().Path
+	elapsed := time.Since(start)
+	s.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
+	s.latency.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
+	level := slog.LevelDebug
+	switch {
+	case status >= 500:
+		level = slog.LevelError
+	case status >= 400:
+		level = slog.LevelInfo
+	}
+	if s.log.Enabled(c.UserContext(), level) {
+		attrs := []any{"method", c.Method(), "path", c.Path(), "status", status, "duration", elapsed,
+			"request_id", c.Locals(requestid.ConfigDefault.ContextKey)}
+		if err != nil {
+			attrs = append(attrs, "error", err.Error())
+		}
+		s.log.Log(c.UserContext(), level, "http request", attrs...)
+	}
+	return nil
+}
+
+func (s *Server) ready(c *fiber.Ctx) error {
+	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
+	defer cancel()
+	failed := fiber.Map{}
+	for name, check := range s.opts.Ready {
+		if err := check(ctx); err != nil {
+			failed[name] = err.Error()
+		}
+	}
+	if len(failed) > 0 {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "failed": failed})
+	}
+	return c.JSON(fiber.Map{"status": "ready"})
+}
+
+// Require returns middleware admitting requests whose API key has scope need.
+// The key comes from "Authorization: Bearer <key>" or "X-API-Key: <key>".
+func (s *Server) Require(need auth.Scope) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if s.opts.DevMode {
+			c.Locals(experiment.ActorLocal, "dev-mode")
+			return c.Next()
+		}
+		token := c.Get("X-API-Key")
+		if token == "" {
+			token, _ = strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		}
+		if token == "" {
+			return &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "missing API key: send Authorization: Bearer <key> or X-API-Key"}
+		}
+		scope, err := s.opts.Verifier.Verify(c.UserContext(), token)
+		if err != nil {
+			if errors.Is(err, auth.ErrMalformedKey) || errors.Is(err, auth.ErrUnknownKey) {
+				return &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "invalid API key"}
+			}
+			return err
+		}
+		if !scope.Allows(need) {
+			return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
+		}
+		if id, _, err := auth.Split(token); err == nil {
+			c.Locals(experiment.ActorLocal, "key:"+id)
+		}
+		return c.Next()
+	}
+}

@@ -1,0 +1,78 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order; the database's user_version records how
+// many ran. Append only: never edit a migration that has shipped.
+var migrations = []string{
+	// 1: experiments, audit, metrics, layers, config version, API keys.
+	`CREATE TABLE experiments (
+		key        TEXT PRIMARY KEY,
+		stage      TEXT NOT NULL,
+		touchpoint TEXT NOT NULL,
+		status     TEXT NOT NULL,
+		layer      TEXT NOT NULL DEFAULT '',
+		version    INTEGER NOT NULL,
+		doc        TEXT NOT NULL
+	);
+	CREATE INDEX experiments_by_touchpoint ON experiments(touchpoint, status);
+	CREATE INDEX experiments_by_stage ON experiments(stage, status);
+	CREATE INDEX experiments_by_layer ON experiments(layer);
+	CREATE TABLE audit (
+		id             INTEGER PRIMARY KEY AUTOINCREMENT,
+		experiment_key TEXT NOT NULL,
+		at             TEXT NOT NULL,
+		doc            TEXT NOT NULL
+	);
+	CREATE INDEX audit_by_experiment ON audit(experiment_key, id);
+	CREATE TABLE metrics (
+		key   TEXT PRIMARY KEY,
+		stage TEXT NOT NULL,
+		doc   TEXT NOT NULL
+	);
+	CREATE TABLE layers (
+		key TEXT PRIMARY KEY,
+		doc TEXT NOT NULL
+	);
+	CREATE TABLE config_version (
+		id INTEGER PRIMARY KEY CHECK (id = 1),
+		v  INTEGER NOT NULL
+	);
+	INSERT INTO config_version (id, v) VALUES (1, 0);
+	CREATE TABLE api_keys (
+		id         TEXT PRIMARY KEY,
+		name       TEXT NOT NULL,
+		scope      TEXT NOT NULL,
+		hash       BLOB NOT NULL,
+		created_at TEXT NOT NULL,
+		revoked_at TEXT
+	);`,
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var current int
+	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > len(migrations) {
+		return fmt.Errorf("database schema version %d is newer than this binary knows (%d): upgrade journeylab", current, len(migrations))
+	}
+	for i := current; i < len(migrations); i++ {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+				return err
+			}
+			// PRAGMA cannot take parameters; i is our own integer.
+			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("apply migration %d: %w", i+1, err)
+		}
+	}
+	return nil
+}
