@@ -12,9 +12,11 @@ import (
 
 	"journeylab/auth"
 	"journeylab/config"
+	"journeylab/events"
 	"journeylab/experiment"
 	"journeylab/server"
 	"journeylab/store/sqlite"
+	"journeylab/web"
 )
 
 // ErrMongoNotBuilt is returned when mongodb.uri is set: the MongoDB backend is
@@ -71,6 +73,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
+	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	web.Register(a.Server.App())
 	return a, nil
 }
 

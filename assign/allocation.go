@@ -10,8 +10,11 @@ import (
 // VariantRange gives the variant buckets [Start, End) to the variant with
 // index Variant (an index into Experiment.Variants).
 type VariantRange struct {
-	Start   int `json:"start"`
-	End     int `json:"end"`
+	// Start is the first variant bucket of the range.
+	Start int `json:"start"`
+	// End is one past the last variant bucket of the range.
+	End int `json:"end"`
+	// Variant is the index of the owning variant.
 	Variant int `json:"variant"`
 }
 
@@ -24,6 +27,7 @@ type VariantRange struct {
 // and adjacent ranges of the same variant are merged (the canonical form that
 // Allocate and Reallocate produce and Validate checks).
 type Allocation struct {
+	// Ranges are the variant-bucket ranges, sorted by Start.
 	Ranges []VariantRange `json:"ranges"`
 }
 

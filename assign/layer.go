@@ -8,8 +8,10 @@ import (
 
 // Range is a half-open interval [Start, End) of buckets.
 type Range struct {
+	// Start is the first bucket of the range.
 	Start int `json:"start"`
-	End   int `json:"end"`
+	// End is one past the last bucket of the range.
+	End int `json:"end"`
 }
 
 // Contains reports whether bucket b lies in [Start, End).

@@ -53,18 +53,27 @@ const (
 // (number compared to a string) is treated like a different value: eq, in,
 // gt, ..., contains and regex are false, neq and nin are true.
 type Rule struct {
-	All   []Rule `json:"all,omitempty"`
-	Any   []Rule `json:"any,omitempty"`
-	Attr  string `json:"attr,omitempty"`
-	Op    string `json:"op,omitempty"`
-	Value any    `json:"value,omitempty"`
+	// All matches when every child rule matches.
+	All []Rule `json:"all,omitempty"`
+	// Any matches when at least one child rule matches.
+	Any []Rule `json:"any,omitempty"`
+	// Attr is the request attribute a condition tests.
+	Attr string `json:"attr,omitempty"`
+	// Op is the condition's operator (see above).
+	Op string `json:"op,omitempty"`
+	// Value is the operand: a string, number or boolean, or an array of
+	// them for in/nin, as decoded from JSON (Go numeric types and []string
+	// are accepted too).
+	Value any `json:"value,omitempty"`
 }
 
 // RuleError is a rule that Compile rejects. Path names the offending field in
 // the JSON form, e.g. "targeting.all[1].any[0].op", so an API can answer 400
 // with the field.
 type RuleError struct {
-	Path   string
+	// Path is the JSON path of the offending field, rooted at "targeting".
+	Path string
+	// Reason says what is wrong with it.
 	Reason string
 }
 

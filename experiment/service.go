@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"time"
 
@@ -241,8 +240,8 @@ func (s *Service) layerRange(ctx context.Context, e *Experiment) (assign.Range, 
 			taken = append(taken, *o.LayerRange)
 		}
 	}
-	size := int(math.Round(e.LayerShare * assign.Buckets))
-	r, err := assign.AllocateLayerRange(taken, int(math.Round(layer.HoldoutShare*assign.Buckets)), size)
+	size := assign.ShareToBuckets(e.LayerShare)
+	r, err := assign.AllocateLayerRange(taken, assign.ShareToBuckets(layer.HoldoutShare), size)
 	if err != nil {
 		return assign.Range{}, invalid("layer_share", "layer %s has no free block of %.2f%%: %v", e.Layer, e.LayerShare*100, err)
 	}

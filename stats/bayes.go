@@ -16,8 +16,8 @@ func gaussianPosterior(est, v float64, proper bool, m, tau2 float64) (mean, vari
 // equal-tailed 1 − alpha credible interval. PValue is 1: a posterior has no
 // p-value, and 1 is the value that can never be mistaken for a finding.
 func bayesLift(mean, sd, alpha float64) Lift {
-	q := normQuantile(1 - alpha/2)
-	return Lift{Estimate: mean, SE: sd, CILow: mean - q*sd, CIHigh: mean + q*sd, PValue: 1}
+	lo, hi := interval(mean, sd, critical(alpha, 0, TwoSided), TwoSided)
+	return Lift{Estimate: mean, SE: sd, CILow: lo, CIHigh: hi, PValue: 1}
 }
 
 // chanceToWinAndRisk returns P(treatment better) and the expected loss

@@ -52,14 +52,18 @@ func Compare(kind Kind, control, treatment ArmStats, opts Options) Result {
 	if opts.CUPED {
 		abs, rel = applyCUPED(&res, kind, control, treatment, a, b, abs, rel)
 	}
+	if !finite(abs.est, abs.variance, rel.est, rel.variance, abs.df) {
+		return notEnough(res, overflowReason)
+	}
 	if !(abs.variance > 0) || !(rel.variance > 0) {
 		return notEnough(res, "zero variance after adjustment")
 	}
 
 	switch opts.Method {
 	case Frequentist:
-		res.Absolute = frequentistLift(abs, opts.Alpha, opts.Sides)
-		res.Relative = frequentistLift(rel, opts.Alpha, opts.Sides)
+		q := critical(opts.Alpha, abs.df, opts.Sides) // rel.df == abs.df
+		res.Absolute = frequentistLift(abs, q, opts.Sides)
+		res.Relative = frequentistLift(rel, q, opts.Sides)
 		res.Significant = res.Relative.PValue < opts.Alpha
 	case Sequential:
 		n := a.n + b.n
@@ -161,6 +165,8 @@ func normalizeOptions(o Options) (Options, string) {
 	return o, ""
 }
 
+const overflowReason = "numerical overflow: sufficient statistics too extreme"
+
 func invalid(r Result, reason string) Result {
 	return withStatus(r, StatusInvalidInput, reason)
 }
@@ -190,7 +196,7 @@ func withStatus(r Result, s Status, reason string) Result {
 func finalize(r Result) Result {
 	if !finite(r.Alpha, r.ControlMean, r.TreatmentMean, r.CUPEDTheta, r.ChanceToWin,
 		r.Risk[0], r.Risk[1], r.Credible[0], r.Credible[1]) || !r.Absolute.finite() || !r.Relative.finite() {
-		return notEnough(r, "numerical overflow: sufficient statistics too extreme")
+		return notEnough(r, overflowReason)
 	}
 	r.Status = StatusOK
 	return r

@@ -52,9 +52,9 @@ func zAlphaBeta(pp PowerParams) (za, zb float64, err error) {
 	}
 	switch pp.Sides {
 	case "", TwoSided:
-		za = normQuantile(1 - pp.Alpha/2)
+		za = -normQuantile(pp.Alpha / 2)
 	case Greater, Less:
-		za = normQuantile(1 - pp.Alpha)
+		za = -normQuantile(pp.Alpha)
 	default:
 		return 0, 0, fmt.Errorf("%w: unknown sides %q", ErrInvalidInput, string(pp.Sides))
 	}

@@ -205,8 +205,10 @@ type Result struct {
 	// the sign of Absolute for metrics that can be negative.
 	Relative Lift `json:"relative"`
 
-	// Significant is true when the PValue of Relative is below Alpha
-	// (Frequentist, Sequential), or when ChanceToWin ≥ 1 − Alpha (Bayesian).
+	// Significant is true when Relative.PValue < Alpha (Frequentist,
+	// Sequential; equivalently the interval excludes 0). For Bayesian it is
+	// true when the credible interval excludes 0 (TwoSided) or when
+	// ChanceToWin > 1 − Alpha (Greater, Less).
 	Significant bool `json:"significant"`
 
 	// CUPEDApplied says whether the CUPED adjustment was used; CUPEDTheta is

@@ -50,10 +50,12 @@ func relativeContrast(a, b arm, df float64) contrast {
 	}
 }
 
-// frequentistLift is the fixed-horizon t inference for one contrast.
-func frequentistLift(c contrast, alpha float64, sides Sides) Lift {
+// frequentistLift is the fixed-horizon t inference for one contrast; q is
+// critical(alpha, c.df, sides), passed in because the absolute and relative
+// contrasts share it and the t quantile is the costly part.
+func frequentistLift(c contrast, q float64, sides Sides) Lift {
 	se := math.Sqrt(c.variance)
-	lo, hi := interval(c.est, se, alpha, c.df, sides)
+	lo, hi := interval(c.est, se, q, sides)
 	return Lift{
 		Estimate: c.est,
 		SE:       se,

@@ -47,7 +47,7 @@ func TwoProportionZ(xA, nA, xB, nB int64, pooled bool, alpha float64) (ZTestResu
 		return ZTestResult{}, fmt.Errorf("%w: both proportions are 0 or 1, the z statistic is undefined", ErrNotEnoughData)
 	}
 	d := pb - pa
-	q := normQuantile(1 - alpha/2)
+	q := -normQuantile(alpha / 2)
 	z := d / se
 	return ZTestResult{
 		Diff:   d,

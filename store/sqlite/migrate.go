@@ -51,6 +51,74 @@ var migrations = []string{
 		created_at TEXT NOT NULL,
 		revoked_at TEXT
 	);`,
+	// 2: outcomes (issue 4). Raw events are the source of truth (id = arrival
+	// order, the order rollups fold them in); exposures fix a unit's variant
+	// (first wins); unit_metrics are per-unit rollups; metric_totals and
+	// exposure_counts are the sufficient statistics the plain report reads.
+	// Times are Unix nanoseconds, days are UTC days since the epoch.
+	`CREATE TABLE events (
+		id         INTEGER PRIMARY KEY,
+		event_id   TEXT NOT NULL UNIQUE,
+		unit_id    TEXT NOT NULL,
+		event      TEXT NOT NULL,
+		value      REAL NOT NULL,
+		ts         INTEGER NOT NULL,
+		received   INTEGER NOT NULL,
+		attributes TEXT
+	);
+	CREATE INDEX events_by_unit ON events(unit_id);
+	CREATE TABLE exposures (
+		unit_id    TEXT NOT NULL,
+		experiment TEXT NOT NULL,
+		variant    TEXT NOT NULL,
+		at         INTEGER NOT NULL,
+		attributes TEXT,
+		PRIMARY KEY (unit_id, experiment)
+	) WITHOUT ROWID;
+	CREATE INDEX exposures_by_experiment ON exposures(experiment, unit_id, variant, at);
+	CREATE TABLE exposure_counts (
+		experiment TEXT NOT NULL,
+		variant    TEXT NOT NULL,
+		day        INTEGER NOT NULL,
+		n          INTEGER NOT NULL,
+		PRIMARY KEY (experiment, variant, day)
+	) WITHOUT ROWID;
+	CREATE TABLE unit_metrics (
+		experiment     TEXT NOT NULL,
+		unit_id        TEXT NOT NULL,
+		metric         TEXT NOT NULL,
+		variant        TEXT NOT NULL,
+		day            INTEGER NOT NULL,
+		count          INTEGER NOT NULL,
+		sum            REAL NOT NULL,
+		den_count      INTEGER NOT NULL,
+		den_sum        REAL NOT NULL,
+		pre_count      INTEGER NOT NULL,
+		pre_sum        REAL NOT NULL,
+		last_ts        INTEGER NOT NULL,
+		last_id        TEXT NOT NULL,
+		last_value     REAL NOT NULL,
+		pre_last_ts    INTEGER NOT NULL,
+		pre_last_id    TEXT NOT NULL,
+		pre_last_value REAL NOT NULL,
+		PRIMARY KEY (experiment, unit_id, metric)
+	) WITHOUT ROWID;
+	CREATE TABLE metric_totals (
+		experiment   TEXT NOT NULL,
+		metric       TEXT NOT NULL,
+		variant      TEXT NOT NULL,
+		day          INTEGER NOT NULL,
+		n            INTEGER NOT NULL,
+		sum          REAL NOT NULL,
+		sum_sq       REAL NOT NULL,
+		den_sum      REAL NOT NULL,
+		den_sum_sq   REAL NOT NULL,
+		sum_num_den  REAL NOT NULL,
+		pre_sum      REAL NOT NULL,
+		pre_sum_sq   REAL NOT NULL,
+		sum_pre_post REAL NOT NULL,
+		PRIMARY KEY (experiment, metric, variant, day)
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -26,6 +26,8 @@ type Store struct {
 	path string
 	w    *sql.DB
 	r    *sql.DB
+	// out is the outcome-recording state (events.go, rollups.go).
+	out outcomes
 }
 
 // FileName is the database file created inside the data directory.

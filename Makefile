@@ -1,0 +1,38 @@
+# journeylab — common tasks. `make help` lists them.
+GO      ?= go
+BIN     ?= bin/journeylab
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+
+.PHONY: help run build test lint bench bench-http fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## start the service on 127.0.0.1:8080 with the embedded store in ./data
+	$(GO) run ./cmd/journeylab serve
+
+build: ## build the binary into bin/
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/journeylab
+
+test: ## run every test (browser tests run when Chromium is installed)
+	$(GO) test -count=1 ./...
+
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+bench: ## Go benchmarks (hashing, statistics, ingestion, report)
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-http: ## wrk load test of /v1/assign on 127.0.0.1 (installs wrk if missing)
+	bash bench/http-assign.sh
+
+fuzz: ## run every fuzz target for 20 s each
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
+
+clean: ## remove build output (not ./data)
+	rm -rf bin

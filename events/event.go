@@ -1,0 +1,120 @@
+// Package events records outcomes: POST /v1/events takes batches of events
+// (an order, an add-to-cart, an NPS answer, ...), validates each one, and hands
+// the valid ones to a Store that keeps them durably and attributes them to the
+// experiments their unit was exposed to. The attribution rules themselves
+// (windows, pre-exposure values, per-kind sufficient statistics) live in
+// rollup.go so that every backend computes exactly the same numbers.
+package events
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"journeylab/experiment"
+)
+
+// Event is one outcome sent by a front-end or back-end.
+type Event struct {
+	// EventID makes retries idempotent: an id that is already stored is a duplicate.
+	EventID string `json:"event_id"`
+	// UnitID is the visitor (or customer) the event belongs to, as used in /v1/assign.
+	UnitID string `json:"unit_id"`
+	// Event names the outcome; metrics refer to it (see experiment.ValidEventName).
+	Event string `json:"event"`
+	// Value is the revenue, seconds, score, ...; nil means 1.
+	Value *float64 `json:"value,omitempty"`
+	// TS is when the event happened; nil means the time it was received.
+	TS *time.Time `json:"ts,omitempty"`
+	// Attributes are kept with the raw event for later analysis.
+	Attributes map[string]any `json:"attributes,omitempty"`
+}
+
+// Limits on one event; they keep a single batch bounded in memory and storage.
+const (
+	MaxIDLength        = 200
+	MaxAttributes      = 50
+	MaxAttributeKey    = 100
+	MaxAttributeString = 1000
+	// MaxAbsValue bounds values so that per-unit sums of squares stay finite.
+	MaxAbsValue = 1e15
+)
+
+// minTS rejects timestamps from clients whose clock is unset (the Unix epoch
+// or year 1): no outcome of this service predates it.
+var minTS = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FieldError says why one event was rejected and which of its fields is wrong.
+type FieldError struct {
+	Field  string
+	Reason string
+}
+
+// Error implements error.
+func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
+
+func reject(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Normalize checks ev and fills its defaults (value 1, ts = now). Timestamps
+// later than now+maxSkew are rejected: a client clock that runs ahead would
+// otherwise place events outside every attribution window. The returned
+// error names the field relative to the event ("ts", "value", ...).
+func Normalize(ev *Event, now time.Time, maxSkew time.Duration) *FieldError {
+	if ev.EventID == "" || len(ev.EventID) > MaxIDLength {
+		return reject("event_id", "required, 1 to %d characters", MaxIDLength)
+	}
+	if ev.UnitID == "" || len(ev.UnitID) > MaxIDLength {
+		return reject("unit_id", "required, 1 to %d characters", MaxIDLength)
+	}
+	if !experiment.ValidEventName(ev.Event) {
+		return reject("event", "required; letters, digits, '_', ':' and '-', starting with a letter or digit, at most 100 characters")
+	}
+	if ev.Value == nil {
+		one := 1.0
+		ev.Value = &one
+	} else if v := *ev.Value; math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > MaxAbsValue {
+		return reject("value", "must be a finite number between -%g and %g", MaxAbsValue, MaxAbsValue)
+	}
+	if ev.TS == nil {
+		t := now
+		ev.TS = &t
+	} else {
+		if ev.TS.After(now.Add(maxSkew)) {
+			return reject("ts", "%s is more than %s ahead of the server clock (%s); check the sender's clock",
+				ev.TS.UTC().Format(time.RFC3339Nano), maxSkew, now.UTC().Format(time.RFC3339))
+		}
+		if ev.TS.Before(minTS) {
+			return reject("ts", "%s is before 2000-01-01; the sender's clock is probably unset", ev.TS.UTC().Format(time.RFC3339Nano))
+		}
+	}
+	if len(ev.Attributes) > MaxAttributes {
+		return reject("attributes", "at most %d attributes, got %d", MaxAttributes, len(ev.Attributes))
+	}
+	for k, v := range ev.Attributes {
+		if k == "" || len(k) > MaxAttributeKey {
+			return reject("attributes", "attribute names need 1 to %d characters", MaxAttributeKey)
+		}
+		switch x := v.(type) {
+		case nil, bool, float64:
+		case string:
+			if len(x) > MaxAttributeString {
+				return reject("attributes."+k, "at most %d characters", MaxAttributeString)
+			}
+		default:
+			return reject("attributes."+k, "must be a string, number, boolean or null")
+		}
+	}
+	return nil
+}
+
+// indexField prefixes a per-event field with the event's position in the batch.
+func indexField(i int, field string) string {
+	p := "events[" + strconv.Itoa(i) + "]"
+	if field == "" {
+		return p
+	}
+	return p + "." + field
+}

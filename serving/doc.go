@@ -1,0 +1,46 @@
+// Package serving is the runtime around the pure assign package: it keeps
+// the running experiments in memory as an *assign.Snapshot, refreshes that
+// snapshot when the store's config version moves, keeps exposed units on the
+// variant they first saw (sticky), records first exposures in batches off the
+// hot path, and serves POST/GET /v1/assign.
+//
+// # Hot path
+//
+// Service.Assign reads one atomic pointer, runs Snapshot.Assign and checks
+// each result against a sharded LRU of recently exposed (experiment, unit)
+// pairs. It never reads the store. A pair seen for the first time is queued
+// for the exposure writer; a pair already in the LRU is not queued again, and
+// if the LRU remembers a different variant than the snapshot now gives (a
+// weight change raced with the unit's first exposure) the remembered variant
+// wins, so no unit flips.
+//
+// # Refresh
+//
+// A goroutine polls Store.ConfigVersion every RefreshInterval. When it moves,
+// the running experiments and the layers are read, converted with
+// AssignExperiment and AssignLayer, and compiled into a new snapshot that
+// replaces the old one atomically. An experiment that fails to compile is
+// left out (and logged) rather than blocking every other change.
+//
+// # Stickiness
+//
+// assign.Reallocate moves the fewest buckets when weights change, but the
+// units in the moved buckets would still change variant. For every running
+// experiment whose allocation changed after launch (read from its audit
+// trail) the refresher streams the experiment's stored exposures, plus the
+// ones still queued in memory, and pins each unit whose stored variant
+// differs from what the current allocation gives into
+// assign.Experiment.Sticky. The result is cached per allocation, so
+// unrelated config changes do not rescan.
+//
+// # Exposures
+//
+// Exposures are queued in a bounded buffer and written by one goroutine in
+// batches of BatchSize, at least every FlushInterval. When the buffer is
+// full an Assign call waits up to EnqueueTimeout for room (unless the writer
+// is currently failing, when waiting cannot help); an exposure that still
+// does not fit is dropped, counted and logged, and forgotten by the LRU so a
+// later request records it. Failed writes are retried with exponential
+// backoff. Close stops the refresher and drains the buffer. Forced (QA
+// override) assignments and layer holdouts are never recorded.
+package serving

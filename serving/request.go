@@ -1,0 +1,577 @@
+package serving
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/valyala/fasthttp"
+
+	"journeylab/experiment"
+	"journeylab/jsonbody"
+)
+
+// Limits on an assign request. They bound the work and memory one request
+// can cost, and what an exposure stores.
+const (
+	// MaxUnitIDBytes is the longest unit id (the limit on override ids too).
+	MaxUnitIDBytes = 200
+	// MaxTouchpointBytes is the longest touchpoint key accepted.
+	MaxTouchpointBytes = 200
+	// MaxAttributes is the most attributes in one request.
+	MaxAttributes = 50
+	// MaxAttributeNameBytes is the longest attribute name.
+	MaxAttributeNameBytes = 100
+	// MaxAttributeValueBytes is the longest string attribute value (or
+	// array element).
+	MaxAttributeValueBytes = 1000
+	// MaxAttributeValues is the most elements of an array attribute.
+	MaxAttributeValues = 100
+)
+
+// request is a parsed assign request. attrs values are what encoding/json
+// produces: string, float64, bool, nil or []any of those.
+type request struct {
+	unit       string
+	touchpoint string
+	attrs      map[string]any
+}
+
+// reset empties r for reuse, keeping the attribute map's storage.
+func (r *request) reset() {
+	r.unit, r.touchpoint = "", ""
+	clear(r.attrs)
+}
+
+func (r *request) setAttr(name string, v any, field string) error {
+	if r.attrs == nil {
+		r.attrs = make(map[string]any, 8)
+	}
+	if _, dup := r.attrs[name]; dup {
+		return &jsonbody.Error{Field: field, Message: "duplicate attribute"}
+	}
+	if len(r.attrs) >= MaxAttributes {
+		return &experiment.ValidationError{Field: "attributes", Message: fmt.Sprintf("at most %d attributes", MaxAttributes)}
+	}
+	r.attrs[name] = v
+	return nil
+}
+
+// validate checks what both request forms share.
+func (r *request) validate() error {
+	switch {
+	case r.unit == "":
+		return &experiment.ValidationError{Field: "unit_id", Message: "required: a non-empty string identifying the visitor"}
+	case len(r.unit) > MaxUnitIDBytes:
+		return &experiment.ValidationError{Field: "unit_id", Message: fmt.Sprintf("at most %d bytes, got %d", MaxUnitIDBytes, len(r.unit))}
+	case len(r.touchpoint) > MaxTouchpointBytes:
+		return &experiment.ValidationError{Field: "touchpoint", Message: fmt.Sprintf("at most %d bytes, got %d", MaxTouchpointBytes, len(r.touchpoint))}
+	}
+	return nil
+}
+
+// parseBody parses a POST /v1/assign body into r (which must be reset):
+//
+//	{"unit_id": "u-1", "touchpoint": "checkout", "attributes": {"device": "mobile", "visits": 3, "tags": ["a", "b"]}}
+//
+// It is strict like jsonbody.Decode (unknown or repeated fields, trailing
+// data, invalid UTF-8 and wrong types are errors naming the field) but
+// decodes only this shape, without reflection. touchpoint and attributes
+// may be absent or null.
+func parseBody(body []byte, r *request) error {
+	p := parser{b: body}
+	p.ws()
+	if p.i == len(p.b) {
+		return &jsonbody.Error{Message: "request body is empty; expected a JSON object"}
+	}
+	if err := p.expect('{'); err != nil {
+		return err
+	}
+	var seenUnit, seenTouchpoint, seenAttrs bool
+	p.ws()
+	if !p.consume('}') {
+		for {
+			p.ws()
+			raw, err := p.strBytes("")
+			if err != nil {
+				return err
+			}
+			p.ws()
+			if err := p.expect(':'); err != nil {
+				return err
+			}
+			p.ws()
+			// Comparing string(raw) with constants does not allocate.
+			switch key := string(raw); key {
+			case "unit_id":
+				if seenUnit {
+					return &jsonbody.Error{Field: key, Message: "duplicate field"}
+				}
+				seenUnit = true
+				if r.unit, err = p.optionalString(key); err != nil {
+					return err
+				}
+			case "touchpoint":
+				if seenTouchpoint {
+					return &jsonbody.Error{Field: key, Message: "duplicate field"}
+				}
+				seenTouchpoint = true
+				if r.touchpoint, err = p.optionalString(key); err != nil {
+					return err
+				}
+			case "attributes":
+				if seenAttrs {
+					return &jsonbody.Error{Field: key, Message: "duplicate field"}
+				}
+				seenAttrs = true
+				if err := p.attributes(r); err != nil {
+					return err
+				}
+			default:
+				return &jsonbody.Error{Field: key, Message: "unknown field (want unit_id, touchpoint, attributes)"}
+			}
+			p.ws()
+			if p.consume('}') {
+				break
+			}
+			if err := p.expect(','); err != nil {
+				return err
+			}
+		}
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return &jsonbody.Error{Message: "unexpected data after the JSON value"}
+	}
+	return r.validate()
+}
+
+// parseQuery parses GET /v1/assign?unit_id=…&touchpoint=…&attr.device=mobile
+// into r (which must be reset). Attribute values are strings; a repeated
+// attr.<name> becomes an array.
+func parseQuery(args *fasthttp.Args, r *request) error {
+	var err error
+	var seenUnit, seenTouchpoint bool
+	args.VisitAll(func(k, v []byte) {
+		if err != nil {
+			return
+		}
+		if !utf8.Valid(k) || !utf8.Valid(v) {
+			err = &jsonbody.Error{Field: string(k), Message: "invalid UTF-8"}
+			return
+		}
+		switch {
+		case string(k) == "unit_id":
+			if seenUnit {
+				err = &experiment.ValidationError{Field: "unit_id", Message: "given more than once"}
+			}
+			seenUnit, r.unit = true, string(v)
+		case string(k) == "touchpoint":
+			if seenTouchpoint {
+				err = &experiment.ValidationError{Field: "touchpoint", Message: "given more than once"}
+			}
+			seenTouchpoint, r.touchpoint = true, string(v)
+		case bytes.HasPrefix(k, []byte("attr.")):
+			err = r.queryAttr(string(k[len("attr."):]), string(v))
+		default:
+			err = &experiment.ValidationError{Field: string(k), Message: "unknown query parameter (want unit_id, touchpoint, attr.<name>)"}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return r.validate()
+}
+
+func (r *request) queryAttr(name, v string) error {
+	field := "attributes." + name
+	if err := checkAttrName(name, field); err != nil {
+		return err
+	}
+	if len(v) > MaxAttributeValueBytes {
+		return &experiment.ValidationError{Field: field, Message: fmt.Sprintf("at most %d bytes", MaxAttributeValueBytes)}
+	}
+	switch prev := r.attrs[name].(type) {
+	case nil:
+		return r.setAttr(name, v, field)
+	case string:
+		r.attrs[name] = []any{prev, v}
+	case []any:
+		if len(prev) >= MaxAttributeValues {
+			return &experiment.ValidationError{Field: field, Message: fmt.Sprintf("at most %d values", MaxAttributeValues)}
+		}
+		r.attrs[name] = append(prev, v)
+	}
+	return nil
+}
+
+func checkAttrName(name, field string) error {
+	if name == "" || len(name) > MaxAttributeNameBytes {
+		return &experiment.ValidationError{Field: field, Message: fmt.Sprintf("attribute names have 1 to %d bytes", MaxAttributeNameBytes)}
+	}
+	return nil
+}
+
+// parser is a cursor over a JSON document.
+type parser struct {
+	b []byte
+	i int
+}
+
+func (p *parser) ws() {
+	for p.i < len(p.b) {
+		switch p.b[p.i] {
+		case ' ', '\t', '\n', '\r':
+			p.i++
+		default:
+			return
+		}
+	}
+}
+
+func (p *parser) consume(c byte) bool {
+	if p.i < len(p.b) && p.b[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+func (p *parser) expect(c byte) error {
+	if p.consume(c) {
+		return nil
+	}
+	return p.syntax(fmt.Sprintf("expected %q", c))
+}
+
+func (p *parser) syntax(what string) error {
+	if p.i >= len(p.b) {
+		return &jsonbody.Error{Message: "malformed JSON: unexpected end of body"}
+	}
+	return &jsonbody.Error{Message: fmt.Sprintf("malformed JSON at byte %d: %s, found %q", p.i, what, p.b[p.i])}
+}
+
+// kind names the JSON type of the next value, for error messages; "" for
+// something that is not a value.
+func (p *parser) kind() string {
+	if p.i >= len(p.b) {
+		return ""
+	}
+	switch c := p.b[p.i]; {
+	case c == '"':
+		return "string"
+	case c == '{':
+		return "object"
+	case c == '[':
+		return "array"
+	case c == 't' || c == 'f':
+		return "boolean"
+	case c == 'n':
+		return "null"
+	case c == '-' || (c >= '0' && c <= '9'):
+		return "number"
+	}
+	return ""
+}
+
+// optionalString reads a string or null (as "") for field.
+func (p *parser) optionalString(field string) (string, error) {
+	switch p.kind() {
+	case "string":
+		return p.str(field)
+	case "null":
+		return "", p.literal("null")
+	case "":
+		return "", p.syntax("expected a value")
+	default:
+		return "", &jsonbody.Error{Field: field, Message: "expected a string, got JSON " + p.kind()}
+	}
+}
+
+func (p *parser) literal(word string) error {
+	if !bytes.HasPrefix(p.b[p.i:], []byte(word)) {
+		return p.syntax("expected " + word)
+	}
+	p.i += len(word)
+	return nil
+}
+
+// str reads a JSON string. field names it in errors about its content.
+func (p *parser) str(field string) (string, error) {
+	b, err := p.strBytes(field)
+	return string(b), err
+}
+
+// strBytes reads a JSON string and returns its decoded bytes: a sub-slice
+// of the body when it has no escapes, else a new buffer.
+func (p *parser) strBytes(field string) ([]byte, error) {
+	if err := p.expect('"'); err != nil {
+		return nil, err
+	}
+	start := p.i
+	// Fast path: no escapes.
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		if c == '"' {
+			raw := p.b[start:p.i]
+			p.i++
+			if !utf8.Valid(raw) {
+				return nil, &jsonbody.Error{Field: field, Message: "invalid UTF-8 in string"}
+			}
+			return raw, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		p.i++
+	}
+	buf := append([]byte(nil), p.b[start:p.i]...)
+	for p.i < len(p.b) {
+		c := p.b[p.i]
+		switch {
+		case c == '"':
+			p.i++
+			if !utf8.Valid(buf) {
+				return nil, &jsonbody.Error{Field: field, Message: "invalid UTF-8 in string"}
+			}
+			return buf, nil
+		case c < 0x20:
+			return nil, p.syntax("control character in string")
+		case c != '\\':
+			buf = append(buf, c)
+			p.i++
+			continue
+		}
+		p.i++
+		if p.i >= len(p.b) {
+			break
+		}
+		e := p.b[p.i]
+		p.i++
+		switch e {
+		case '"', '\\', '/':
+			buf = append(buf, e)
+		case 'b':
+			buf = append(buf, '\b')
+		case 'f':
+			buf = append(buf, '\f')
+		case 'n':
+			buf = append(buf, '\n')
+		case 'r':
+			buf = append(buf, '\r')
+		case 't':
+			buf = append(buf, '\t')
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return nil, p.syntax(`invalid \u escape`)
+			}
+			if utf16.IsSurrogate(r) {
+				// A valid pair makes one rune; anything else is U+FFFD,
+				// as encoding/json does.
+				save := p.i
+				if p.i+1 < len(p.b) && p.b[p.i] == '\\' && p.b[p.i+1] == 'u' {
+					p.i += 2
+					if r2, ok := p.hex4(); ok {
+						if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+							buf = utf8.AppendRune(buf, dec)
+							continue
+						}
+					}
+				}
+				p.i = save
+				r = utf8.RuneError
+			}
+			buf = utf8.AppendRune(buf, r)
+		default:
+			p.i--
+			return nil, p.syntax("invalid escape")
+		}
+	}
+	return nil, &jsonbody.Error{Message: "malformed JSON: unexpected end of body"}
+}
+
+func (p *parser) hex4() (rune, bool) {
+	if p.i+4 > len(p.b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range p.b[p.i : p.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	p.i += 4
+	return r, true
+}
+
+// number reads a JSON number as float64; field and i name it in errors.
+func (p *parser) number(field string, i int) (float64, error) {
+	start := p.i
+	p.consume('-')
+	switch {
+	case p.consume('0'):
+	case p.i < len(p.b) && p.b[p.i] >= '1' && p.b[p.i] <= '9':
+		p.digits()
+	default:
+		return 0, p.syntax("invalid number")
+	}
+	if p.consume('.') {
+		if p.digits() == 0 {
+			return 0, p.syntax("invalid number")
+		}
+	}
+	if p.consume('e') || p.consume('E') {
+		if !p.consume('+') {
+			p.consume('-')
+		}
+		if p.digits() == 0 {
+			return 0, p.syntax("invalid number")
+		}
+	}
+	f, err := strconv.ParseFloat(string(p.b[start:p.i]), 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0, &jsonbody.Error{Field: elemField(field, i), Message: "number out of range"}
+	}
+	return f, nil
+}
+
+func (p *parser) digits() int {
+	n := 0
+	for p.i < len(p.b) && p.b[p.i] >= '0' && p.b[p.i] <= '9' {
+		p.i++
+		n++
+	}
+	return n
+}
+
+// elemField names element i of field (the field itself when i < 0). It is
+// only called for errors, to keep the success path free of allocations.
+func elemField(field string, i int) string {
+	if i < 0 {
+		return field
+	}
+	return field + "[" + strconv.Itoa(i) + "]"
+}
+
+// scalar reads a string, number, boolean or null attribute value; i is its
+// position in an array, or -1.
+func (p *parser) scalar(field string, i int) (any, error) {
+	switch p.kind() {
+	case "string":
+		b, err := p.strBytes(field)
+		if err != nil {
+			return nil, err
+		}
+		if len(b) > MaxAttributeValueBytes {
+			return nil, &experiment.ValidationError{Field: elemField(field, i), Message: fmt.Sprintf("at most %d bytes", MaxAttributeValueBytes)}
+		}
+		return string(b), nil
+	case "number":
+		return p.number(field, i)
+	case "boolean":
+		if p.b[p.i] == 't' {
+			return true, p.literal("true")
+		}
+		return false, p.literal("false")
+	case "null":
+		return nil, p.literal("null")
+	case "":
+		return nil, p.syntax("expected a value")
+	}
+	if i >= 0 {
+		return nil, &experiment.ValidationError{Field: elemField(field, i), Message: "array elements must be strings, numbers, booleans or null; got " + p.kind()}
+	}
+	return nil, &experiment.ValidationError{Field: field, Message: "must be a string, number, boolean or null, or an array of those; got " + p.kind()}
+}
+
+// attributes reads the attributes object (or null) into r.
+func (p *parser) attributes(r *request) error {
+	switch p.kind() {
+	case "null":
+		return p.literal("null")
+	case "object":
+	case "":
+		return p.syntax("expected a value")
+	default:
+		return &jsonbody.Error{Field: "attributes", Message: "expected an object, got JSON " + p.kind()}
+	}
+	p.i++ // '{'
+	p.ws()
+	if p.consume('}') {
+		return nil
+	}
+	for {
+		p.ws()
+		name, err := p.str("attributes")
+		if err != nil {
+			return err
+		}
+		field := "attributes." + name
+		if err := checkAttrName(name, field); err != nil {
+			return err
+		}
+		p.ws()
+		if err := p.expect(':'); err != nil {
+			return err
+		}
+		p.ws()
+		var v any
+		if p.kind() == "array" {
+			v, err = p.array(field)
+		} else {
+			v, err = p.scalar(field, -1)
+		}
+		if err != nil {
+			return err
+		}
+		if err := r.setAttr(name, v, field); err != nil {
+			return err
+		}
+		p.ws()
+		if p.consume('}') {
+			return nil
+		}
+		if err := p.expect(','); err != nil {
+			return err
+		}
+	}
+}
+
+// array reads an array of scalars.
+func (p *parser) array(field string) ([]any, error) {
+	p.i++ // '['
+	out := []any{}
+	p.ws()
+	if p.consume(']') {
+		return out, nil
+	}
+	for {
+		p.ws()
+		if len(out) >= MaxAttributeValues {
+			return nil, &experiment.ValidationError{Field: field, Message: fmt.Sprintf("at most %d values", MaxAttributeValues)}
+		}
+		v, err := p.scalar(field, len(out))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+		p.ws()
+		if p.consume(']') {
+			return out, nil
+		}
+		if err := p.expect(','); err != nil {
+			return nil, err
+		}
+	}
+}

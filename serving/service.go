@@ -1,0 +1,314 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"journeylab/assign"
+	"journeylab/experiment"
+)
+
+// ConfigReader is the part of the store the refresher reads.
+type ConfigReader interface {
+	// ConfigVersion changes whenever an experiment or layer changes.
+	ConfigVersion(ctx context.Context) (int64, error)
+	// ListExperiments returns matching experiments ordered by key.
+	ListExperiments(ctx context.Context, f experiment.Filter) ([]*experiment.Experiment, error)
+	// ListLayers returns every layer.
+	ListLayers(ctx context.Context) ([]experiment.Layer, error)
+	// ListAudit returns an experiment's audit entries, oldest first; it
+	// tells whether the allocation changed after launch.
+	ListAudit(ctx context.Context, key string) ([]experiment.AuditEntry, error)
+	// ExposureVariants calls fn with every exposed unit of the experiment
+	// and the variant key it was first exposed to.
+	ExposureVariants(ctx context.Context, experimentKey string, fn func(unit, variant string) error) error
+}
+
+// ExposureWriter persists first exposures.
+type ExposureWriter interface {
+	// InsertExposures stores xs, keeping the first exposure per
+	// (experiment, unit) pair, and returns how many rows it inserted.
+	InsertExposures(ctx context.Context, xs []experiment.Exposure) (inserted int, err error)
+}
+
+// Store is everything serving needs from a backend; *sqlite.Store
+// implements it.
+type Store interface {
+	ConfigReader
+	ExposureWriter
+}
+
+// Options tune the runtime. Zero values take the defaults of
+// config.Settings.
+type Options struct {
+	// RefreshInterval is how often the store's config version is polled
+	// (default 250 ms).
+	RefreshInterval time.Duration
+	// FlushInterval is the longest an exposure waits in memory before a
+	// write is attempted (default 200 ms).
+	FlushInterval time.Duration
+	// BatchSize is the most exposures per write; a full batch is written
+	// at once (default 2000).
+	BatchSize int
+	// BufferSize bounds the exposures held in memory (default 200000).
+	BufferSize int
+	// DedupeSize is how many (experiment, unit) pairs the dedupe LRU
+	// remembers (default 1000000).
+	DedupeSize int
+	// EnqueueWait is how long an Assign call waits for buffer room before
+	// dropping its exposures (default 50 ms).
+	EnqueueWait time.Duration
+	// Logger receives refresh and write problems (default slog.Default()).
+	Logger *slog.Logger
+	// Registerer receives the Prometheus series; nil registers nothing.
+	Registerer prometheus.Registerer
+	// Now stamps exposures (default time.Now).
+	Now func() time.Time
+}
+
+func (o Options) withDefaults() Options {
+	if o.RefreshInterval <= 0 {
+		o.RefreshInterval = 250 * time.Millisecond
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 200 * time.Millisecond
+	}
+	if o.BatchSize <= 0 {
+		o.BatchSize = 2000
+	}
+	if o.BufferSize <= 0 {
+		o.BufferSize = 200000
+	}
+	if o.DedupeSize <= 0 {
+		o.DedupeSize = 1000000
+	}
+	if o.EnqueueWait <= 0 {
+		o.EnqueueWait = 50 * time.Millisecond
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return o
+}
+
+// state is one immutable generation of the served configuration.
+type state struct {
+	version int64
+	snap    *assign.Snapshot
+	// variants by experiment key, to re-pin a result to a remembered
+	// variant index.
+	variants map[string][]assign.Variant
+}
+
+// Service assigns units to the running experiments and records first
+// exposures. It is safe for concurrent use.
+type Service struct {
+	store     Store
+	opts      Options
+	log       *slog.Logger
+	m         *metrics
+	cur       atomic.Pointer[state]
+	dedupe    *dedupe
+	exposures *exposureLog
+
+	// refreshMu serialises rebuilds and guards sticky and lastErrLog.
+	refreshMu  sync.Mutex
+	sticky     map[string]stickyEntry
+	lastErrLog time.Time
+
+	// ctx ends when Close is called; it stops the refresher.
+	ctx       context.Context
+	cancel    context.CancelFunc
+	pollDone  chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// New loads the running experiments from store, builds the first snapshot
+// and starts the refresher and the exposure writer. Call Close to stop them
+// and flush the exposures.
+func New(ctx context.Context, store Store, opts Options) (*Service, error) {
+	opts = opts.withDefaults()
+	d, err := newDedupe(opts.DedupeSize)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store:    store,
+		opts:     opts,
+		log:      opts.Logger,
+		m:        newMetrics(),
+		dedupe:   d,
+		pollDone: make(chan struct{}),
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.exposures = newExposureLog(store, opts, s.m)
+	v, err := store.ConfigVersion(ctx)
+	if err == nil {
+		err = s.rebuild(ctx, v)
+	}
+	if err == nil && opts.Registerer != nil {
+		err = s.m.register(opts.Registerer, func() float64 { return float64(s.exposures.depth()) })
+	}
+	if err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("start serving: %w", err)
+	}
+	go s.exposures.run()
+	go s.poll()
+	return s, nil
+}
+
+// Version returns the store config version of the snapshot being served.
+func (s *Service) Version() int64 { return s.cur.Load().version }
+
+// Assign appends the assignments of unitID on touchpoint ("" for every
+// touchpoint) to dst and returns it; reuse dst[:0] across calls. It never
+// reads the store. First exposures are queued for writing; forced
+// assignments and holdout entries are not. A result whose unit the dedupe
+// cache remembers with another variant is re-pinned to that variant (and
+// flagged Sticky).
+//
+// unitID and the values in attrs may be retained by the exposure log, so
+// they must not be modified afterwards (ordinary Go strings never are).
+func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
+	st := s.cur.Load()
+	start := len(dst)
+	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
+	if len(dst) > start {
+		s.record(st, unitID, attrs, dst[start:])
+	}
+	return dst
+}
+
+// record dedupes the results, re-pins remembered variants and queues first
+// exposures.
+func (s *Service) record(st *state, unitID string, attrs map[string]any, as []assign.Assignment) {
+	var buf [16]experiment.Exposure
+	fresh := buf[:0]
+	var shard = s.dedupe.shard(unitID)
+	var flat map[string]string
+	var now time.Time
+	for i := range as {
+		a := &as[i]
+		if a.Forced || a.Holdout {
+			continue
+		}
+		k := pairKey{a.Experiment, unitID}
+		seen, ok := shard.Get(k)
+		if !ok {
+			seen, ok, _ = shard.PeekOrAdd(k, int32(a.VariantIndex))
+		}
+		if ok {
+			if int(seen) != a.VariantIndex {
+				st.repin(a, int(seen))
+			}
+			continue
+		}
+		if flat == nil {
+			flat = flattenAttributes(attrs)
+			now = s.opts.Now().UTC()
+		}
+		fresh = append(fresh, experiment.Exposure{Experiment: a.Experiment, Unit: unitID, Variant: a.Variant, At: now, Attributes: flat})
+	}
+	if len(fresh) == 0 {
+		return
+	}
+	if lost := s.exposures.enqueue(fresh); len(lost) > 0 {
+		s.dedupe.forget(lost)
+		s.exposures.dropped(len(lost), "exposure buffer full")
+	}
+}
+
+// repin replaces a's variant with variant index v of its experiment.
+func (st *state) repin(a *assign.Assignment, v int) {
+	vs := st.variants[a.Experiment]
+	if v < 0 || v >= len(vs) {
+		return
+	}
+	a.VariantIndex, a.Variant, a.Payload, a.Sticky = v, vs[v].Key, vs[v].Payload, true
+}
+
+// flattenAttributes turns request attributes into strings for dimension
+// breakdowns: numbers in their shortest form, booleans as true/false,
+// arrays joined with commas; null is left out. The result is shared by all
+// exposures of one request and never modified.
+func flattenAttributes(attrs map[string]any) map[string]string {
+	if len(attrs) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(attrs))
+	for k, v := range attrs {
+		if v == nil {
+			continue
+		}
+		if list, ok := v.([]any); ok {
+			var b []byte
+			for i, e := range list {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendScalar(b, e)
+			}
+			out[k] = string(b)
+			continue
+		}
+		out[k] = string(appendScalar(nil, v))
+	}
+	return out
+}
+
+func appendScalar(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return append(b, x...)
+	case bool:
+		return strconv.AppendBool(b, x)
+	case float64:
+		return appendNumber(b, x)
+	case nil:
+		return b
+	}
+	return fmt.Append(b, v)
+}
+
+// appendNumber formats f the way JSON (and JavaScript) prints numbers:
+// integers without exponent up to 1e21, shortest round-trip digits.
+func appendNumber(b []byte, f float64) []byte {
+	abs := f
+	if abs < 0 {
+		abs = -abs
+	}
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		return strconv.AppendFloat(b, f, 'e', -1, 64)
+	}
+	return strconv.AppendFloat(b, f, 'f', -1, 64)
+}
+
+// Flush writes every exposure queued before the call and waits for it.
+func (s *Service) Flush(ctx context.Context) error {
+	return s.exposures.flush(ctx)
+}
+
+// Close stops the refresher and drains the exposure buffer into the store,
+// giving up when ctx ends (the lost exposures are counted and logged).
+// Assign keeps answering after Close but records nothing. Close is
+// idempotent.
+func (s *Service) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.cancel()
+		<-s.pollDone
+		s.closeErr = s.exposures.close(ctx)
+	})
+	return s.closeErr
+}

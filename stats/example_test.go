@@ -1,0 +1,56 @@
+package stats_test
+
+import (
+	"fmt"
+
+	"journeylab/stats"
+)
+
+func ExampleCompare() {
+	control := stats.ArmStats{N: 3407, Sum: 1396.87, SumSq: 52377.9767}
+	treatment := stats.ArmStats{N: 3461, Sum: 2422.7, SumSq: 134698.29}
+	r := stats.Compare(stats.KindMean, control, treatment, stats.Options{})
+	if err := r.Err(); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("relative lift %.3f, 95%% CI [%.3f, %.3f], p = %.4f\n",
+		r.Relative.Estimate, r.Relative.CILow, r.Relative.CIHigh, r.Relative.PValue)
+	// Output: relative lift 0.707, 95% CI [-0.035, 1.450], p = 0.0619
+}
+
+func ExampleCompare_bayesianLowerIsBetter() {
+	// Return rate: fewer returns is better, so Sides is Less.
+	control := stats.ArmStats{N: 2000, Sum: 240}
+	treatment := stats.ArmStats{N: 2000, Sum: 205}
+	r := stats.Compare(stats.KindBinomial, control, treatment,
+		stats.Options{Method: stats.Bayesian, Sides: stats.Less})
+	fmt.Printf("chance to win %.3f, risk of shipping %.4f\n", r.ChanceToWin, r.Risk[1])
+	// Output: chance to win 0.972, risk of shipping 0.0008
+}
+
+func ExampleNPSArm() {
+	control := stats.NPSArm(400, 350, 250)   // NPS 0.15
+	treatment := stats.NPSArm(450, 330, 220) // NPS 0.23
+	r := stats.Compare(stats.KindNPS, control, treatment, stats.Options{Sides: stats.Greater})
+	fmt.Printf("NPS %.2f -> %.2f, one-sided p = %.4f\n", r.ControlMean, r.TreatmentMean, r.Absolute.PValue)
+	// Output: NPS 0.15 -> 0.23, one-sided p = 0.0117
+}
+
+func ExampleProbabilityBest() {
+	p := stats.ProbabilityBest([]float64{0.100, 0.104, 0.098}, []float64{0.003, 0.003, 0.003})
+	w := stats.BanditWeights(p, 0.05)
+	fmt.Printf("P(best) %.3f  weights %.3f\n", p, w)
+	// Output: P(best) [0.158 0.787 0.055]  weights [0.184 0.719 0.097]
+}
+
+func ExampleSampleSizeProportions() {
+	s, err := stats.SampleSizeProportions(0.10, 0.10, stats.RelativeMDE, false, stats.PowerParams{Power: 0.8})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	days, _ := stats.Duration(s.PerArm, 2, 1000, 1)
+	fmt.Printf("%d units per arm, %d days at 1000 visitors a day\n", s.PerArm, days)
+	// Output: 14749 units per arm, 30 days at 1000 visitors a day
+}

@@ -1,0 +1,281 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"journeylab/events"
+	"journeylab/experiment"
+)
+
+// outcomes is the Store's in-memory state for outcome recording.
+type outcomes struct {
+	// mu guards cfg.
+	mu  sync.Mutex
+	cfg *attribution
+	// commit batches concurrent AppendEvents calls into one transaction.
+	commit groupCommit
+}
+
+// attribution is the experiments' metric rules as of one config version, so
+// that ingestion does not re-read definitions per event or per batch.
+type attribution struct {
+	version     int64
+	experiments map[string]*expRules
+	// byEvent lists, per event name, the (experiment, rule) pairs it feeds.
+	byEvent map[string][]target
+	metrics map[string]experiment.Metric
+}
+
+// expRules are the compiled metrics of one experiment.
+type expRules struct {
+	key   string
+	rules []events.Rule
+}
+
+type target struct {
+	exp  *expRules
+	rule int
+}
+
+// usesEvent reports whether any metric of the experiment reads event.
+func (e *expRules) usesEvent(event string) bool {
+	for i := range e.rules {
+		if e.rules[i].Uses(event) {
+			return true
+		}
+	}
+	return false
+}
+
+// rule returns the compiled rule of metric key, or nil.
+func (e *expRules) rule(key string) *events.Rule {
+	for i := range e.rules {
+		if e.rules[i].Metric.Key == key {
+			return &e.rules[i]
+		}
+	}
+	return nil
+}
+
+// attribution returns the rules for the config version visible to tx,
+// reloading them through the experiment.Store methods when it changed. The
+// caller holds the write transaction, so nothing can commit between reading
+// the version and reading the definitions.
+func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*attribution, error) {
+	var v int64
+	if err := tx.QueryRowContext(ctx, `SELECT v FROM config_version WHERE id = 1`).Scan(&v); err != nil {
+		return nil, fmt.Errorf("read config version: %w", err)
+	}
+	s.out.mu.Lock()
+	cur := s.out.cfg
+	s.out.mu.Unlock()
+	if cur != nil && cur.version == v {
+		return cur, nil
+	}
+	exps, err := s.ListExperiments(ctx, experiment.Filter{})
+	if err != nil {
+		return nil, fmt.Errorf("load experiments for attribution: %w", err)
+	}
+	ms, err := s.ListMetrics(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load metrics for attribution: %w", err)
+	}
+	a := &attribution{version: v, experiments: map[string]*expRules{}, byEvent: map[string][]target{}, metrics: map[string]experiment.Metric{}}
+	for _, m := range ms {
+		a.metrics[m.Key] = m
+	}
+	for _, e := range exps {
+		er := &expRules{key: e.Key}
+		pre := e.Analysis.PreExposureDays
+		if pre == 0 {
+			pre = 14
+		}
+		for _, k := range e.AllMetrics() {
+			if m, ok := a.metrics[k]; ok {
+				er.rules = append(er.rules, events.NewRule(m, pre))
+			}
+		}
+		a.experiments[e.Key] = er
+		for i := range er.rules {
+			m := er.rules[i].Metric
+			a.byEvent[m.Event] = append(a.byEvent[m.Event], target{exp: er, rule: i})
+			if m.Kind == experiment.KindRatio && m.DenominatorEvent != m.Event {
+				a.byEvent[m.DenominatorEvent] = append(a.byEvent[m.DenominatorEvent], target{exp: er, rule: i})
+			}
+		}
+	}
+	s.out.mu.Lock()
+	s.out.cfg = a
+	s.out.mu.Unlock()
+	return a, nil
+}
+
+// dayNanos is one UTC day in nanoseconds.
+const dayNanos = int64(24 * time.Hour)
+
+// dayOf is the UTC day (days since the Unix epoch) of a Unix-ns time. Event
+// and exposure times are after 2000, so integer division is the floor.
+func dayOf(ns int64) int64 { return ns / dayNanos }
+
+type rollupKey struct{ exp, unit, metric string }
+
+type totalsKey struct {
+	exp, metric, variant string
+	day                  int64
+}
+
+// pendingRollup is one unit's rollup being changed in the current transaction.
+type pendingRollup struct {
+	rule     *events.Rule
+	variant  string
+	day      int64
+	old, cur events.Rollup
+}
+
+// rollupBatch collects rollup changes of one transaction and writes them,
+// with the matching delta of metric_totals, in flush.
+type rollupBatch struct {
+	rows  map[rollupKey]*pendingRollup
+	order []rollupKey
+	// loaded marks (experiment, unit) pairs whose stored rows were read.
+	loaded map[[2]string]bool
+}
+
+func newRollupBatch() *rollupBatch {
+	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}, loaded: map[[2]string]bool{}}
+}
+
+// add registers a rollup whose stored state is old.
+func (b *rollupBatch) add(k rollupKey, p *pendingRollup) {
+	b.rows[k] = p
+	b.order = append(b.order, k)
+}
+
+const rollupColumns = `count, sum, den_count, den_sum, pre_count, pre_sum, last_ts, last_id, last_value, pre_last_ts, pre_last_id, pre_last_value`
+
+func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
+	var u events.Rollup
+	dest := append(extra, &u.Count, &u.Sum, &u.DenCount, &u.DenSum, &u.PreCount, &u.PreSum,
+		&u.Last.TS, &u.Last.ID, &u.Last.Value, &u.PreLast.TS, &u.PreLast.ID, &u.PreLast.Value)
+	err := scan(dest...)
+	return u, err
+}
+
+// load reads the stored rollups of (experiment er, unit) into the batch once,
+// with an empty pending rollup for every rule that has no row yet.
+func (b *rollupBatch) load(ctx context.Context, st *sql.Stmt, er *expRules, unit, variant string, day int64) error {
+	lk := [2]string{er.key, unit}
+	if b.loaded[lk] {
+		return nil
+	}
+	b.loaded[lk] = true
+	rows, err := st.QueryContext(ctx, er.key, unit)
+	if err != nil {
+		return fmt.Errorf("read rollups: %w", err)
+	}
+	defer rows.Close()
+	stored := map[string]events.Rollup{}
+	for rows.Next() {
+		var metric string
+		u, err := scanRollup(rows.Scan, &metric)
+		if err != nil {
+			return fmt.Errorf("scan rollup: %w", err)
+		}
+		stored[metric] = u
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read rollups: %w", err)
+	}
+	for i := range er.rules {
+		r := &er.rules[i]
+		u := stored[r.Metric.Key]
+		b.add(rollupKey{er.key, unit, r.Metric.Key}, &pendingRollup{rule: r, variant: variant, day: day, old: u, cur: u})
+	}
+	return nil
+}
+
+const selectUnitRollups = `SELECT metric, ` + rollupColumns + ` FROM unit_metrics WHERE experiment = ? AND unit_id = ?`
+
+// flush writes every changed rollup and adds the change of each unit's
+// contribution to metric_totals, so the plain report never scans units.
+func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
+	totals := map[totalsKey]events.Contribution{}
+	var tkeys []totalsKey
+	var upsert, del *sql.Stmt
+	for _, k := range b.order {
+		p := b.rows[k]
+		if p.cur == p.old {
+			continue
+		}
+		cap := p.rule.FixedCap()
+		delta := p.rule.Contribution(p.cur, cap).Sub(p.rule.Contribution(p.old, cap))
+		tk := totalsKey{k.exp, k.metric, p.variant, p.day}
+		if _, ok := totals[tk]; !ok {
+			tkeys = append(tkeys, tk)
+		}
+		totals[tk] = totals[tk].Add(delta)
+		var err error
+		if p.cur.IsZero() {
+			if del == nil {
+				if del, err = tx.PrepareContext(ctx, `DELETE FROM unit_metrics WHERE experiment = ? AND unit_id = ? AND metric = ?`); err != nil {
+					return fmt.Errorf("prepare rollup delete: %w", err)
+				}
+				defer del.Close()
+			}
+			if _, err := del.ExecContext(ctx, k.exp, k.unit, k.metric); err != nil {
+				return fmt.Errorf("delete rollup: %w", err)
+			}
+			continue
+		}
+		if upsert == nil {
+			if upsert, err = tx.PrepareContext(ctx, `INSERT INTO unit_metrics (experiment, unit_id, metric, variant, day, `+rollupColumns+`)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (experiment, unit_id, metric) DO UPDATE SET count = excluded.count, sum = excluded.sum,
+				den_count = excluded.den_count, den_sum = excluded.den_sum, pre_count = excluded.pre_count, pre_sum = excluded.pre_sum,
+				last_ts = excluded.last_ts, last_id = excluded.last_id, last_value = excluded.last_value,
+				pre_last_ts = excluded.pre_last_ts, pre_last_id = excluded.pre_last_id, pre_last_value = excluded.pre_last_value`); err != nil {
+				return fmt.Errorf("prepare rollup upsert: %w", err)
+			}
+			defer upsert.Close()
+		}
+		u := p.cur
+		if _, err := upsert.ExecContext(ctx, k.exp, k.unit, k.metric, p.variant, p.day,
+			u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum,
+			u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value); err != nil {
+			return fmt.Errorf("upsert rollup: %w", err)
+		}
+	}
+	return addTotals(ctx, tx, tkeys, totals)
+}
+
+// addTotals adds the deltas to metric_totals.
+func addTotals(ctx context.Context, tx *sql.Tx, keys []totalsKey, deltas map[totalsKey]events.Contribution) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `INSERT INTO metric_totals (experiment, metric, variant, day, n, sum, sum_sq, den_sum, den_sum_sq, sum_num_den, pre_sum, pre_sum_sq, sum_pre_post)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (experiment, metric, variant, day) DO UPDATE SET n = n + excluded.n, sum = sum + excluded.sum,
+		sum_sq = sum_sq + excluded.sum_sq, den_sum = den_sum + excluded.den_sum, den_sum_sq = den_sum_sq + excluded.den_sum_sq,
+		sum_num_den = sum_num_den + excluded.sum_num_den, pre_sum = pre_sum + excluded.pre_sum,
+		pre_sum_sq = pre_sum_sq + excluded.pre_sum_sq, sum_pre_post = sum_pre_post + excluded.sum_pre_post`)
+	if err != nil {
+		return fmt.Errorf("prepare totals upsert: %w", err)
+	}
+	defer st.Close()
+	for _, k := range keys {
+		d := deltas[k]
+		if d == (events.Contribution{}) {
+			continue
+		}
+		if _, err := st.ExecContext(ctx, k.exp, k.metric, k.variant, k.day, d.N, d.Sum, d.SumSq,
+			d.DenSum, d.DenSumSq, d.SumNumDen, d.PreSum, d.PreSumSq, d.SumPrePost); err != nil {
+			return fmt.Errorf("add to totals: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"journeylab/events"
+	"journeylab/experiment"
+)
+
+// rebuildChunk is how many units one rebuild transaction recomputes: small
+// enough that ingestion, which waits for the single writer, barely notices.
+const rebuildChunk = 1000
+
+// Rebuild recomputes every rollup of the experiment from raw events and
+// exposures: after a metric was added to a running experiment, or to repair
+// data. It works through the exposed units in chunks, each in its own
+// transaction that replaces the chunk's rollups and moves metric_totals by
+// the difference, so events may keep arriving meanwhile. A rollup that was
+// right stays bit-for-bit the same, because both paths fold the same events
+// in the same (storage) order. progress, if not nil, is called after each
+// chunk with the units done and the total.
+func (s *Store) Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error {
+	if _, err := s.GetExperiment(ctx, experimentKey); err != nil {
+		return err
+	}
+	var total int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM exposures WHERE experiment = ?`, experimentKey).Scan(&total); err != nil {
+		return fmt.Errorf("count exposures of %s: %w", experimentKey, err)
+	}
+	var done int64
+	after := ""
+	for {
+		n, last, err := s.rebuildChunk(ctx, experimentKey, after)
+		if err != nil {
+			return fmt.Errorf("rebuild %s after unit %q: %w", experimentKey, after, err)
+		}
+		done += int64(n)
+		total = max(total, done)
+		if progress != nil {
+			progress(done, total)
+		}
+		if n < rebuildChunk {
+			break
+		}
+		after = last
+	}
+	return s.rebuildFinish(ctx, experimentKey)
+}
+
+// rebuildChunk recomputes the rollups of the next units after unit `after`.
+func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, last string, err error) {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		cfg, err := s.attribution(ctx, tx)
+		if err != nil {
+			return err
+		}
+		er := cfg.experiments[exp]
+		if er == nil {
+			return fmt.Errorf("experiment %q: %w", exp, experiment.ErrNotFound)
+		}
+		units, err := chunkUnits(ctx, tx, exp, after)
+		if err != nil || len(units) == 0 {
+			return err
+		}
+		n, last = len(units), units[len(units)-1].unit
+		stored, err := chunkRollups(ctx, tx, exp, after, last)
+		if err != nil {
+			return err
+		}
+		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY id`)
+		if err != nil {
+			return fmt.Errorf("prepare event lookup: %w", err)
+		}
+		defer evq.Close()
+		b := newRollupBatch()
+		for _, x := range units {
+			for i := range er.rules {
+				r := &er.rules[i]
+				old := stored[[2]string{x.unit, r.Metric.Key}]
+				b.add(rollupKey{exp, x.unit, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old})
+			}
+			if err := refold(ctx, evq, b, er, x.unit, x.at); err != nil {
+				return err
+			}
+		}
+		if err := b.flush(ctx, tx); err != nil {
+			return err
+		}
+		// Rollups of metrics the experiment no longer lists are dropped.
+		args := []any{exp, after, last}
+		q := `DELETE FROM unit_metrics WHERE experiment = ? AND unit_id > ? AND unit_id <= ?`
+		if len(er.rules) > 0 {
+			q += ` AND metric NOT IN (?` + strings.Repeat(", ?", len(er.rules)-1) + `)`
+			for _, r := range er.rules {
+				args = append(args, r.Metric.Key)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("drop stale rollups: %w", err)
+		}
+		return nil
+	})
+	return n, last, err
+}
+
+type chunkUnit struct {
+	unit, variant string
+	at            int64
+}
+
+func chunkUnits(ctx context.Context, tx *sql.Tx, exp, after string) ([]chunkUnit, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT unit_id, variant, at FROM exposures WHERE experiment = ? AND unit_id > ? ORDER BY unit_id LIMIT ?`, exp, after, rebuildChunk)
+	if err != nil {
+		return nil, fmt.Errorf("list exposures: %w", err)
+	}
+	defer rows.Close()
+	var out []chunkUnit
+	for rows.Next() {
+		var u chunkUnit
+		if err := rows.Scan(&u.unit, &u.variant, &u.at); err != nil {
+			return nil, fmt.Errorf("scan exposure: %w", err)
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// chunkRollups reads the stored rollups of units in (after, last], keyed by (unit, metric).
+func chunkRollups(ctx context.Context, tx *sql.Tx, exp, after, last string) (map[[2]string]events.Rollup, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT unit_id, metric, `+rollupColumns+` FROM unit_metrics
+		WHERE experiment = ? AND unit_id > ? AND unit_id <= ?`, exp, after, last)
+	if err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	defer rows.Close()
+	out := map[[2]string]events.Rollup{}
+	for rows.Next() {
+		var unit, metric string
+		u, err := scanRollup(rows.Scan, &unit, &metric)
+		if err != nil {
+			return nil, fmt.Errorf("scan rollup: %w", err)
+		}
+		out[[2]string{unit, metric}] = u
+	}
+	return out, rows.Err()
+}
+
+// refold folds the unit's stored events, in storage order, into the batch's
+// pending rollups of the experiment, which start from zero.
+func refold(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, unit string, at int64) error {
+	rows, err := evq.QueryContext(ctx, unit)
+	if err != nil {
+		return fmt.Errorf("read events of %q: %w", unit, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p events.Point
+		if err := rows.Scan(&p.ID, &p.Event, &p.Value, &p.TS); err != nil {
+			return fmt.Errorf("scan event: %w", err)
+		}
+		for i := range er.rules {
+			r := &er.rules[i]
+			if r.Uses(p.Event) {
+				pr := b.rows[rollupKey{er.key, unit, r.Metric.Key}]
+				r.Fold(&pr.cur, at, p)
+			}
+		}
+	}
+	return rows.Err()
+}
+
+// rebuildFinish drops the totals of metrics the experiment no longer lists
+// and recounts its exposures from the exposures table.
+func (s *Store) rebuildFinish(ctx context.Context, exp string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		cfg, err := s.attribution(ctx, tx)
+		if err != nil {
+			return err
+		}
+		er := cfg.experiments[exp]
+		if er == nil {
+			return fmt.Errorf("experiment %q: %w", exp, experiment.ErrNotFound)
+		}
+		args := []any{exp}
+		q := `DELETE FROM metric_totals WHERE experiment = ?`
+		if len(er.rules) > 0 {
+			q += ` AND metric NOT IN (?` + strings.Repeat(", ?", len(er.rules)-1) + `)`
+			for _, r := range er.rules {
+				args = append(args, r.Metric.Key)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("drop stale totals: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM exposure_counts WHERE experiment = ?`, exp); err != nil {
+			return fmt.Errorf("reset exposure counts: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO exposure_counts (experiment, variant, day, n)
+			SELECT experiment, variant, at / ?, COUNT(*) FROM exposures WHERE experiment = ? GROUP BY variant, at / ?`,
+			dayNanos, exp, dayNanos); err != nil {
+			return fmt.Errorf("recount exposures: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,94 @@
+// Number and date formatting, fixed to en-US so that what the dashboard shows
+// does not depend on the browser's locale (and the browser tests can check it).
+
+const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });
+const fixed = (d) => new Intl.NumberFormat('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
+const f2 = fixed(2);
+const f1 = fixed(1);
+const sig = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
+
+export const STAGES = ['awareness', 'consideration', 'decision', 'checkout', 'delivery', 'usage', 'loyalty', 'returns'];
+
+/** fmtInt: 12345 -> "12,345". */
+export function fmtInt(n) { return Number.isFinite(n) ? int.format(n) : '–'; }
+
+/** fmtPct: 0.12345 -> "12.35 %" (digits after the point). */
+export function fmtPct(x, digits = 2) {
+  if (!Number.isFinite(x)) return '–';
+  return `${fixed(digits).format(x * 100)} %`;
+}
+
+/** fmtSignedPct: 0.05 -> "+5.00 %", -0.05 -> "−5.00 %". */
+export function fmtSignedPct(x, digits = 2) {
+  if (!Number.isFinite(x)) return '–';
+  const body = fixed(digits).format(Math.abs(x) * 100);
+  const sign = x > 0 ? '+' : x < 0 ? '−' : '';
+  return `${sign}${body} %`;
+}
+
+/** fmtInterval: "[−1.20 %, +3.40 %]". */
+export function fmtInterval(iv) {
+  if (!iv) return '–';
+  return `[${fmtSignedPct(iv.ci_low)}, ${fmtSignedPct(iv.ci_high)}]`;
+}
+
+/** fmtP: p-values, "< 0.0001" below the shown precision. */
+export function fmtP(p) {
+  if (p === undefined || p === null || !Number.isFinite(p)) return '–';
+  if (p < 0.0001) return '< 0.0001';
+  return fixed(4).format(p);
+}
+
+/** fmtValue shows one arm's KPI value in the unit of its kind. */
+export function fmtValue(v, kind) {
+  if (!Number.isFinite(v)) return '–';
+  switch (kind) {
+    case 'binomial': return fmtPct(v, 2);
+    case 'nps': return f1.format(v * 100);
+    default: return Math.abs(v) >= 1 ? f2.format(v) : sig.format(v);
+  }
+}
+
+/** fmtNumber: a general number with up to 4 significant digits below 1. */
+export function fmtNumber(v) {
+  if (!Number.isFinite(v)) return '–';
+  return Math.abs(v) >= 1 ? f2.format(v) : sig.format(v);
+}
+
+/** fmtDate: an ISO time as "2026-11-23 12:00 UTC". */
+export function fmtDate(iso) {
+  if (!iso) return '–';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** daysRunning counts days from started_at to stopped_at (or now), one decimal. */
+export function daysRunning(e, now = Date.now()) {
+  if (!e.started_at) return null;
+  const end = e.stopped_at ? Date.parse(e.stopped_at) : now;
+  return Math.max(0, (end - Date.parse(e.started_at)) / 86400000);
+}
+
+/** fmtDays: 3.24 -> "3.2 d". */
+export function fmtDays(d) { return d === null || d === undefined ? '–' : `${f1.format(d)} d`; }
+
+/** titleCase for stage names. */
+export function stageLabel(st) { return st ? st[0].toUpperCase() + st.slice(1) : ''; }
+
+export const VERDICT_LABEL = {
+  improves: 'Improves',
+  harms: 'Harms',
+  inconclusive: 'Inconclusive',
+  mixed: 'Mixed',
+};
+
+export const SRM_LABEL = {
+  ok: 'OK',
+  mismatch: 'Mismatch',
+  not_enough_data: 'Not enough data',
+  not_applicable: 'n/a (bandit)',
+};
+
+/** arrow shows a metric's good direction. */
+export function directionLabel(dir) { return dir === 'down' ? '↓ lower is better' : '↑ higher is better'; }

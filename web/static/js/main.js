@@ -1,0 +1,101 @@
+// The dashboard's entry point: a hash router (/#/experiments/KEY) over the
+// pages, the login gate and the header. Hash routes keep every dashboard URL
+// on "/", so the server needs no catch-all route next to the API.
+
+import { h, replace, announce } from './dom.js';
+import { session, onUnauthorized } from './api.js';
+import * as login from './pages/login.js';
+import * as list from './pages/experiments.js';
+import * as form from './pages/form.js';
+import * as report from './pages/report.js';
+import * as power from './pages/power.js';
+import * as journey from './pages/journey.js';
+
+const routes = [
+  { re: /^\/login$/, page: login, nav: '', open: true },
+  { re: /^\/experiments$/, page: list, nav: 'experiments' },
+  { re: /^\/experiments\/new$/, page: form, nav: 'experiments' },
+  { re: /^\/experiments\/([^/]+)\/edit$/, page: form, nav: 'experiments', names: ['key'] },
+  { re: /^\/experiments\/([^/]+)$/, page: report, nav: 'experiments', names: ['key'] },
+  { re: /^\/journey$/, page: journey, nav: 'journey' },
+  { re: /^\/power$/, page: power, nav: 'power' },
+];
+
+let current = null;
+
+/** parse splits "#/experiments?stage=x" into a path and its query. */
+function parse(hash) {
+  const raw = hash.replace(/^#/, '') || '/experiments';
+  const [path, q] = raw.split('?');
+  return { path, query: new URLSearchParams(q || '') };
+}
+
+/** go navigates to a dashboard path ("/experiments/x"). */
+export function go(path) { window.location.hash = `#${path}`; }
+
+function renderWho() {
+  const who = document.getElementById('who');
+  if (!session.loggedIn) { replace(who); return; }
+  const label = { admin: 'Admin key', read: 'Read-only key', dev: 'Dev mode (no key)' }[session.scope] || session.scope;
+  replace(who,
+    h('span', { class: ['scope', `scope-${session.scope}`] }, label),
+    h('button', {
+      type: 'button', class: 'btn btn-small', onclick: () => { session.clear(); go('/login'); announce('Signed out'); },
+    }, 'Sign out'));
+}
+
+async function route() {
+  // The skip link and in-page anchors use plain fragments; only "#/..." routes.
+  if (window.location.hash && !window.location.hash.startsWith('#/')) return;
+  const { path, query } = parse(window.location.hash);
+  const r = routes.find((x) => x.re.test(path));
+  const main = document.getElementById('main');
+  if (current) current.abort();
+  current = new AbortController();
+  const ctx = { signal: current.signal, query, params: {}, go };
+  for (const a of document.querySelectorAll('#nav a')) {
+    if (r && a.dataset.nav === r.nav) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  }
+  document.getElementById('nav').hidden = !session.loggedIn;
+  renderWho();
+  if (!r) {
+    replace(main, h('h1', {}, 'Page not found'), h('p', {}, h('a', { href: '#/experiments' }, 'Back to the experiments')));
+    return;
+  }
+  if (!r.open && !session.loggedIn) {
+    sessionStorage.setItem('journeylab.after', `${path}${query.toString() ? `?${query}` : ''}`);
+    go('/login');
+    return;
+  }
+  const m = path.match(r.re);
+  (r.names || []).forEach((n, i) => { ctx.params[n] = decodeURIComponent(m[i + 1]); });
+  const view = h('div', { class: 'view' });
+  replace(main, view);
+  try {
+    await r.page.render(view, ctx);
+  } catch (e) {
+    if (e.name === 'AbortError' || ctx.signal.aborted) return;
+    replace(view, h('h1', {}, 'Something went wrong'), h('p', { class: 'error-box', role: 'alert' }, e.message || String(e)));
+  }
+  if (ctx.signal.aborted) return;
+  const h1 = view.querySelector('h1');
+  document.title = h1 ? `${h1.textContent} · journeylab` : 'journeylab';
+}
+
+onUnauthorized((err) => {
+  session.clear();
+  sessionStorage.setItem('journeylab.loginMessage', `Signed out: ${err.message}`);
+  go('/login');
+});
+
+document.getElementById('skip').addEventListener('click', (ev) => {
+  ev.preventDefault();
+  document.getElementById('main').focus();
+});
+
+window.addEventListener('hashchange', () => {
+  route();
+  // Move focus to the new page so keyboard and screen-reader users start at its top.
+  requestAnimationFrame(() => document.getElementById('main').focus({ preventScroll: false }));
+});
+route();
