@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"journeylab/auth"
+	"journeylab/bandit"
 	"journeylab/config"
 	"journeylab/events"
 	"journeylab/experiment"
+	"journeylab/report"
 	"journeylab/server"
+	"journeylab/serving"
 	"journeylab/store/sqlite"
 	"journeylab/web"
 )
@@ -30,6 +33,9 @@ type App struct {
 	Store      *sqlite.Store
 	Experiment *experiment.Service
 	Server     *server.Server
+	Serving    *serving.Service
+	// Bandit re-weights experiments in optimise mode; Listen starts it.
+	Bandit *bandit.Scheduler
 
 	closers []func(context.Context) error
 }
@@ -75,6 +81,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
 	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	// Serving is closed before the store (closers run in reverse), so
+	// buffered exposures are written on shutdown.
+	a.Serving, err = serving.New(ctx, st, serving.Options{
+		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
+		BufferSize: cfg.BufferSize, DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Serving.Close)
+	serving.NewHandlers(a.Serving).Register(v1, a.Server.Require(auth.ScopeSDK))
+	report.NewHandlers(st, st, now).Register(v1, read)
+	// Closed first (closers run in reverse): no re-weighting races shutdown.
+	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
+	a.closers = append(a.closers, a.Bandit.Stop)
 	web.Register(a.Server.App())
 	return a, nil
 }
@@ -83,6 +105,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 // in-flight requests finish, buffered work is flushed, the store is closed.
 func (a *App) Listen(ctx context.Context) error {
 	errc := make(chan error, 1)
+	a.Bandit.Start()
 	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.Store.Path(), "config_file", a.Config.ConfigFileUsed)
 	select {

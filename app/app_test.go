@@ -19,21 +19,12 @@ import (
 // testApp starts a full app on a temporary store; devMode turns auth off.
 func testApp(t *testing.T, devMode bool) *App {
 	t.Helper()
-	v := config.New(t.TempDir() + "/none.yaml")
+	v := config.New("")
 	v.Set("data_dir", t.TempDir())
 	v.Set("dev_mode", devMode)
 	cfg, err := config.Load(v)
-	if err != nil && !strings.Contains(err.Error(), "none.yaml") {
-		t.Fatal(err)
-	}
 	if err != nil {
-		// No config file is fine for tests: load again without one.
-		v = config.New("")
-		v.Set("data_dir", t.TempDir())
-		v.Set("dev_mode", devMode)
-		if cfg, err = config.Load(v); err != nil {
-			t.Fatal(err)
-		}
+		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := New(context.Background(), cfg, log, func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) })
@@ -305,6 +296,7 @@ func TestAPIKeysAndScopes(t *testing.T) {
 		{"an admin key can create", "POST", "/v1/experiments", gallery, token[auth.ScopeAdmin], 201},
 		{"an admin key can also read", "GET", "/v1/experiments/gallery", "", token[auth.ScopeAdmin], 200},
 		{"health needs no key", "GET", "/healthz", "", "", 200},
+		{"whoami needs a key", "GET", "/v1/whoami", "", "", 401},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -314,6 +306,14 @@ func TestAPIKeysAndScopes(t *testing.T) {
 			}
 		})
 	}
+	t.Run("whoami tells each key its scope", func(t *testing.T) {
+		for _, scope := range []auth.Scope{auth.ScopeAdmin, auth.ScopeRead, auth.ScopeSDK} {
+			r := do(t, a, "GET", "/v1/whoami", "", "X-API-Key", token[scope])
+			if r.status != 200 || r.body["scope"] != string(scope) {
+				t.Fatalf("%s key: %d %s", scope, r.status, r.raw)
+			}
+		}
+	})
 	t.Run("the audit names the key that made the change", func(t *testing.T) {
 		r := do(t, a, "GET", "/v1/experiments/gallery/audit", "", "X-API-Key", token[auth.ScopeRead])
 		id, _, _ := auth.Split(token[auth.ScopeAdmin])
@@ -338,4 +338,3 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		t.Fatalf("readyz with a closed store: %d %s", r.status, r.raw)
 	}
 }
-

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 
@@ -88,15 +89,21 @@ func New(path string) *viper.Viper {
 	v.SetEnvPrefix("JOURNEYLAB")
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
 	v.AutomaticEnv()
-	if path != "" {
-		v.SetConfigFile(path)
-	} else {
-		v.SetConfigName("journeylab")
-		v.SetConfigType("yaml")
-		v.AddConfigPath(".")
+	if path == "" {
+		// An explicit file name, not viper's name search: the search also
+		// matches extension-less files such as the journeylab binary itself.
+		if _, err := os.Stat(DefaultFile); err != nil {
+			return v
+		}
+		path = DefaultFile
 	}
+	v.SetConfigFile(path)
 	return v
 }
+
+// DefaultFile is the config file read from the working directory when no
+// --config is given; it is optional.
+const DefaultFile = "journeylab.yaml"
 
 // RegisterFlags adds a flag for every setting to fs and binds it to v.
 func RegisterFlags(fs *pflag.FlagSet, v *viper.Viper) {
@@ -126,9 +133,8 @@ func RegisterFlags(fs *pflag.FlagSet, v *viper.Viper) {
 // Load reads the config file (if any) and returns the validated configuration.
 // A missing journeylab.yaml is fine; a broken one is an error.
 func Load(v *viper.Viper) (Config, error) {
-	if err := v.ReadInConfig(); err != nil {
-		var notFound viper.ConfigFileNotFoundError
-		if !errors.As(err, &notFound) {
+	if v.ConfigFileUsed() != "" {
+		if err := v.ReadInConfig(); err != nil {
 			return Config{}, fmt.Errorf("read config file: %w", err)
 		}
 	}

@@ -93,3 +93,30 @@ func TestEverySettingHasAFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestOnlyJourneylabYamlIsReadFromTheWorkingDirectory(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	// A binary called journeylab beside the config must not be taken for it.
+	if err := os.WriteFile("journeylab", []byte("\x7fELF not yaml"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(New(""))
+	if err != nil || c.ConfigFileUsed != "" {
+		t.Fatalf("without journeylab.yaml: used %q, err %v", c.ConfigFileUsed, err)
+	}
+	if err := os.WriteFile(DefaultFile, []byte("listen: 127.0.0.1:9999\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = Load(New(""))
+	if err != nil || c.Listen != "127.0.0.1:9999" {
+		t.Fatalf("with journeylab.yaml: %+v, %v", c, err)
+	}
+}
+
+func TestAMissingExplicitConfigFileIsAnError(t *testing.T) {
+	_, err := Load(New(filepath.Join(t.TempDir(), "absent.yaml")))
+	if err == nil || !strings.Contains(err.Error(), "read config file") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -22,7 +22,7 @@ type Catalog interface {
 func Load(ctx context.Context, cat Catalog, key string) (*experiment.Experiment, map[string]experiment.Metric, error) {
 	e, err := cat.GetExperiment(ctx, key)
 	if err != nil {
-		return nil, nil, fmt.Errorf("experiment %s: %w", key, err)
+		return nil, nil, fmt.Errorf("report: %w", err)
 	}
 	list, err := cat.ListMetrics(ctx)
 	if err != nil {

@@ -74,7 +74,9 @@ func PlanSampleSize(in PowerInput) (PowerPlan, error) {
 	if err != nil {
 		return PowerPlan{}, invalid("mde", "%v", err)
 	}
-	plan.ExactPerArm, plan.PerArm = ss.Exact, ss.PerArm
+	// A comparison needs two units per arm whatever the formula says (a
+	// huge effect on a tiny spread rounds to zero).
+	plan.ExactPerArm, plan.PerArm = ss.Exact, max(ss.PerArm, 2)
 	if plan.PerArm > math.MaxInt64/int64(in.Arms) {
 		return PowerPlan{}, invalid("mde", "the effect is too small to detect with any realistic sample")
 	}

@@ -88,3 +88,24 @@ func TestReportCarriesTheReferenceStatistics(t *testing.T) {
 		})
 	}
 }
+
+func TestVerdictsFollowTheCalibratedTestOfTheDifference(t *testing.T) {
+	// 10% vs 6.5% on 400 units an arm: the delta-method relative test says
+	// p = 0.026, the Welch test of the difference p = 0.072. The relative
+	// test is lopsided at this size (it over-calls decreases), so the report
+	// must use the difference and call this inconclusive.
+	e := &experiment.Experiment{Key: "small", Name: "small", Stage: experiment.StageReturns, Touchpoint: "returns-portal",
+		Variants: []experiment.Variant{{Key: "a", Weight: 1}, {Key: "b", Weight: 1}}, Control: "a",
+		GoalMetrics: []string{"return_rate"}}
+	src := cellSource{cells: []Cell{{Variant: "a", Stats: stats.ArmStats{N: 400, Sum: 40}}, {Variant: "b", Stats: stats.ArmStats{N: 400, Sum: 26}}}}
+	r, err := Build(context.Background(), src, e, metricsByKey(), Options{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.Stages[0].KPIs[0].Comparisons[0]
+	want := stats.Compare(stats.KindBinomial, stats.ArmStats{N: 400, Sum: 40}, stats.ArmStats{N: 400, Sum: 26}, stats.Options{})
+	if *c.PValue != want.Absolute.PValue || !(want.Relative.PValue < 0.05) || c.Verdict != Inconclusive {
+		t.Fatalf("p = %g (relative test %g), verdict %s; want the difference's p %g and inconclusive",
+			*c.PValue, want.Relative.PValue, c.Verdict, want.Absolute.PValue)
+	}
+}

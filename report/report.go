@@ -73,6 +73,9 @@ type Report struct {
 	Segments  []Segment `json:"segments,omitempty"`
 	// SegmentsOmitted counts the smallest segments left out beyond MaxSegments.
 	SegmentsOmitted int `json:"segments_omitted,omitempty"`
+	// Optimise is present for experiments in optimise (bandit) mode and
+	// says how their estimates were made honest (see bandit.go).
+	Optimise *Optimise `json:"optimise,omitempty"`
 }
 
 // VariantInfo describes one arm and how many units were exposed to it.
@@ -148,7 +151,10 @@ type Comparison struct {
 	// Absolute is variant − control; Relative is variant/control − 1.
 	Absolute *Interval `json:"absolute_lift,omitempty"`
 	Relative *Interval `json:"relative_lift,omitempty"`
-	// PValue is the two-sided p-value of the relative lift.
+	// PValue is the two-sided p-value of the difference variant − control
+	// (Welch's t; always valid for the sequential method). It agrees with
+	// the absolute interval; the relative interval (delta method) can
+	// disagree with it in borderline cases.
 	PValue *float64 `json:"p_value,omitempty"`
 	// AdjustedPValue is PValue corrected across the goal-metric × variant
 	// family (Analysis.Correction); goal metrics only.
@@ -229,13 +235,12 @@ func Build(ctx context.Context, src Source, e *experiment.Experiment, metrics ma
 
 	arms := make([][]stats.ArmStats, len(defs))
 	for i, d := range defs {
-		cells, err := src.MetricCells(ctx, e, d.metric, CellQuery{})
-		if err != nil {
+		if arms[i], err = r.metricArms(ctx, src, e, d.metric); err != nil {
 			return nil, fmt.Errorf("report %s: metric %s: %w", e.Key, d.metric.Key, err)
 		}
-		arms[i] = byVariant(e, cells)
 	}
 	r.Stages, r.GuardrailBreaches = analyse(e, defs, arms, "")
+	r.showRealUnits()
 
 	if opts.Dimension != "" {
 		r.Dimension = opts.Dimension

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
 
 	"journeylab/experiment"
 	"journeylab/stats"
@@ -56,7 +57,7 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 		if v.Control {
 			role = " (control)"
 		}
-		units = append(units, fmt.Sprintf("%s%s %s", v.Key, role, thousands(v.Units)))
+		units = append(units, fmt.Sprintf("%s %s%s", v.Key, thousands(v.Units), role))
 	}
 	p.printf("  units: %s\n", strings.Join(units, " · "))
 	p.srm("  ", r.SRM, o)
@@ -117,9 +118,9 @@ func (p *printer) printf(format string, args ...any) {
 func (p *printer) srm(indent string, s SRM, o TextOptions) {
 	switch s.Status {
 	case SRMOK:
-		p.printf("%sSRM: ok (p = %s)\n", indent, pValue(s.PValue))
+		p.printf("%sSRM: ok (p %s)\n", indent, pEquals(s.PValue))
 	case SRMMismatch:
-		p.printf("%s%s\n", indent, o.paint(ansiRed, "SRM: MISMATCH (p = "+pValue(s.PValue)+")"))
+		p.printf("%s%s\n", indent, o.paint(ansiRed, "SRM: MISMATCH (p "+pEquals(s.PValue)+")"))
 		p.printf("%s%s\n", indent, s.Warning)
 	default:
 		p.printf("%sSRM: %s (%s)\n", indent, s.Status, s.Reason)
@@ -133,7 +134,7 @@ func (p *printer) breaches(indent string, bs []Breach, o TextOptions) {
 			detail = " " + relative(b.Lift)
 		}
 		if b.PValue != nil {
-			detail += ", p = " + pValue(*b.PValue)
+			detail += ", p " + pEquals(*b.PValue)
 		}
 		if b.ChanceToWin != nil {
 			detail += ", P(better) = " + percent(*b.ChanceToWin, 1)
@@ -160,33 +161,33 @@ func describeAnalysis(a experiment.Analysis) string {
 
 // kpiTable renders KPIs, one row per KPI × treatment.
 func kpiTable(w io.Writer, r *Report, kpis []KPI, withStage bool, o TextOptions) error {
-	bayes := r.Analysis.Method == "bayesian"
-	header := []any{"KPI", "Variant", "Units (ctl / var)", "Control", "Variant value", "Abs. lift", "Rel. lift [CI]"}
-	if bayes {
-		header = append(header, "P(better) / risk")
+	ci := " [" + ciLabel(r.Analysis.Alpha) + "]"
+	header := []any{"KPI", "VARIANT", "CONTROL (N)", "VARIANT (N)", "ABS. LIFT" + ci, "REL. LIFT" + ci}
+	if r.Analysis.Method == "bayesian" {
+		header = append(header, "P(BETTER) / RISK")
 	} else {
-		header = append(header, "p (adj.)")
+		header = append(header, "P (ADJUSTED)")
 	}
-	header = append(header, "Verdict")
+	header = append(header, "VERDICT")
 	if withStage {
-		header = append([]any{"Stage"}, header...)
+		header = append([]any{"STAGE"}, header...)
 	}
-	t := tablewriter.NewTable(w)
+	t := newTable(w)
 	t.Header(header...)
 	for _, k := range kpis {
 		ctl := armOf(k.Arms, r.Control)
-		name := k.Name + " (" + string(k.Role) + ")"
+		name := k.Name + " · " + string(k.Role)
 		if k.Guardrail && k.Role != RoleGuardrail {
-			name += " [guardrail]"
+			name += ", guardrail"
 		}
 		for _, c := range k.Comparisons {
 			arm := armOf(k.Arms, c.Variant)
-			row := []any{name, c.Variant, thousands(ctl.Units) + " / " + thousands(arm.Units),
-				value(k.Kind, ctl), value(k.Kind, arm)}
+			row := []any{name, c.Variant, value(k.Kind, ctl) + " (" + thousands(ctl.Units) + ")",
+				value(k.Kind, arm) + " (" + thousands(arm.Units) + ")"}
 			if c.Status != stats.StatusOK {
 				row = append(row, "", string(c.Status)+": "+c.Reason, "")
 			} else {
-				row = append(row, absolute(k.Kind, c.Absolute.Estimate), relative(c.Relative), evidence(c))
+				row = append(row, absoluteCI(k.Kind, c.Absolute), relative(c.Relative), evidence(c))
 			}
 			v := o.verdict(c.Verdict)
 			if c.GuardrailBreach {
@@ -205,6 +206,16 @@ func kpiTable(w io.Writer, r *Report, kpis []KPI, withStage bool, o TextOptions)
 		return fmt.Errorf("render table: %w", err)
 	}
 	return nil
+}
+
+// newTable is a table whose headers are printed as written (the default
+// reformatting splits "REL. LIFT [95% CI]" into words).
+func newTable(w io.Writer) *tablewriter.Table {
+	return tablewriter.NewTable(w, tablewriter.WithHeaderAutoFormat(tw.Off))
+}
+
+func ciLabel(alpha float64) string {
+	return strconv.FormatFloat(100*(1-alpha), 'g', 4, 64) + "% CI"
 }
 
 func evidence(c Comparison) string {
@@ -237,14 +248,17 @@ func value(kind experiment.MetricKind, a Arm) string {
 	return plain(a.Value)
 }
 
-func absolute(kind experiment.MetricKind, d float64) string {
+// absoluteCI formats an absolute lift and its interval in the metric's
+// unit, with one precision for the three numbers.
+func absoluteCI(kind experiment.MetricKind, i *Interval) string {
+	f := func(d float64) string { return signed(d, digits(math.Max(math.Abs(i.Low), math.Abs(i.High)))) }
 	switch kind {
 	case experiment.KindBinomial:
-		return signed(100*d, 2) + " pp"
+		f = func(d float64) string { return signed(100*d, 2) + " pp" }
 	case experiment.KindNPS:
-		return signed(100*d, 1) + " pts"
+		f = func(d float64) string { return signed(100*d, 1) + " pts" }
 	}
-	return signedPlain(d)
+	return f(i.Estimate) + " [" + f(i.Low) + ", " + f(i.High) + "]"
 }
 
 func relative(i *Interval) string {
@@ -265,21 +279,26 @@ func signed(v float64, digits int) string {
 
 // plain formats a mean or ratio with a precision that suits its size.
 func plain(v float64) string {
-	switch a := math.Abs(v); {
-	case a >= 100:
-		return strconv.FormatFloat(v, 'f', 1, 64)
-	case a >= 1:
-		return strconv.FormatFloat(v, 'f', 2, 64)
-	}
-	return strconv.FormatFloat(v, 'f', 4, 64)
+	return strconv.FormatFloat(v, 'f', digits(math.Abs(v)), 64)
 }
 
-func signedPlain(v float64) string {
-	s := plain(v)
-	if v >= 0 {
-		s = "+" + s
+// digits is how many decimals show a number of magnitude a sensibly.
+func digits(a float64) int {
+	switch {
+	case a >= 100:
+		return 1
+	case a >= 1:
+		return 2
 	}
-	return s
+	return 4
+}
+
+// pEquals is "= 0.0123" or "< 0.0001".
+func pEquals(p float64) string {
+	if p < 0.0001 {
+		return "< 0.0001"
+	}
+	return "= " + pValue(p)
 }
 
 func pValue(p float64) string {
@@ -310,12 +329,12 @@ func thousands(n int64) string {
 // WriteFunnelText writes the funnel as one table: a row per step × variant,
 // with the step conversion's lift against control on the treatment rows.
 func WriteFunnelText(w io.Writer, f *Funnel, o TextOptions) error {
-	evidenceHeader := "p"
+	evidenceHeader := "P"
 	if f.Analysis.Method == "bayesian" {
-		evidenceHeader = "P(better) / risk"
+		evidenceHeader = "P(BETTER) / RISK"
 	}
-	t := tablewriter.NewTable(w)
-	t.Header("Step", "Variant", "Entered", "Reached", "Conversion", "Reach", "Conv. lift [CI]", evidenceHeader, "Verdict")
+	t := newTable(w)
+	t.Header("STEP", "VARIANT", "ENTERED", "REACHED", "STEP CONVERSION", "OF EXPOSED", "CONVERSION LIFT ["+ciLabel(f.Analysis.Alpha)+"]", evidenceHeader, "VERDICT")
 	for _, s := range f.Steps {
 		for _, a := range s.Arms {
 			row := []any{s.Name, a.Variant, thousands(a.Entered), thousands(a.Reached), percent(a.Conversion, 2), percent(a.ReachRate, 2)}

@@ -69,8 +69,8 @@ func TestFunnelCountsStepsAndComparesStepConversion(t *testing.T) {
 	t.Run("the step conversion lift comes from stats on entered and reached units", func(t *testing.T) {
 		want := stats.Compare(stats.KindBinomial, stats.ArmStats{N: 300, Sum: 100}, stats.ArmStats{N: 300, Sum: 150}, stats.Options{})
 		c := order.Comparisons[0]
-		if c.Relative.Estimate != want.Relative.Estimate || *c.PValue != want.Relative.PValue || c.Verdict != Improves {
-			t.Fatalf("order lift = %+v, want relative %g p %g", c, want.Relative.Estimate, want.Relative.PValue)
+		if c.Relative.Estimate != want.Relative.Estimate || *c.PValue != want.Absolute.PValue || c.Verdict != Improves {
+			t.Fatalf("order lift = %+v, want relative %g p %g", c, want.Relative.Estimate, want.Absolute.PValue)
 		}
 		if cart.Comparisons[0].Verdict != Inconclusive {
 			t.Fatalf("equal cart rates gave %s", cart.Comparisons[0].Verdict)

@@ -101,8 +101,23 @@ func New(opts Options) *Server {
 			},
 		}))
 	}
+	v1.Get("/whoami", s.whoami)
 	s.v1 = v1
 	return s
+}
+
+// whoami tells a client (the dashboard) which scope its key has, so it can
+// hide what the key may not do. Any valid key may ask; in dev mode the
+// answer is admin.
+func (s *Server) whoami(c *fiber.Ctx) error {
+	if s.opts.DevMode {
+		return c.JSON(fiber.Map{"scope": auth.ScopeAdmin, "actor": "dev-mode", "dev_mode": true})
+	}
+	scope, actor, err := s.authenticate(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(fiber.Map{"scope": scope, "actor": actor, "dev_mode": false})
 }
 
 // App returns the Fiber app (for Listen, Test and Shutdown).
@@ -165,33 +180,42 @@ func (s *Server) ready(c *fiber.Ctx) error {
 }
 
 // Require returns middleware admitting requests whose API key has scope need.
-// The key comes from "Authorization: Bearer <key>" or "X-API-Key: <key>".
 func (s *Server) Require(need auth.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if s.opts.DevMode {
 			c.Locals(experiment.ActorLocal, "dev-mode")
 			return c.Next()
 		}
-		token := c.Get("X-API-Key")
-		if token == "" {
-			token, _ = strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-		}
-		if token == "" {
-			return &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "missing API key: send Authorization: Bearer <key> or X-API-Key"}
-		}
-		scope, err := s.opts.Verifier.Verify(c.UserContext(), token)
+		scope, actor, err := s.authenticate(c)
 		if err != nil {
-			if errors.Is(err, auth.ErrMalformedKey) || errors.Is(err, auth.ErrUnknownKey) {
-				return &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "invalid API key"}
-			}
 			return err
 		}
 		if !scope.Allows(need) {
 			return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
 		}
-		if id, _, err := auth.Split(token); err == nil {
-			c.Locals(experiment.ActorLocal, "key:"+id)
-		}
+		c.Locals(experiment.ActorLocal, actor)
 		return c.Next()
 	}
+}
+
+// authenticate verifies the request's API key, from "Authorization: Bearer
+// <key>" or "X-API-Key: <key>", and returns its scope and the actor name
+// recorded in audit entries.
+func (s *Server) authenticate(c *fiber.Ctx) (auth.Scope, string, error) {
+	token := c.Get("X-API-Key")
+	if token == "" {
+		token, _ = strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	}
+	if token == "" {
+		return "", "", &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "missing API key: send Authorization: Bearer <key> or X-API-Key"}
+	}
+	scope, err := s.opts.Verifier.Verify(c.UserContext(), token)
+	if err != nil {
+		if errors.Is(err, auth.ErrMalformedKey) || errors.Is(err, auth.ErrUnknownKey) {
+			return "", "", &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "invalid API key"}
+		}
+		return "", "", err
+	}
+	id, _, _ := auth.Split(token)
+	return scope, "key:" + id, nil
 }

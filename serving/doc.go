@@ -7,12 +7,13 @@
 // # Hot path
 //
 // Service.Assign reads one atomic pointer, runs Snapshot.Assign and checks
-// each result against a sharded LRU of recently exposed (experiment, unit)
-// pairs. It never reads the store. A pair seen for the first time is queued
-// for the exposure writer; a pair already in the LRU is not queued again, and
-// if the LRU remembers a different variant than the snapshot now gives (a
-// weight change raced with the unit's first exposure) the remembered variant
-// wins, so no unit flips.
+// the results against a sharded LRU of recently exposed units, which
+// remembers the variant of each of their (experiment, unit) pairs (one lock
+// and one lookup per request). It never reads the store. A pair seen for the
+// first time is queued for the exposure writer; a pair already in the LRU is
+// not queued again, and if the LRU remembers a different variant than the
+// snapshot now gives (a weight change raced with the unit's first exposure)
+// the remembered variant wins, so no unit flips.
 //
 // # Refresh
 //

@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
-	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
+	"journeylab/assign"
 	"journeylab/experiment"
 )
 
@@ -29,44 +31,123 @@ const (
 	writeTimeout = 30 * time.Second
 )
 
-// pairKey identifies one (experiment, unit) pair in the dedupe cache.
-type pairKey struct {
-	experiment, unit string
-}
-
-// dedupeShards spreads the dedupe LRU over independent locks: every
-// assignment touches it, and a single lock would serialise all requests.
+// dedupeShards spreads the dedupe cache over independent locks: every
+// request touches it, and a single lock would serialise all of them.
 const dedupeShards = 64
 
-// dedupe remembers the variant index each recently exposed (experiment,
-// unit) pair was recorded with. Shards are chosen by unit, so one request
-// stays on one shard.
+// dedupe remembers, for recently exposed units, the variant index each of
+// their (experiment, unit) pairs was recorded with. It is an LRU of units
+// (hashicorp/golang-lru's simplelru under one mutex per shard), so one
+// request costs one lock and one map lookup however many experiments it
+// gets; the size budget counts pairs.
 type dedupe struct {
-	shards [dedupeShards]*lru.Cache[pairKey, int32]
+	shards [dedupeShards]dedupeShard
+}
+
+type dedupeShard struct {
+	mu     sync.Mutex
+	lru    *simplelru.LRU[string, *seenUnit]
+	pairs  int      // pairs held by the shard
+	budget int      // most pairs the shard may hold
+	_      [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+// seenUnit lists the experiments a unit was exposed to, sorted by key.
+type seenUnit struct {
+	exps []seenPair
+}
+
+type seenPair struct {
+	experiment string
+	variant    int32
+}
+
+// find returns the position of experiment in u.exps and whether it is there.
+func (u *seenUnit) find(experiment string) (int, bool) {
+	lo, hi := 0, len(u.exps)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if u.exps[m].experiment < experiment {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(u.exps) && u.exps[lo].experiment == experiment
 }
 
 func newDedupe(size int) (*dedupe, error) {
-	per := max(1, (size+dedupeShards-1)/dedupeShards)
+	budget := max(1, (size+dedupeShards-1)/dedupeShards)
 	d := &dedupe{}
 	for i := range d.shards {
-		c, err := lru.New[pairKey, int32](per)
+		// Every unit holds at least one pair, so budget entries is also
+		// the most units a shard can hold.
+		l, err := simplelru.NewLRU[string, *seenUnit](budget, nil)
 		if err != nil {
 			return nil, fmt.Errorf("dedupe cache: %w", err)
 		}
-		d.shards[i] = c
+		d.shards[i].lru, d.shards[i].budget = l, budget
 	}
 	return d, nil
 }
 
-func (d *dedupe) shard(unit string) *lru.Cache[pairKey, int32] {
-	return d.shards[xxhash.Sum64String(unit)%dedupeShards]
+func (d *dedupe) shard(unit string) *dedupeShard {
+	return &d.shards[xxhash.Sum64String(unit)%dedupeShards]
+}
+
+// observe checks the results of one request for unit against the cache.
+// A result whose pair is remembered with another variant is passed to
+// repin with that variant; a result whose pair is new is remembered and
+// passed to fresh. Forced and holdout results are skipped. unit is retained.
+func (d *dedupe) observe(unit string, as []assign.Assignment, repin func(a *assign.Assignment, v int), fresh func(a *assign.Assignment)) {
+	sh := d.shard(unit)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u, _ := sh.lru.Get(unit)
+	added := 0
+	for i := range as {
+		a := &as[i]
+		if a.Forced || a.Holdout {
+			continue
+		}
+		if u == nil {
+			u = &seenUnit{exps: make([]seenPair, 0, len(as))}
+			sh.lru.Add(unit, u)
+		}
+		at, ok := u.find(a.Experiment)
+		if ok {
+			if v := int(u.exps[at].variant); v != a.VariantIndex {
+				repin(a, v)
+			}
+			continue
+		}
+		u.exps = slices.Insert(u.exps, at, seenPair{a.Experiment, int32(a.VariantIndex)})
+		added++
+		fresh(a)
+	}
+	sh.pairs += added
+	for sh.pairs > sh.budget {
+		_, old, ok := sh.lru.RemoveOldest()
+		if !ok {
+			break
+		}
+		sh.pairs -= len(old.exps)
+	}
 }
 
 // forget removes pairs whose exposure was dropped, so that a later request
 // for the unit queues it again.
 func (d *dedupe) forget(xs []experiment.Exposure) {
 	for _, x := range xs {
-		d.shard(x.Unit).Remove(pairKey{x.Experiment, x.Unit})
+		sh := d.shard(x.Unit)
+		sh.mu.Lock()
+		if u, ok := sh.lru.Peek(x.Unit); ok {
+			if at, found := u.find(x.Experiment); found {
+				u.exps = slices.Delete(u.exps, at, at+1)
+				sh.pairs--
+			}
+		}
+		sh.mu.Unlock()
 	}
 }
 
@@ -108,6 +189,8 @@ type exposureLog struct {
 	droppedAll  atomic.Int64
 	// lostAtClose is set by the writer before it exits.
 	lostAtClose int
+	// batch is the writer's reusable copy of the chunk being written.
+	batch []experiment.Exposure
 }
 
 func newExposureLog(w ExposureWriter, o Options, m *metrics) *exposureLog {
@@ -253,13 +336,14 @@ func (l *exposureLog) drain() error {
 	l.mu.Unlock()
 	// Only this goroutine changes inflight (under the lock), so reading it
 	// without the lock here is safe.
-	batch := make([]experiment.Exposure, 0, l.batchSize)
 	for l.written < len(l.inflight) {
 		end := min(l.written+l.batchSize, len(l.inflight))
 		// The store gets a copy: it may reorder its argument, and
 		// pendingExposures reads inflight concurrently.
-		batch = append(batch[:0], l.inflight[l.written:end]...)
-		if err := l.write(batch); err != nil {
+		l.batch = append(l.batch[:0], l.inflight[l.written:end]...)
+		err := l.write(l.batch)
+		clear(l.batch)
+		if err != nil {
 			return err
 		}
 		l.mu.Lock()
@@ -276,7 +360,7 @@ func (l *exposureLog) drain() error {
 }
 
 // write inserts one batch, retrying with backoff until it succeeds or l.ctx
-// ends.
+// ends. A batch the store rejects as invalid is dropped, not retried.
 func (l *exposureLog) write(batch []experiment.Exposure) error {
 	delay := firstRetryDelay
 	for attempt := 1; ; attempt++ {
@@ -289,8 +373,15 @@ func (l *exposureLog) write(batch []experiment.Exposure) error {
 			l.m.duplicates.Add(float64(len(batch) - n))
 			return nil
 		}
-		l.failing.Store(true)
 		l.m.writeErrors.Inc()
+		if errors.Is(err, experiment.ErrInvalid) {
+			// The store refuses the data itself: retrying cannot help and
+			// would hold up every later exposure.
+			l.m.dropped.Add(float64(len(batch)))
+			l.log.Error("the store refused a batch of exposures; dropped", "batch", len(batch), "error", err)
+			return nil
+		}
+		l.failing.Store(true)
 		l.log.Warn("writing exposures failed; retrying", "batch", len(batch), "attempt", attempt, "retry_in", delay, "error", err)
 		select {
 		case <-l.ctx.Done():

@@ -10,17 +10,24 @@ import (
 	"testing"
 	"time"
 
+	"journeylab/assign"
 	"journeylab/experiment"
 	"journeylab/store/sqlite"
 )
+
+// pairKey identifies an (experiment, unit) pair.
+type pairKey struct {
+	experiment, unit string
+}
 
 // memExposures is an in-memory exposure store with the unique (experiment,
 // unit) rule of the real ones, plus knobs to make writes fail or stall.
 type memExposures struct {
 	mu        sync.Mutex
 	rows      map[pairKey]experiment.Exposure
-	attempted int // rows passed to InsertExposures, duplicates included
-	failNext  int // fail this many calls
+	attempted int  // rows passed to InsertExposures, duplicates included
+	failNext  int  // fail this many calls
+	refuse    bool // refuse every batch as invalid
 	block     chan struct{}
 	delay     time.Duration
 }
@@ -34,6 +41,10 @@ var errInjected = errors.New("injected write failure")
 func (m *memExposures) InsertExposures(ctx context.Context, xs []experiment.Exposure) (int, error) {
 	m.mu.Lock()
 	block, delay := m.block, m.delay
+	if m.refuse {
+		m.mu.Unlock()
+		return 0, &experiment.ValidationError{Field: "exposures[0]", Message: "refused"}
+	}
 	if m.failNext > 0 {
 		m.failNext--
 		m.mu.Unlock()
@@ -184,6 +195,7 @@ type spec struct {
 	layer           string
 	layerShare      float64
 	coverage        float64
+	targeting       *assign.Rule
 }
 
 // create stores a draft experiment; launch also starts it.
@@ -198,7 +210,7 @@ func (e *env) create(t testing.TB, sp spec) *experiment.Experiment {
 	x := &experiment.Experiment{
 		Key: sp.key, Name: "Test " + sp.key, Stage: experiment.StageCheckout, Touchpoint: sp.touchpoint,
 		GoalMetrics: []string{"conversion"}, Overrides: sp.overrides, Layer: sp.layer, LayerShare: sp.layerShare,
-		Coverage: sp.coverage,
+		Coverage: sp.coverage, Targeting: sp.targeting,
 	}
 	for i, w := range sp.weights {
 		v := experiment.Variant{Key: fmt.Sprintf("v%d", i), Weight: w}
@@ -254,4 +266,21 @@ func units(prefix string, n int) []string {
 		out[i] = fmt.Sprintf("%s-%06d", prefix, i)
 	}
 	return out
+}
+
+// launchTen starts the ten experiments of the HTTP benchmark
+// (bench/http-assign.sh) on touchpoint checkout_cta: six for everyone, two
+// targeted and two sharing a layer with a 5% holdout.
+func (e *env) launchTen(t testing.TB) {
+	t.Helper()
+	if _, err := e.exps.PutLayer(context.Background(), experiment.Layer{Key: "checkout", HoldoutShare: 0.05}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		e.launch(t, spec{key: fmt.Sprintf("cta-%d", i), payloads: []string{`{"color":"blue"}`, `{"color":"green"}`}})
+	}
+	e.launch(t, spec{key: "mobile-sticky-bar", targeting: &assign.Rule{Attr: "device", Op: "eq", Value: "mobile"}})
+	e.launch(t, spec{key: "dach-payment", targeting: &assign.Rule{Attr: "country", Op: "in", Value: []any{"DE", "AT", "CH"}}, weights: []float64{1, 1, 1}})
+	e.launch(t, spec{key: "layer-a", layer: "checkout", layerShare: 0.45})
+	e.launch(t, spec{key: "layer-b", layer: "checkout", layerShare: 0.45})
 }

@@ -66,6 +66,9 @@ func (s *Service) Refresh(ctx context.Context) (bool, error) {
 // refreshFailed counts a failed refresh and logs it, at most once a minute
 // while it keeps failing; the previous snapshot stays in service.
 func (s *Service) refreshFailed(err error) {
+	if s.ctx.Err() != nil {
+		return // Close interrupted the refresh; nothing is wrong
+	}
 	s.m.refreshErrors.Inc()
 	s.refreshMu.Lock()
 	defer s.refreshMu.Unlock()

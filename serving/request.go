@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/valyala/fasthttp"
 
 	"journeylab/experiment"
@@ -46,12 +48,12 @@ func (r *request) reset() {
 	clear(r.attrs)
 }
 
-func (r *request) setAttr(name string, v any, field string) error {
+func (r *request) setAttr(name string, v any) error {
 	if r.attrs == nil {
 		r.attrs = make(map[string]any, 8)
 	}
 	if _, dup := r.attrs[name]; dup {
-		return &jsonbody.Error{Field: field, Message: "duplicate attribute"}
+		return &jsonbody.Error{Field: attrField(name, -1), Message: "duplicate attribute"}
 	}
 	if len(r.attrs) >= MaxAttributes {
 		return &experiment.ValidationError{Field: "attributes", Message: fmt.Sprintf("at most %d attributes", MaxAttributes)}
@@ -104,34 +106,34 @@ func parseBody(body []byte, r *request) error {
 				return err
 			}
 			p.ws()
-			// Comparing string(raw) with constants does not allocate.
-			switch key := string(raw); key {
+			// A switch on string(raw) does not allocate.
+			switch string(raw) {
 			case "unit_id":
 				if seenUnit {
-					return &jsonbody.Error{Field: key, Message: "duplicate field"}
+					return &jsonbody.Error{Field: "unit_id", Message: "duplicate field"}
 				}
 				seenUnit = true
-				if r.unit, err = p.optionalString(key); err != nil {
+				if r.unit, err = p.optionalString("unit_id"); err != nil {
 					return err
 				}
 			case "touchpoint":
 				if seenTouchpoint {
-					return &jsonbody.Error{Field: key, Message: "duplicate field"}
+					return &jsonbody.Error{Field: "touchpoint", Message: "duplicate field"}
 				}
 				seenTouchpoint = true
-				if r.touchpoint, err = p.optionalString(key); err != nil {
+				if r.touchpoint, err = p.optionalInterned("touchpoint"); err != nil {
 					return err
 				}
 			case "attributes":
 				if seenAttrs {
-					return &jsonbody.Error{Field: key, Message: "duplicate field"}
+					return &jsonbody.Error{Field: "attributes", Message: "duplicate field"}
 				}
 				seenAttrs = true
 				if err := p.attributes(r); err != nil {
 					return err
 				}
 			default:
-				return &jsonbody.Error{Field: key, Message: "unknown field (want unit_id, touchpoint, attributes)"}
+				return &jsonbody.Error{Field: string(raw), Message: "unknown field (want unit_id, touchpoint, attributes)"}
 			}
 			p.ws()
 			if p.consume('}') {
@@ -173,9 +175,11 @@ func parseQuery(args *fasthttp.Args, r *request) error {
 			if seenTouchpoint {
 				err = &experiment.ValidationError{Field: "touchpoint", Message: "given more than once"}
 			}
-			seenTouchpoint, r.touchpoint = true, string(v)
+			seenTouchpoint = true
+			r.touchpoint, _ = internBytes(v)
 		case bytes.HasPrefix(k, []byte("attr.")):
-			err = r.queryAttr(string(k[len("attr."):]), string(v))
+			name, _ := internBytes(k[len("attr."):])
+			err = r.queryAttr(name, v)
 		default:
 			err = &experiment.ValidationError{Field: string(k), Message: "unknown query parameter (want unit_id, touchpoint, attr.<name>)"}
 		}
@@ -186,31 +190,31 @@ func parseQuery(args *fasthttp.Args, r *request) error {
 	return r.validate()
 }
 
-func (r *request) queryAttr(name, v string) error {
-	field := "attributes." + name
-	if err := checkAttrName(name, field); err != nil {
+func (r *request) queryAttr(name string, v []byte) error {
+	if err := checkAttrName(name); err != nil {
 		return err
 	}
 	if len(v) > MaxAttributeValueBytes {
-		return &experiment.ValidationError{Field: field, Message: fmt.Sprintf("at most %d bytes", MaxAttributeValueBytes)}
+		return &experiment.ValidationError{Field: attrField(name, -1), Message: fmt.Sprintf("at most %d bytes", MaxAttributeValueBytes)}
 	}
+	_, boxed := internBytes(v)
 	switch prev := r.attrs[name].(type) {
 	case nil:
-		return r.setAttr(name, v, field)
+		return r.setAttr(name, boxed)
 	case string:
-		r.attrs[name] = []any{prev, v}
+		r.attrs[name] = []any{prev, boxed}
 	case []any:
 		if len(prev) >= MaxAttributeValues {
-			return &experiment.ValidationError{Field: field, Message: fmt.Sprintf("at most %d values", MaxAttributeValues)}
+			return &experiment.ValidationError{Field: attrField(name, -1), Message: fmt.Sprintf("at most %d values", MaxAttributeValues)}
 		}
-		r.attrs[name] = append(prev, v)
+		r.attrs[name] = append(prev, boxed)
 	}
 	return nil
 }
 
-func checkAttrName(name, field string) error {
+func checkAttrName(name string) error {
 	if name == "" || len(name) > MaxAttributeNameBytes {
-		return &experiment.ValidationError{Field: field, Message: fmt.Sprintf("attribute names have 1 to %d bytes", MaxAttributeNameBytes)}
+		return &experiment.ValidationError{Field: attrField(name, -1), Message: fmt.Sprintf("attribute names have 1 to %d bytes", MaxAttributeNameBytes)}
 	}
 	return nil
 }
@@ -275,6 +279,19 @@ func (p *parser) kind() string {
 		return "number"
 	}
 	return ""
+}
+
+// optionalInterned is optionalString for low-cardinality values.
+func (p *parser) optionalInterned(field string) (string, error) {
+	if p.kind() != "string" {
+		return p.optionalString(field)
+	}
+	b, err := p.strBytes(field)
+	if err != nil {
+		return "", err
+	}
+	s, _ := internBytes(b)
+	return s, nil
 }
 
 // optionalString reads a string or null (as "") for field.
@@ -415,8 +432,9 @@ func (p *parser) hex4() (rune, bool) {
 	return r, true
 }
 
-// number reads a JSON number as float64; field and i name it in errors.
-func (p *parser) number(field string, i int) (float64, error) {
+// number reads a JSON number as float64, the value (or element i) of
+// attribute name.
+func (p *parser) number(name string, i int) (float64, error) {
 	start := p.i
 	p.consume('-')
 	switch {
@@ -441,7 +459,7 @@ func (p *parser) number(field string, i int) (float64, error) {
 	}
 	f, err := strconv.ParseFloat(string(p.b[start:p.i]), 64)
 	if err != nil || math.IsInf(f, 0) {
-		return 0, &jsonbody.Error{Field: elemField(field, i), Message: "number out of range"}
+		return 0, &jsonbody.Error{Field: attrField(name, i), Message: "number out of range"}
 	}
 	return f, nil
 }
@@ -455,30 +473,40 @@ func (p *parser) digits() int {
 	return n
 }
 
-// elemField names element i of field (the field itself when i < 0). It is
-// only called for errors, to keep the success path free of allocations.
-func elemField(field string, i int) string {
-	if i < 0 {
-		return field
+// withField names field in a jsonbody.Error that names none yet.
+func withField(err error, field string) error {
+	if je, ok := err.(*jsonbody.Error); ok && je.Field == "" {
+		je.Field = field
 	}
-	return field + "[" + strconv.Itoa(i) + "]"
+	return err
 }
 
-// scalar reads a string, number, boolean or null attribute value; i is its
-// position in an array, or -1.
-func (p *parser) scalar(field string, i int) (any, error) {
+// attrField names attribute name, or its element i when i >= 0, in
+// errors. It is only called for errors, to keep the success path free of
+// allocations.
+func attrField(name string, i int) string {
+	if i < 0 {
+		return "attributes." + name
+	}
+	return "attributes." + name + "[" + strconv.Itoa(i) + "]"
+}
+
+// scalar reads a string, number, boolean or null value of attribute name;
+// i is its position in an array, or -1.
+func (p *parser) scalar(name string, i int) (any, error) {
 	switch p.kind() {
 	case "string":
-		b, err := p.strBytes(field)
+		b, err := p.strBytes("")
 		if err != nil {
-			return nil, err
+			return nil, withField(err, attrField(name, i))
 		}
 		if len(b) > MaxAttributeValueBytes {
-			return nil, &experiment.ValidationError{Field: elemField(field, i), Message: fmt.Sprintf("at most %d bytes", MaxAttributeValueBytes)}
+			return nil, &experiment.ValidationError{Field: attrField(name, i), Message: fmt.Sprintf("at most %d bytes", MaxAttributeValueBytes)}
 		}
-		return string(b), nil
+		_, boxed := internBytes(b)
+		return boxed, nil
 	case "number":
-		return p.number(field, i)
+		return p.number(name, i)
 	case "boolean":
 		if p.b[p.i] == 't' {
 			return true, p.literal("true")
@@ -490,9 +518,9 @@ func (p *parser) scalar(field string, i int) (any, error) {
 		return nil, p.syntax("expected a value")
 	}
 	if i >= 0 {
-		return nil, &experiment.ValidationError{Field: elemField(field, i), Message: "array elements must be strings, numbers, booleans or null; got " + p.kind()}
+		return nil, &experiment.ValidationError{Field: attrField(name, i), Message: "array elements must be strings, numbers, booleans or null; got " + p.kind()}
 	}
-	return nil, &experiment.ValidationError{Field: field, Message: "must be a string, number, boolean or null, or an array of those; got " + p.kind()}
+	return nil, &experiment.ValidationError{Field: attrField(name, i), Message: "must be a string, number, boolean or null, or an array of those; got " + p.kind()}
 }
 
 // attributes reads the attributes object (or null) into r.
@@ -513,12 +541,12 @@ func (p *parser) attributes(r *request) error {
 	}
 	for {
 		p.ws()
-		name, err := p.str("attributes")
+		raw, err := p.strBytes("attributes")
 		if err != nil {
 			return err
 		}
-		field := "attributes." + name
-		if err := checkAttrName(name, field); err != nil {
+		name, _ := internBytes(raw)
+		if err := checkAttrName(name); err != nil {
 			return err
 		}
 		p.ws()
@@ -528,14 +556,14 @@ func (p *parser) attributes(r *request) error {
 		p.ws()
 		var v any
 		if p.kind() == "array" {
-			v, err = p.array(field)
+			v, err = p.array(name)
 		} else {
-			v, err = p.scalar(field, -1)
+			v, err = p.scalar(name, -1)
 		}
 		if err != nil {
 			return err
 		}
-		if err := r.setAttr(name, v, field); err != nil {
+		if err := r.setAttr(name, v); err != nil {
 			return err
 		}
 		p.ws()
@@ -548,8 +576,8 @@ func (p *parser) attributes(r *request) error {
 	}
 }
 
-// array reads an array of scalars.
-func (p *parser) array(field string) ([]any, error) {
+// array reads an array of scalars as the value of attribute name.
+func (p *parser) array(name string) ([]any, error) {
 	p.i++ // '['
 	out := []any{}
 	p.ws()
@@ -559,9 +587,9 @@ func (p *parser) array(field string) ([]any, error) {
 	for {
 		p.ws()
 		if len(out) >= MaxAttributeValues {
-			return nil, &experiment.ValidationError{Field: field, Message: fmt.Sprintf("at most %d values", MaxAttributeValues)}
+			return nil, &experiment.ValidationError{Field: attrField(name, -1), Message: fmt.Sprintf("at most %d values", MaxAttributeValues)}
 		}
-		v, err := p.scalar(field, len(out))
+		v, err := p.scalar(name, len(out))
 		if err != nil {
 			return nil, err
 		}
@@ -574,4 +602,41 @@ func (p *parser) array(field string) ([]any, error) {
 			return nil, err
 		}
 	}
+}
+
+// interned is one entry of the intern table: a string and the same string
+// boxed in an interface, ready for the attribute map.
+type interned struct {
+	s string
+	v any
+}
+
+// internSlots is the size of the intern table (a power of two).
+const internSlots = 1024
+
+// maxInterned is the longest string worth interning; longer ones are rarely
+// repeated.
+const maxInterned = 64
+
+// internTable caches the short strings requests repeat — attribute names
+// and values such as "device" and "mobile", touchpoints — so that parsing
+// them allocates nothing after the first time. It is a lossy, lock-free
+// hash table: a colliding string replaces the slot's entry.
+var internTable [internSlots]atomic.Pointer[interned]
+
+// internBytes returns b as a string and as a boxed string, reusing an
+// earlier allocation for the same bytes when the table has one.
+func internBytes(b []byte) (string, any) {
+	if len(b) > maxInterned {
+		s := string(b)
+		return s, s
+	}
+	slot := &internTable[xxhash.Sum64(b)&(internSlots-1)]
+	if e := slot.Load(); e != nil && e.s == string(b) {
+		return e.s, e.v
+	}
+	e := &interned{s: string(b)}
+	e.v = e.s
+	slot.Store(e)
+	return e.s, e.v
 }

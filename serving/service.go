@@ -196,31 +196,15 @@ func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []
 func (s *Service) record(st *state, unitID string, attrs map[string]any, as []assign.Assignment) {
 	var buf [16]experiment.Exposure
 	fresh := buf[:0]
-	var shard = s.dedupe.shard(unitID)
 	var flat map[string]string
 	var now time.Time
-	for i := range as {
-		a := &as[i]
-		if a.Forced || a.Holdout {
-			continue
-		}
-		k := pairKey{a.Experiment, unitID}
-		seen, ok := shard.Get(k)
-		if !ok {
-			seen, ok, _ = shard.PeekOrAdd(k, int32(a.VariantIndex))
-		}
-		if ok {
-			if int(seen) != a.VariantIndex {
-				st.repin(a, int(seen))
-			}
-			continue
-		}
-		if flat == nil {
+	s.dedupe.observe(unitID, as, st.repin, func(a *assign.Assignment) {
+		if now.IsZero() {
 			flat = flattenAttributes(attrs)
 			now = s.opts.Now().UTC()
 		}
 		fresh = append(fresh, experiment.Exposure{Experiment: a.Experiment, Unit: unitID, Variant: a.Variant, At: now, Attributes: flat})
-	}
+	})
 	if len(fresh) == 0 {
 		return
 	}

@@ -149,18 +149,26 @@ func TestStickinessAfterReweight(t *testing.T) {
 	cases := []struct {
 		name string
 		// flush writes the first exposures to the store before the
-		// reweight; restart serves the reweight from a new instance.
-		flush, restart bool
+		// reweight; restart serves the reweight from a new instance;
+		// forgetful makes the dedupe cache too small to remember the
+		// units, so the refresher's pins must do the work.
+		flush, restart, forgetful bool
 	}{
-		{"exposures already written stay put in the same instance", true, false},
-		{"exposures still buffered stay put", false, false},
-		{"a restarted instance pins units from the stored exposures", true, true},
+		{"exposures already written stay put in the same instance", true, false, false},
+		{"exposures still buffered stay put", false, false, false},
+		{"written exposures the dedupe cache forgot stay put", true, false, true},
+		{"buffered exposures the dedupe cache forgot stay put", false, false, true},
+		{"a restarted instance pins units from the stored exposures", true, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.launch(t, spec{key: "cta", weights: []float64{1, 1}})
-			s := e.start(t, Options{RefreshInterval: time.Hour, FlushInterval: time.Hour})
+			o := Options{RefreshInterval: time.Hour, FlushInterval: time.Hour, BatchSize: 4 * n, BufferSize: 4 * n}
+			if tc.forgetful {
+				o.DedupeSize = 1000
+			}
+			s := e.start(t, o)
 			before := assignAll(s, old)
 			if p := share(before, "v1"); math.Abs(p-0.5) > 0.03 {
 				t.Fatalf("share of v1 before = %.3f, want about 0.5", p)
@@ -333,13 +341,37 @@ func TestFailedWritesAreRetried(t *testing.T) {
 	}
 }
 
+func TestARefusedBatchIsDroppedNotRetried(t *testing.T) {
+	e := newEnv(t)
+	e.launch(t, spec{key: "a"})
+	e.mem.set(func(m *memExposures) { m.refuse = true })
+	s := e.start(t, Options{})
+	for _, u := range units("u", 10) {
+		s.Assign(u, "", nil, nil)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := testutil.ToFloat64(s.m.dropped); got != 10 {
+		t.Errorf("dropped = %v, want 10", got)
+	}
+	e.mem.set(func(m *memExposures) { m.refuse = false })
+	s.Assign("later", "", nil, nil)
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.mem.get("a", "later"); !ok {
+		t.Error("the writer is stuck behind the refused batch")
+	}
+}
+
 func TestFullBufferWaitsThenDrops(t *testing.T) {
 	e := newEnv(t)
 	e.launch(t, spec{key: "a"})
 	block := make(chan struct{})
 	e.mem.set(func(m *memExposures) { m.block = block })
 	s := e.start(t, Options{BufferSize: 100, BatchSize: 100, EnqueueWait: 20 * time.Millisecond})
-	us := units("u", 250)
+	us := units("u", 120)
 	start := time.Now()
 	for _, u := range us {
 		s.Assign(u, "", nil, nil)
@@ -347,9 +379,8 @@ func TestFullBufferWaitsThenDrops(t *testing.T) {
 	if time.Since(start) < 20*time.Millisecond {
 		t.Error("assign calls did not wait for room before dropping")
 	}
-	dropped := testutil.ToFloat64(s.m.dropped)
-	if dropped < 50 || dropped > 150 {
-		t.Fatalf("dropped = %v, want the 150 that did not fit (100 buffered, 100 being written)", dropped)
+	if dropped := testutil.ToFloat64(s.m.dropped); dropped != 20 {
+		t.Fatalf("dropped = %v, want the 20 that did not fit into the buffer of 100", dropped)
 	}
 	close(block)
 	if err := s.Flush(context.Background()); err != nil {

@@ -196,8 +196,16 @@ func Duration(nPerArm int64, arms int, dailyUnits, coverage float64) (int64, err
 	if nPerArm < 0 || arms < 1 || !(dailyUnits > 0) || !(coverage > 0 && coverage <= 1) || math.IsInf(dailyUnits, 0) {
 		return 0, fmt.Errorf("%w: need nPerArm ≥ 0, arms ≥ 1, dailyUnits > 0 and coverage in (0, 1]", ErrInvalidInput)
 	}
-	days := math.Ceil(float64(nPerArm) * float64(arms) / (dailyUnits * coverage))
-	if days > math.MaxInt64/2 {
+	if nPerArm == 0 {
+		return 0, nil
+	}
+	rate := dailyUnits * coverage
+	if !(rate > 0) {
+		// Tiny dailyUnits × coverage underflows to 0; the division below would be 0/0.
+		return 0, fmt.Errorf("%w: dailyUnits × coverage underflows to zero", ErrInvalidInput)
+	}
+	days := math.Ceil(float64(nPerArm) * float64(arms) / rate)
+	if !(days <= math.MaxInt64/2) {
 		return 0, fmt.Errorf("%w: duration overflows", ErrInvalidInput)
 	}
 	return int64(days), nil

@@ -135,3 +135,25 @@ func TestDuration(t *testing.T) {
 		})
 	}
 }
+
+func TestDurationNeverReturnsAGarbageNumber(t *testing.T) {
+	cases := []struct {
+		name            string
+		n               int64
+		daily, coverage float64
+		wantDays        int64
+		wantErr         bool
+	}{
+		{"no sample needs no days", 0, 1e-320, 1e-10, 0, false},
+		{"an underflowing traffic rate is refused", 10, 1e-320, 1e-10, 0, true},
+		{"a normal plan rounds days up", 14749, 5000, 0.5, 12, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			days, err := Duration(tc.n, 2, tc.daily, tc.coverage)
+			if (err != nil) != tc.wantErr || days != tc.wantDays {
+				t.Fatalf("Duration = %d, %v; want %d, error %v", days, err, tc.wantDays, tc.wantErr)
+			}
+		})
+	}
+}

@@ -23,7 +23,10 @@ type groupCommit struct {
 type appendReq struct {
 	received time.Time
 	evs      []events.Event
-	stored   []bool
+	// attrs are the events' attributes as JSON (nil for none), encoded
+	// before the request queues so the single writer does not do it.
+	attrs  []any
+	stored []bool
 	// err and done are written by the leader before it releases the leader lock.
 	err  error
 	done bool
@@ -34,7 +37,16 @@ type appendReq struct {
 // their unit was exposed to, in one transaction that is committed with
 // synchronous=FULL before it returns.
 func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []events.Event) ([]bool, error) {
-	req := &appendReq{received: received, evs: evs}
+	req := &appendReq{received: received, evs: evs, attrs: make([]any, len(evs))}
+	for i := range evs {
+		if len(evs[i].Attributes) > 0 {
+			b, err := json.Marshal(evs[i].Attributes)
+			if err != nil {
+				return nil, fmt.Errorf("encode attributes of event %q: %w", evs[i].EventID, err)
+			}
+			req.attrs[i] = string(b)
+		}
+	}
 	g := &s.out.commit
 	g.mu.Lock()
 	g.queue = append(g.queue, req)
@@ -72,38 +84,76 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO events (event_id, unit_id, event, value, ts, received, attributes)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (event_id) DO NOTHING`)
-		if err != nil {
-			return fmt.Errorf("prepare event insert: %w", err)
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `SELECT last FROM event_seq WHERE id = 1`).Scan(&seq); err != nil {
+			return fmt.Errorf("read event sequence: %w", err)
 		}
-		defer ins.Close()
-		var pts []unitPoint
+		// OR IGNORE rather than ON CONFLICT DO NOTHING: no constraint can
+		// abort the statement then, so SQLite skips the statement journal
+		// (a copy of every page a multi-row statement touches).
+		ins := newBulk(tx, `INSERT OR IGNORE INTO events (unit_id, event_id, seq, event, value, ts, received, attributes)`, 8,
+			`RETURNING unit_id, event_id`)
+		defer ins.close()
+		// fresh holds the (unit, event id) pairs the inserts returned; the
+		// first occurrence of each in the batch is the stored one, later
+		// ones are duplicates.
+		fresh := map[[2]string]bool{}
+		var args []any
+		flush := func() error {
+			if len(args) == 0 {
+				return nil
+			}
+			st, err := ins.stmt(ctx, len(args)/8)
+			if err != nil {
+				return err
+			}
+			rows, err := st.QueryContext(ctx, args...)
+			if err != nil {
+				return fmt.Errorf("insert events: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var k [2]string
+				if err := rows.Scan(&k[0], &k[1]); err != nil {
+					return fmt.Errorf("insert events: %w", err)
+				}
+				fresh[k] = true
+			}
+			args = args[:0]
+			return rows.Err()
+		}
 		for _, r := range reqs {
-			r.stored = make([]bool, len(r.evs))
 			recv := r.received.UnixNano()
 			for i := range r.evs {
 				ev := &r.evs[i]
-				var attrs any
-				if len(ev.Attributes) > 0 {
-					b, err := json.Marshal(ev.Attributes)
-					if err != nil {
-						return fmt.Errorf("encode attributes of event %q: %w", ev.EventID, err)
+				seq++
+				args = append(args, ev.UnitID, ev.EventID, seq, ev.Event, *ev.Value, ev.TS.UnixNano(), recv, r.attrs[i])
+				if len(args) == bulkRows*8 {
+					if err := flush(); err != nil {
+						return err
 					}
-					attrs = string(b)
 				}
-				ts := ev.TS.UnixNano()
-				res, err := ins.ExecContext(ctx, ev.EventID, ev.UnitID, ev.Event, *ev.Value, ts, recv, attrs)
-				if err != nil {
-					return fmt.Errorf("insert event %q: %w", ev.EventID, err)
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE event_seq SET last = ? WHERE id = 1`, seq); err != nil {
+			return fmt.Errorf("advance event sequence: %w", err)
+		}
+		var pts []unitPoint
+		for _, r := range reqs {
+			r.stored = make([]bool, len(r.evs))
+			for i := range r.evs {
+				ev := &r.evs[i]
+				k := [2]string{ev.UnitID, ev.EventID}
+				if !fresh[k] {
+					continue
 				}
-				n, err := res.RowsAffected()
-				if err != nil {
-					return fmt.Errorf("insert event %q: %w", ev.EventID, err)
-				}
-				r.stored[i] = n == 1
-				if n == 1 && len(cfg.byEvent[ev.Event]) > 0 {
-					pts = append(pts, unitPoint{unit: ev.UnitID, Point: events.Point{ID: ev.EventID, Event: ev.Event, TS: ts, Value: *ev.Value}})
+				delete(fresh, k)
+				r.stored[i] = true
+				if len(cfg.byEvent[ev.Event]) > 0 {
+					pts = append(pts, unitPoint{unit: ev.UnitID, Point: events.Point{ID: ev.EventID, Event: ev.Event, TS: ev.TS.UnixNano(), Value: *ev.Value}})
 				}
 			}
 		}
@@ -118,67 +168,138 @@ type exposureRow struct {
 
 // attributeEvents folds new events, in storage order, into the rollups of
 // every experiment their unit is exposed to. Events of units that are not
-// exposed (yet) stay raw; InsertExposures attributes them later.
+// exposed (yet) stay raw; InsertExposures attributes them later. Look-ups
+// are one set-based query per table rather than one per event.
 func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *attribution, pts []unitPoint) error {
 	if len(pts) == 0 {
 		return nil
 	}
-	xq, err := tx.PrepareContext(ctx, `SELECT experiment, variant, at FROM exposures WHERE unit_id = ?`)
-	if err != nil {
-		return fmt.Errorf("prepare exposure lookup: %w", err)
-	}
-	defer xq.Close()
-	rq, err := tx.PrepareContext(ctx, selectUnitRollups)
-	if err != nil {
-		return fmt.Errorf("prepare rollup lookup: %w", err)
-	}
-	defer rq.Close()
-	exposed := map[string][]exposureRow{}
-	b := newRollupBatch()
+	var units []string
+	seen := map[string]bool{}
 	for _, p := range pts {
-		xs, ok := exposed[p.unit]
-		if !ok {
-			if xs, err = unitExposures(ctx, xq, p.unit); err != nil {
-				return err
-			}
-			exposed[p.unit] = xs
+		if !seen[p.unit] {
+			seen[p.unit] = true
+			units = append(units, p.unit)
 		}
+	}
+	exposed, err := exposuresOf(ctx, tx, units)
+	if err != nil {
+		return err
+	}
+	// Units per experiment whose rollups the batch may change, in first-seen
+	// order so that totals are always summed in the same order.
+	byExp := map[*expRules][]string{}
+	var exps []*expRules
+	seenPair := map[[2]string]bool{}
+	for _, p := range pts {
 		for _, t := range cfg.byEvent[p.Event] {
-			for _, x := range xs {
-				if x.experiment != t.exp.key {
+			for _, x := range exposed[p.unit] {
+				k := [2]string{t.exp.key, p.unit}
+				if x.experiment == t.exp.key && !seenPair[k] {
+					seenPair[k] = true
+					if byExp[t.exp] == nil {
+						exps = append(exps, t.exp)
+					}
+					byExp[t.exp] = append(byExp[t.exp], p.unit)
+				}
+			}
+		}
+	}
+	if len(exps) == 0 {
+		return nil
+	}
+	b := newRollupBatch()
+	for _, er := range exps {
+		us := byExp[er]
+		stored, err := rollupsOf(ctx, tx, er.key, us)
+		if err != nil {
+			return err
+		}
+		for _, u := range us {
+			for _, x := range exposed[u] {
+				if x.experiment != er.key {
 					continue
 				}
-				if err := b.load(ctx, rq, t.exp, p.unit, x.variant, dayOf(x.at)); err != nil {
-					return err
+				for i := range er.rules {
+					r := &er.rules[i]
+					old := stored[[2]string{u, r.Metric.Key}]
+					b.add(rollupKey{er.key, u, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old, cur: old})
 				}
-				pr := b.rows[rollupKey{t.exp.key, p.unit, t.exp.rules[t.rule].Metric.Key}]
-				pr.rule.Fold(&pr.cur, x.at, p.Point)
+			}
+		}
+	}
+	for _, p := range pts {
+		for _, t := range cfg.byEvent[p.Event] {
+			for _, x := range exposed[p.unit] {
+				if x.experiment == t.exp.key {
+					pr := b.rows[rollupKey{t.exp.key, p.unit, t.exp.rules[t.rule].Metric.Key}]
+					pr.rule.Fold(&pr.cur, x.at, p.Point)
+				}
 			}
 		}
 	}
 	return b.flush(ctx, tx)
 }
 
-func unitExposures(ctx context.Context, st *sql.Stmt, unit string) ([]exposureRow, error) {
-	rows, err := st.QueryContext(ctx, unit)
+// jsonList encodes strings as a JSON array for json_each: one parameter
+// instead of a statement per length.
+func jsonList(xs []string) (string, error) {
+	b, err := json.Marshal(xs)
 	if err != nil {
-		return nil, fmt.Errorf("look up exposures of %q: %w", unit, err)
+		return "", fmt.Errorf("encode list: %w", err)
+	}
+	return string(b), nil
+}
+
+// exposuresOf returns the exposures of the given units.
+func exposuresOf(ctx context.Context, tx *sql.Tx, units []string) (map[string][]exposureRow, error) {
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT unit_id, experiment, variant, at FROM exposures WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, fmt.Errorf("look up exposures: %w", err)
 	}
 	defer rows.Close()
-	var xs []exposureRow
+	out := map[string][]exposureRow{}
 	for rows.Next() {
+		var unit string
 		var x exposureRow
-		if err := rows.Scan(&x.experiment, &x.variant, &x.at); err != nil {
+		if err := rows.Scan(&unit, &x.experiment, &x.variant, &x.at); err != nil {
 			return nil, fmt.Errorf("scan exposure: %w", err)
 		}
-		xs = append(xs, x)
+		out[unit] = append(out[unit], x)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look up exposures of %q: %w", unit, err)
+		return nil, fmt.Errorf("look up exposures: %w", err)
 	}
-	// A unit not exposed anywhere gets an empty (non-nil) entry so it is looked up once.
-	if xs == nil {
-		xs = []exposureRow{}
+	return out, nil
+}
+
+// rollupsOf returns the stored rollups of the units in one experiment, keyed by (unit, metric).
+func rollupsOf(ctx context.Context, tx *sql.Tx, exp string, units []string) (map[[2]string]events.Rollup, error) {
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
 	}
-	return xs, nil
+	rows, err := tx.QueryContext(ctx, `SELECT unit_id, metric, `+rollupColumns+` FROM unit_metrics
+		WHERE experiment = ? AND unit_id IN (SELECT value FROM json_each(?))`, exp, list)
+	if err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	defer rows.Close()
+	out := map[[2]string]events.Rollup{}
+	for rows.Next() {
+		var unit, metric string
+		u, err := scanRollup(rows.Scan, &unit, &metric)
+		if err != nil {
+			return nil, fmt.Errorf("scan rollup: %w", err)
+		}
+		out[[2]string{unit, metric}] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	return out, nil
 }

@@ -33,13 +33,13 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO exposures (unit_id, experiment, variant, at, attributes)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (unit_id, experiment) DO NOTHING`)
+		ins, err := tx.PrepareContext(ctx, `INSERT INTO exposures (experiment, unit_id, variant, at, attributes)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (experiment, unit_id) DO NOTHING`)
 		if err != nil {
 			return fmt.Errorf("prepare exposure insert: %w", err)
 		}
 		defer ins.Close()
-		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY id`)
+		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY seq`)
 		if err != nil {
 			return fmt.Errorf("prepare event lookup: %w", err)
 		}
@@ -57,7 +57,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				attrs = string(enc)
 			}
 			at := x.At.UnixNano()
-			res, err := ins.ExecContext(ctx, x.Unit, x.Experiment, x.Variant, at, attrs)
+			res, err := ins.ExecContext(ctx, x.Experiment, x.Unit, x.Variant, at, attrs)
 			if err != nil {
 				return fmt.Errorf("insert exposure: %w", err)
 			}

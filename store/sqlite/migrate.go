@@ -51,31 +51,40 @@ var migrations = []string{
 		created_at TEXT NOT NULL,
 		revoked_at TEXT
 	);`,
-	// 2: outcomes (issue 4). Raw events are the source of truth (id = arrival
-	// order, the order rollups fold them in); exposures fix a unit's variant
-	// (first wins); unit_metrics are per-unit rollups; metric_totals and
+	// 2: outcomes (issue 4). Raw events are the source of truth, clustered by
+	// unit: one B-tree serves idempotency (unit, event id) and the per-unit
+	// reads of backfill and rebuild; seq is the arrival order rollups fold
+	// them in (event_seq holds the last one given); exposures fix a unit's variant
+	// (first wins; clustered by experiment so report scans and rebuilds read
+	// them in unit order, beside unit_metrics; the covering index serves the
+	// per-event look-up by unit); unit_metrics are per-unit rollups; metric_totals and
 	// exposure_counts are the sufficient statistics the plain report reads.
 	// Times are Unix nanoseconds, days are UTC days since the epoch.
 	`CREATE TABLE events (
-		id         INTEGER PRIMARY KEY,
-		event_id   TEXT NOT NULL UNIQUE,
 		unit_id    TEXT NOT NULL,
+		event_id   TEXT NOT NULL,
+		seq        INTEGER NOT NULL,
 		event      TEXT NOT NULL,
 		value      REAL NOT NULL,
 		ts         INTEGER NOT NULL,
 		received   INTEGER NOT NULL,
-		attributes TEXT
+		attributes TEXT,
+		PRIMARY KEY (unit_id, event_id)
+	) WITHOUT ROWID;
+	CREATE TABLE event_seq (
+		id   INTEGER PRIMARY KEY CHECK (id = 1),
+		last INTEGER NOT NULL
 	);
-	CREATE INDEX events_by_unit ON events(unit_id);
+	INSERT INTO event_seq (id, last) VALUES (1, 0);
 	CREATE TABLE exposures (
-		unit_id    TEXT NOT NULL,
 		experiment TEXT NOT NULL,
+		unit_id    TEXT NOT NULL,
 		variant    TEXT NOT NULL,
 		at         INTEGER NOT NULL,
 		attributes TEXT,
-		PRIMARY KEY (unit_id, experiment)
+		PRIMARY KEY (experiment, unit_id)
 	) WITHOUT ROWID;
-	CREATE INDEX exposures_by_experiment ON exposures(experiment, unit_id, variant, at);
+	CREATE INDEX exposures_by_unit ON exposures(unit_id, variant, at);
 	CREATE TABLE exposure_counts (
 		experiment TEXT NOT NULL,
 		variant    TEXT NOT NULL,

@@ -141,15 +141,13 @@ type pendingRollup struct {
 type rollupBatch struct {
 	rows  map[rollupKey]*pendingRollup
 	order []rollupKey
-	// loaded marks (experiment, unit) pairs whose stored rows were read.
-	loaded map[[2]string]bool
 }
 
 func newRollupBatch() *rollupBatch {
-	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}, loaded: map[[2]string]bool{}}
+	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}}
 }
 
-// add registers a rollup whose stored state is old.
+// add registers a rollup whose stored state is p.old.
 func (b *rollupBatch) add(k rollupKey, p *pendingRollup) {
 	b.rows[k] = p
 	b.order = append(b.order, k)
@@ -165,47 +163,13 @@ func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
 	return u, err
 }
 
-// load reads the stored rollups of (experiment er, unit) into the batch once,
-// with an empty pending rollup for every rule that has no row yet.
-func (b *rollupBatch) load(ctx context.Context, st *sql.Stmt, er *expRules, unit, variant string, day int64) error {
-	lk := [2]string{er.key, unit}
-	if b.loaded[lk] {
-		return nil
-	}
-	b.loaded[lk] = true
-	rows, err := st.QueryContext(ctx, er.key, unit)
-	if err != nil {
-		return fmt.Errorf("read rollups: %w", err)
-	}
-	defer rows.Close()
-	stored := map[string]events.Rollup{}
-	for rows.Next() {
-		var metric string
-		u, err := scanRollup(rows.Scan, &metric)
-		if err != nil {
-			return fmt.Errorf("scan rollup: %w", err)
-		}
-		stored[metric] = u
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read rollups: %w", err)
-	}
-	for i := range er.rules {
-		r := &er.rules[i]
-		u := stored[r.Metric.Key]
-		b.add(rollupKey{er.key, unit, r.Metric.Key}, &pendingRollup{rule: r, variant: variant, day: day, old: u, cur: u})
-	}
-	return nil
-}
-
-const selectUnitRollups = `SELECT metric, ` + rollupColumns + ` FROM unit_metrics WHERE experiment = ? AND unit_id = ?`
-
 // flush writes every changed rollup and adds the change of each unit's
 // contribution to metric_totals, so the plain report never scans units.
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	totals := map[totalsKey]events.Contribution{}
 	var tkeys []totalsKey
-	var upsert, del *sql.Stmt
+	var upserts []any
+	var deletes []rollupKey
 	for _, k := range b.order {
 		p := b.rows[k]
 		if p.cur == p.old {
@@ -218,35 +182,36 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 			tkeys = append(tkeys, tk)
 		}
 		totals[tk] = totals[tk].Add(delta)
-		var err error
 		if p.cur.IsZero() {
-			if del == nil {
-				if del, err = tx.PrepareContext(ctx, `DELETE FROM unit_metrics WHERE experiment = ? AND unit_id = ? AND metric = ?`); err != nil {
-					return fmt.Errorf("prepare rollup delete: %w", err)
-				}
-				defer del.Close()
-			}
+			deletes = append(deletes, k)
+			continue
+		}
+		u := p.cur
+		upserts = append(upserts, k.exp, k.unit, k.metric, p.variant, p.day,
+			u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum,
+			u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value)
+	}
+	if len(upserts) > 0 {
+		up := newBulk(tx, `INSERT INTO unit_metrics (experiment, unit_id, metric, variant, day, `+rollupColumns+`)`, 17,
+			`ON CONFLICT (experiment, unit_id, metric) DO UPDATE SET count = excluded.count, sum = excluded.sum,
+			den_count = excluded.den_count, den_sum = excluded.den_sum, pre_count = excluded.pre_count, pre_sum = excluded.pre_sum,
+			last_ts = excluded.last_ts, last_id = excluded.last_id, last_value = excluded.last_value,
+			pre_last_ts = excluded.pre_last_ts, pre_last_id = excluded.pre_last_id, pre_last_value = excluded.pre_last_value`)
+		defer up.close()
+		if err := up.exec(ctx, upserts); err != nil {
+			return fmt.Errorf("upsert rollups: %w", err)
+		}
+	}
+	if len(deletes) > 0 {
+		del, err := tx.PrepareContext(ctx, `DELETE FROM unit_metrics WHERE experiment = ? AND unit_id = ? AND metric = ?`)
+		if err != nil {
+			return fmt.Errorf("prepare rollup delete: %w", err)
+		}
+		defer del.Close()
+		for _, k := range deletes {
 			if _, err := del.ExecContext(ctx, k.exp, k.unit, k.metric); err != nil {
 				return fmt.Errorf("delete rollup: %w", err)
 			}
-			continue
-		}
-		if upsert == nil {
-			if upsert, err = tx.PrepareContext(ctx, `INSERT INTO unit_metrics (experiment, unit_id, metric, variant, day, `+rollupColumns+`)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				ON CONFLICT (experiment, unit_id, metric) DO UPDATE SET count = excluded.count, sum = excluded.sum,
-				den_count = excluded.den_count, den_sum = excluded.den_sum, pre_count = excluded.pre_count, pre_sum = excluded.pre_sum,
-				last_ts = excluded.last_ts, last_id = excluded.last_id, last_value = excluded.last_value,
-				pre_last_ts = excluded.pre_last_ts, pre_last_id = excluded.pre_last_id, pre_last_value = excluded.pre_last_value`); err != nil {
-				return fmt.Errorf("prepare rollup upsert: %w", err)
-			}
-			defer upsert.Close()
-		}
-		u := p.cur
-		if _, err := upsert.ExecContext(ctx, k.exp, k.unit, k.metric, p.variant, p.day,
-			u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum,
-			u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value); err != nil {
-			return fmt.Errorf("upsert rollup: %w", err)
 		}
 	}
 	return addTotals(ctx, tx, tkeys, totals)

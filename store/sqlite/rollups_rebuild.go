@@ -70,7 +70,7 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		if err != nil {
 			return err
 		}
-		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY id`)
+		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY seq`)
 		if err != nil {
 			return fmt.Errorf("prepare event lookup: %w", err)
 		}

@@ -46,7 +46,7 @@ func Open(ctx context.Context, dataDir string) (*Store, error) {
 func OpenFile(ctx context.Context, path string) (*Store, error) {
 	// synchronous(FULL): an acknowledged write survives power loss, which is
 	// what "acknowledged means durable" promises clients.
-	pragmas := []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)"}
+	pragmas := []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)", "temp_store(MEMORY)", "wal_autocheckpoint(10000)"}
 	q := url.Values{}
 	for _, p := range pragmas {
 		q.Add("_pragma", p)

@@ -90,20 +90,10 @@ export function query(obj) {
   return q ? `?${q}` : '';
 }
 
-/**
- * probeScope tells admin from read keys without changing anything: a
- * lifecycle action on a key that cannot exist ("_" fails the key pattern)
- * is refused with 403 for a read key and with 404 after the admin check.
- */
+/** probeScope asks the server which scope a key has (GET /v1/whoami). */
 export async function probeScope(key) {
-  try {
-    await request('POST', '/v1/experiments/_/pause', undefined, { key });
-  } catch (e) {
-    if (e.status === 403) return 'read';
-    if (e.status === 404 || e.status === 409 || e.status === 400) return 'admin';
-    throw e;
-  }
-  return 'admin';
+  const me = await request('GET', '/v1/whoami', undefined, { key });
+  return me.scope === 'admin' ? 'admin' : 'read';
 }
 
 /** cached memoises slow-changing catalogue reads (stages, metrics) for the tab's life. */
@@ -115,5 +105,3 @@ export function cached(path) {
   }
   return cache.get(path);
 }
-/** forget drops cached reads (after a metric or layer is created). */
-export function forget() { cache.clear(); }

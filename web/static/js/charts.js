@@ -10,7 +10,13 @@ function niceStep(span, ticks) {
   const raw = span / Math.max(1, ticks);
   const mag = 10 ** Math.floor(Math.log10(raw));
   const norm = raw / mag;
-  return (norm >= 5 ? 5 : norm >= 2 ? 2 : 1) * mag;
+  // The smallest round step at least as large as the raw one keeps the tick count at or below `ticks`.
+  return (norm <= 1 ? 1 : norm <= 2 ? 2 : norm <= 5 ? 5 : 10) * mag;
+}
+
+/** clip shortens a label for a fixed-width chart column; the full text stays in the row's title. */
+function clip(text, max) {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** scale returns a linear map of [d0, d1] onto [r0, r1] with round ticks. */
@@ -64,8 +70,8 @@ export function forestPlot(rows, { title }) {
       s('title', {}, `${r.label} ${r.sub}: ${fmtSignedPct(r.lift.estimate)} ${fmtInterval(r.lift)}, ${VERDICT_LABEL[r.verdict] || r.verdict}`));
     if (i % 2 === 0) g.append(s('rect', { x: 0, y: y - rowH / 2, width, height: rowH, class: 'band' }));
     g.append(
-      s('text', { x: 8, y: y - 2, class: 'row-label' }, r.label),
-      s('text', { x: 8, y: y + 12, class: 'row-sub' }, r.sub),
+      s('text', { x: 8, y: y - 2, class: 'row-label' }, clip(r.label, 36)),
+      s('text', { x: 8, y: y + 12, class: 'row-sub' }, clip(r.sub, 48)),
       s('line', { x1: x(r.lift.ci_low), x2: x(r.lift.ci_high), y1: y, y2: y, class: 'ci' }),
       s('line', { x1: x(r.lift.ci_low), x2: x(r.lift.ci_low), y1: y - 6, y2: y + 6, class: 'ci' }),
       s('line', { x1: x(r.lift.ci_high), x2: x(r.lift.ci_high), y1: y - 6, y2: y + 6, class: 'ci' }),
@@ -90,18 +96,21 @@ export function funnelChart(funnel, variantClass) {
   const barH = 18;
   const gap = 6;
   const stepH = variants.length * (barH + 4) + gap + 22;
-  const left = 200;
+  const left = 250;
   const right = 230;
   const width = 1000;
   const height = 20 + funnel.steps.length * stepH;
-  const x = (v) => left + v * (width - left - right);
+  // Bars are scaled to the largest share so small conversion rates stay
+  // readable; the labels carry the absolute numbers.
+  const top = Math.max(...funnel.steps.flatMap((st) => st.arms.map((a) => a.reach_rate)), 1e-9);
+  const x = (v) => left + (v / top) * (width - left - right - 70);
   const svg = s('svg', {
     viewBox: `0 0 ${width} ${height}`, class: 'chart funnel', role: 'img',
     'aria-label': `Funnel of ${funnel.steps.length} steps for ${variants.length} variants`,
   });
   funnel.steps.forEach((st, i) => {
     const y0 = 16 + i * stepH;
-    svg.append(s('text', { x: 8, y: y0 + 14, class: 'row-label' }, st.name));
+    svg.append(s('text', { x: 8, y: y0 + 14, class: 'row-label' }, clip(st.name, 30)));
     svg.append(s('text', { x: 8, y: y0 + 30, class: 'row-sub' }, st.stage));
     st.arms.forEach((a, j) => {
       const y = y0 + j * (barH + 4);
@@ -159,6 +168,7 @@ export function lineChart(series, { title }) {
     svg.append(s('polygon', { points: [...upper, ...lower].join(' '), class: ['band-ci', cls] }));
     svg.append(s('polyline', { points: pts.map((p) => `${xi(p.date)},${y(p.lift.estimate)}`).join(' '), class: ['series', cls] }));
     for (const p of pts) {
+      svg.append(s('line', { x1: xi(p.date), x2: xi(p.date), y1: y(p.lift.ci_low), y2: y(p.lift.ci_high), class: ['ci-bar', cls] }));
       svg.append(s('circle', { cx: xi(p.date), cy: y(p.lift.estimate), r: 3.5, class: ['series-dot', cls] },
         s('title', {}, `${se.label} on ${p.date}: ${fmtSignedPct(p.lift.estimate)} ${fmtInterval(p.lift)}`)));
     }

@@ -38,6 +38,12 @@ export function s(tag, attrs, ...children) {
   return build(document.createElementNS(SVG_NS, tag), attrs, children);
 }
 
+/** add appends children to el, skipping null, undefined and false (Element.append would print them). */
+export function add(el, ...children) {
+  append(el, children);
+  return el;
+}
+
 /** replace empties el and appends the children. */
 export function replace(el, ...children) {
   el.replaceChildren();

@@ -55,6 +55,9 @@ export function fmtNumber(v) {
   return Math.abs(v) >= 1 ? f2.format(v) : sig.format(v);
 }
 
+/** fmtFixed: 122120.72 -> "122,120.7" with the given decimals. */
+export function fmtFixed(v, digits) { return Number.isFinite(v) ? fixed(digits).format(v) : '–'; }
+
 /** fmtDate: an ISO time as "2026-11-23 12:00 UTC". */
 export function fmtDate(iso) {
   if (!iso) return '–';

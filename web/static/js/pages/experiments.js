@@ -3,7 +3,7 @@
 // lazily when the row scrolls into view), units, SRM state and the verdict
 // of its goal KPI.
 
-import { h, field, replace, announce } from '../dom.js';
+import { h, add, field, replace, announce } from '../dom.js';
 import { get, cached, enc, query, session } from '../api.js';
 import {
   STAGES, fmtInt, fmtDays, daysRunning, stageLabel, SRM_LABEL, VERDICT_LABEL,
@@ -22,8 +22,8 @@ export function verdictBadge(verdict) {
   return h('span', { class: ['badge', `v-${verdict}`] }, VERDICT_LABEL[verdict] || verdict);
 }
 
-/** goalVerdict picks the first goal KPI of a report. */
-export function goalKPI(rep) {
+/** goalKPI picks the first goal KPI of a report. */
+function goalKPI(rep) {
   for (const st of rep.stages) for (const k of st.kpis) if (k.role === 'goal') return k;
   return null;
 }
@@ -66,7 +66,7 @@ export async function render(view, ctx) {
   const tableHolder = h('div', { class: 'table-wrap' });
   const count = h('p', { class: 'count', 'aria-live': 'polite' });
 
-  view.append(
+  add(view, 
     h('div', { class: 'page-head' },
       h('h1', {}, 'Experiments'),
       session.canWrite ? h('a', { class: 'btn btn-primary', href: '#/experiments/new' }, 'New experiment') : null),
@@ -107,6 +107,7 @@ export async function render(view, ctx) {
     announce(count.textContent);
   });
   await draw();
+  // Warm the metric catalogue the form needs; a failure here shows up there.
   cached('/v1/metrics').catch(() => {});
 }
 

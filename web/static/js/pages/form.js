@@ -4,7 +4,7 @@
 // local check is JSON syntax in the payload and targeting editors, which
 // cannot be sent otherwise.
 
-import { h, field, uid, clearErrors, showFieldError, announce, replace } from '../dom.js';
+import { h, add, field, uid, clearErrors, showFieldError, announce, replace } from '../dom.js';
 import { get, post, put, cached, enc, session, ApiError } from '../api.js';
 import { STAGES, stageLabel, directionLabel, fmtPct } from '../format.js';
 
@@ -44,7 +44,7 @@ function group(legend, apiField, ...children) {
 export async function render(view, ctx) {
   const editing = Boolean(ctx.params.key);
   if (!session.canWrite) {
-    view.append(h('h1', {}, editing ? 'Edit experiment' : 'New experiment'),
+    add(view, h('h1', {}, editing ? 'Edit experiment' : 'New experiment'),
       h('p', { class: 'notice', role: 'status' }, 'Your API key is read-only: it can view experiments and reports but not change them. Sign in with an admin key to edit.'));
     return;
   }
@@ -62,9 +62,9 @@ export async function render(view, ctx) {
   const nameIn = h('input', { name: 'name', value: exp.name, autocomplete: 'off' });
   const hypIn = h('textarea', { name: 'hypothesis', rows: 2 }, exp.hypothesis || '');
   const ownerIn = h('input', { name: 'owner', value: exp.owner || '', autocomplete: 'email' });
-  const stageIn = h('select', { name: 'stage' }, STAGES.map((s) => h('option', { value: s, selected: s === exp.stage }, stageLabel(s))));
+  const stageIn = h('select', { name: 'stage', disabled: started }, STAGES.map((s) => h('option', { value: s, selected: s === exp.stage }, stageLabel(s))));
   const tpList = uid('tps');
-  const tpIn = h('input', { name: 'touchpoint', value: exp.touchpoint, list: tpList, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
+  const tpIn = h('input', { name: 'touchpoint', value: exp.touchpoint, disabled: started, list: tpList, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
   const tpData = h('datalist', { id: tpList }, [...new Set(listRes.experiments.map((e) => e.touchpoint))].sort().map((t) => h('option', { value: t })));
 
   // ---- variants
@@ -97,15 +97,17 @@ export async function render(view, ctx) {
       const f = `variants[${i}]`;
       const share = h('span', { class: 'share muted', 'aria-live': 'off' });
       shares.push(share);
+      // Screen readers hear "Variant 2 Weight"; the table layout shows "Weight".
+      const which = () => h('span', { class: 'sr-only' }, `Variant ${i + 1} `);
       const w = typeof v.weight === 'number' ? String(v.weight) : (v.weightRaw ? v.weightRaw.value : '');
       return h('div', { class: 'variant-row' },
         field({ label: `Variant ${i + 1} key`, control: h('input', { name: 'vkey', value: v.key, class: 'mono', disabled: started, autocomplete: 'off', spellcheck: 'false' }), apiField: `${f}.key` }),
-        field({ label: 'Name', control: h('input', { name: 'vname', value: v.name || '', autocomplete: 'off' }), apiField: `${f}.name` }),
-        field({ label: 'Weight', control: h('input', { name: 'vweight', type: 'number', step: 'any', min: '0', value: w, class: 'narrow', oninput: updateShares }), apiField: `${f}.weight` }),
+        field({ label: [which(), 'Name'], control: h('input', { name: 'vname', value: v.name || '', autocomplete: 'off' }), apiField: `${f}.name` }),
+        field({ label: [which(), 'Weight'], control: h('input', { name: 'vweight', type: 'number', step: 'any', min: '0', value: w, class: 'narrow', oninput: updateShares }), apiField: `${f}.weight` }),
         share,
-        field({ label: 'Payload (JSON, optional)', control: h('textarea', { name: 'vpayload', rows: 1, class: 'mono', spellcheck: 'false' }, v.payloadText || ''), apiField: `${f}.payload`, className: 'payload' }),
+        field({ label: [which(), 'Payload (JSON, optional)'], control: h('textarea', { name: 'vpayload', rows: 1, class: 'mono', spellcheck: 'false' }, v.payloadText || ''), apiField: `${f}.payload`, className: 'payload' }),
         h('label', { class: 'radio' },
-          h('input', { type: 'radio', name: 'control', value: String(i), checked: i === controlIdx, disabled: started }), ' Control'),
+          h('input', { type: 'radio', name: 'control', value: String(i), checked: i === controlIdx, disabled: started }), ' Control', h('span', { class: 'sr-only' }, ` (variant ${i + 1})`)),
         h('button', {
           type: 'button', class: 'btn btn-small', disabled: started || variants.length <= 2,
           'aria-label': `Remove variant ${i + 1}`,
@@ -129,8 +131,9 @@ export async function render(view, ctx) {
 
   // ---- traffic
   const covIn = h('input', { name: 'coverage', type: 'number', min: '0', max: '1', step: '0.01', value: String(exp.coverage), class: 'narrow' });
-  const covText = h('span', { class: 'muted' });
-  const covUpdate = () => { const c = Number(covIn.value); covText.textContent = Number.isFinite(c) && c > 0 && c <= 1 ? `${fmtPct(c, 0)} of eligible units enter the experiment` : ''; };
+  const covField = field({ label: 'Coverage (share of eligible units, 0 to 1)', control: covIn, apiField: 'coverage', hint: ' ' });
+  const covText = covField.querySelector('.hint');
+  const covUpdate = () => { const c = Number(covIn.value); covText.textContent = Number.isFinite(c) && c > 0 && c <= 1 ? `${fmtPct(c, 0)} of eligible units enter the experiment` : 'A share between 0 and 1.'; };
   covIn.addEventListener('input', covUpdate);
   covUpdate();
   const targIn = h('textarea', { name: 'targeting', rows: 6, class: 'mono', spellcheck: 'false', placeholder: TARGETING_EXAMPLE },
@@ -142,7 +145,7 @@ export async function render(view, ctx) {
   const layerIn = h('select', { name: 'layer', disabled: started },
     h('option', { value: '' }, 'No layer (may overlap with other experiments)'),
     layersRes.layers.map((l) => h('option', { value: l.key, selected: l.key === exp.layer }, `${l.name || l.key} (${l.key})`)));
-  const layerShareIn = h('input', { name: 'layer_share', type: 'number', min: '0', max: '1', step: '0.01', value: exp.layer_share ? String(exp.layer_share) : '', class: 'narrow', placeholder: '1' });
+  const layerShareIn = h('input', { name: 'layer_share', disabled: started, type: 'number', min: '0', max: '1', step: '0.01', value: exp.layer_share ? String(exp.layer_share) : '', class: 'narrow', placeholder: '1' });
 
   // ---- KPIs
   const roleOf = (k) => (exp.goal_metrics.includes(k) ? 'goal' : (exp.secondary_metrics || []).includes(k) ? 'secondary' : (exp.guardrail_metrics || []).includes(k) ? 'guardrail' : '');
@@ -172,7 +175,7 @@ export async function render(view, ctx) {
   const alphaIn = h('input', { name: 'alpha', type: 'number', step: '0.001', min: '0', max: '0.5', value: String(a.alpha || 0.05), class: 'narrow' });
   const corrIn = h('select', { name: 'correction' }, [['holm', 'Holm'], ['bh', 'Benjamini-Hochberg'], ['none', 'None']].map(([v, l]) => h('option', { value: v, selected: v === (a.correction || 'holm') }, l)));
   const cupedIn = h('input', { type: 'checkbox', name: 'cuped', checked: Boolean(a.cuped) });
-  const modeIn = h('select', { name: 'mode', disabled: started }, [['ab', 'A/B (fixed split)'], ['optimise', 'Optimise (bandit)']].map(([v, l]) => h('option', { value: v, selected: v === (exp.mode || 'ab') }, l)));
+  const modeIn = h('select', { name: 'mode' }, [['ab', 'A/B (fixed split)'], ['optimise', 'Optimise (bandit)']].map(([v, l]) => h('option', { value: v, selected: v === (exp.mode || 'ab') }, l)));
   const optMetricIn = h('select', { name: 'optimise_metric' }, metrics.map((m) => h('option', { value: m.key, selected: exp.optimise && exp.optimise.metric === m.key }, m.name)));
   const optIntervalIn = h('input', { name: 'interval', type: 'number', min: '15', step: '1', value: String((exp.optimise && exp.optimise.interval_minutes) || 60), class: 'narrow' });
   const optFloorIn = h('input', { name: 'floor', type: 'number', min: '0', step: '0.01', value: String((exp.optimise && exp.optimise.floor) || 0.01), class: 'narrow' });
@@ -195,7 +198,7 @@ export async function render(view, ctx) {
       field({ label: 'Hypothesis', control: hypIn, apiField: 'hypothesis', hint: 'Because we believe…, we expect… to change…' }),
       h('div', { class: 'row-fields' },
         field({ label: 'Journey stage', control: stageIn, apiField: 'stage' }),
-        field({ label: 'Touchpoint', control: tpIn, apiField: 'touchpoint', hint: started ? 'Fixed once the experiment has run.' : 'e.g. product_page, checkout_flow, returns_form' }),
+        field({ label: 'Touchpoint', control: tpIn, apiField: 'touchpoint', hint: started ? 'Stage and touchpoint are fixed once the experiment has run.' : 'e.g. product_page, checkout_flow, returns_form' }),
         tpData,
         field({ label: 'Mode', control: modeIn, apiField: 'mode' })),
       optBox),
@@ -205,8 +208,7 @@ export async function render(view, ctx) {
         rowsHolder, h('div', { class: 'actions' }, addVariant))),
     h('section', { class: 'card' }, h('h2', {}, 'Who is in it'),
       h('div', { class: 'row-fields' },
-        field({ label: 'Coverage (share of eligible units, 0 to 1)', control: covIn, apiField: 'coverage' }),
-        covText,
+        covField,
         field({ label: 'Layer', control: layerIn, apiField: 'layer' }),
         field({ label: 'Share of the layer (0 to 1)', control: layerShareIn, apiField: 'layer_share' })),
       field({
@@ -226,7 +228,7 @@ export async function render(view, ctx) {
     h('div', { class: 'actions sticky-actions' }, save,
       h('a', { class: 'btn', href: editing ? `#/experiments/${enc(exp.key)}` : '#/experiments' }, 'Cancel')));
 
-  view.append(
+  add(view, 
     h('div', { class: 'page-head' }, h('h1', {}, editing ? `Edit ${exp.name}` : 'New experiment'),
       editing ? h('span', {}, h('span', { class: ['badge', `status-${exp.status}`] }, exp.status), h('span', { class: 'muted' }, ` version ${exp.version}`)) : null),
     form);
@@ -247,7 +249,8 @@ export async function render(view, ctx) {
 
   const fail = (msg, apiField) => {
     const placed = apiField ? showFieldError(form, apiField, msg, resolve) : null;
-    replace(summary, placed ? `Please fix the highlighted field: ${msg}` : msg);
+    const name = placed && ((placed.labels && placed.labels[0]) || placed.querySelector('legend'));
+    replace(summary, placed ? `Please fix ${name ? `“${name.textContent.trim()}”` : 'the highlighted field'}: ${msg}` : msg);
     if (!placed) summary.focus();
     announce(msg);
   };
@@ -316,7 +319,7 @@ export async function render(view, ctx) {
       if (!(e instanceof ApiError)) { fail(e.message || String(e)); return; }
       if (e.code === 'version_conflict') {
         fail(`${e.message}. Someone changed this experiment after you opened it; reload to see their version (your edits here will be lost).`);
-        summary.append(' ', h('a', { href: `#/experiments/${enc(exp.key)}`, class: 'btn btn-small' }, 'Open the current version'));
+        add(summary, ' ', h('a', { href: `#/experiments/${enc(exp.key)}`, class: 'btn btn-small' }, 'Open the current version'));
       } else if (e.code === 'already_exists') {
         fail(e.message, 'key');
       } else if (e.status === 403) {

@@ -3,7 +3,7 @@
 // shop is testing. Running experiments are shown by default; the other
 // statuses can be switched on.
 
-import { h, replace, announce } from '../dom.js';
+import { h, add, replace, announce } from '../dom.js';
 import { get, enc } from '../api.js';
 import { STAGES, stageLabel, fmtDays, daysRunning } from '../format.js';
 
@@ -46,7 +46,7 @@ export async function render(view, ctx) {
               h('span', { class: 'small muted' }, ` ${e.status}${e.status === 'running' ? `, ${fmtDays(daysRunning(e))}` : ''}`))))))) : h('p', { class: 'empty small' }, 'No touchpoint under test.'));
       })));
   };
-  view.append(h('h1', {}, 'Journey map'),
+  add(view, h('h1', {}, 'Journey map'),
     h('p', { class: 'hint' }, 'Where the shop is testing: every journey stage with its touchpoints and the experiments on them.'),
     toggles, mapBox);
   draw();

@@ -3,7 +3,7 @@
 // sessionStorage for this tab only. When the server runs in dev mode (no key
 // checks) the page offers to continue without a key.
 
-import { h, field, clearErrors, announce } from '../dom.js';
+import { h, add, field, clearErrors, announce } from '../dom.js';
 import { get, session, probeScope, ApiError } from '../api.js';
 
 function afterLogin(ctx) {
@@ -24,7 +24,7 @@ export async function render(view, ctx) {
   const keyField = field({
     label: 'API key',
     control: input,
-    hint: 'A key with read scope shows everything; admin scope can also create, edit and launch. Create one with: journeylab keys create --scope admin NAME',
+    hint: 'A key with read scope shows everything; admin scope can also create, edit and launch. Create one with: journeylab keys create --scope admin --name YOUR-NAME',
     apiField: 'api_key',
   });
   const errBox = h('p', { class: 'form-error', role: 'alert' });
@@ -41,6 +41,7 @@ export async function render(view, ctx) {
     const slot = keyField.querySelector('.field-error');
     const fail = (msg) => {
       slot.textContent = msg; slot.hidden = false;
+      announce(msg);
       input.setAttribute('aria-invalid', 'true');
       input.focus();
     };
@@ -61,7 +62,7 @@ export async function render(view, ctx) {
     }
   });
 
-  view.append(
+  add(view, 
     h('h1', {}, 'Sign in to journeylab'),
     message ? h('p', { class: 'notice', role: 'status' }, message) : null,
     form,
@@ -73,7 +74,7 @@ export async function render(view, ctx) {
   try {
     await get('/v1/experiments?status=running', { key: '', signal: ctx.signal });
     devBox.hidden = false;
-    devBox.append(
+    add(devBox, 
       h('p', {}, 'This server runs in dev mode: API-key checks are off.'),
       h('button', {
         type: 'button', class: 'btn',

@@ -2,9 +2,9 @@
 // the same code as `journeylab power`); this page only collects the inputs
 // and shows the plan, with the API's message next to a wrong input.
 
-import { h, field, clearErrors, showFieldError, replace, announce } from '../dom.js';
+import { h, add, field, clearErrors, showFieldError, replace, announce } from '../dom.js';
 import { get, query, ApiError } from '../api.js';
-import { fmtInt, fmtPct, fmtNumber } from '../format.js';
+import { fmtInt, fmtPct, fmtNumber, fmtFixed } from '../format.js';
 
 function input(name, value, attrs = {}) {
   return h('input', { name, type: 'text', inputmode: 'decimal', value, autocomplete: 'off', class: 'narrow', ...attrs });
@@ -69,12 +69,13 @@ export async function render(view, ctx) {
       if (e.name === 'AbortError') return;
       replace(result);
       const placed = e instanceof ApiError && e.field ? showFieldError(form, e.field, e.message) : null;
-      summary.textContent = placed ? `Please fix the highlighted field: ${e.message}` : e.message;
+      const name = placed && placed.labels && placed.labels[0];
+      summary.textContent = placed ? `Please fix ${name ? `“${name.textContent.trim()}”` : 'the highlighted field'}: ${e.message}` : e.message;
     }
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); calculate(); });
 
-  view.append(h('h1', {}, 'Sample-size calculator'),
+  add(view, h('h1', {}, 'Sample-size calculator'),
     h('p', { class: 'hint' }, 'How many units each variant needs to detect an effect of a given size with a two-sided test, and how long that takes. The numbers come from the server (GET /v1/power).'),
     h('div', { class: 'two-col' }, form, result));
   await calculate();
@@ -95,6 +96,6 @@ function planView(plan) {
     h('dl', { class: 'plan' }, rows.map(([k, v, id]) => [h('dt', {}, k), h('dd', { dataset: { plan: id } }, v)])),
     h('p', {}, `To ${what} with α = ${i.alpha} and power ${fmtPct(i.power, 0)}, across ${i.arms} variants`,
       plan.days ? ` at ${fmtInt(i.daily_units)} eligible units a day and ${fmtPct(i.coverage, 0)} coverage.` : '.'),
-    h('p', { class: 'hint' }, `Exact formula value: ${plan.exact_per_arm.toFixed(1)} units per arm, rounded up. Plan for the full duration and read the result once: stopping early when it looks good inflates false positives (use the sequential method if you must peek).`),
+    h('p', { class: 'hint' }, `Exact formula value: ${fmtFixed(plan.exact_per_arm, 1)} units per arm, rounded up. Plan for the full duration and read the result once: stopping early when it looks good inflates false positives (use the sequential method if you must peek).`),
   ];
 }

@@ -5,7 +5,7 @@
 // trail. Every number comes from the report API as it is; nothing is
 // recomputed here.
 
-import { h, replace, confirmDialog, announce, field } from '../dom.js';
+import { h, add, replace, confirmDialog, announce, field } from '../dom.js';
 import { get, post, request, enc, session } from '../api.js';
 import {
   STAGES, fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtP, fmtValue, fmtDate, fmtDays, daysRunning,
@@ -41,9 +41,9 @@ export async function render(view, ctx) {
     await render(fresh, ctx);
   };
 
-  view.append(header(exp, redraw));
+  add(view, header(exp, redraw));
   const body = h('div', { class: 'report', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the report…'));
-  view.append(body);
+  add(view, body);
 
   const base = `/v1/experiments/${enc(key)}/report`;
   const [rep, ts, funnel, audit] = await Promise.allSettled([
@@ -59,18 +59,18 @@ export async function render(view, ctx) {
   } else {
     replace(body, ...reportSections(exp, rep.value, ts, funnel));
   }
-  body.append(trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
-  if (audit.status === 'fulfilled') body.append(auditSection(audit.value.audit));
+  add(body, trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
+  if (audit.status === 'fulfilled') add(body, auditSection(audit.value.audit));
 }
 
 function header(exp, redraw) {
   const days = daysRunning(exp);
   const actions = h('div', { class: 'actions' });
   if (session.canWrite) {
-    if (exp.status !== 'archived') actions.append(h('a', { class: 'btn', href: `#/experiments/${enc(exp.key)}/edit` }, 'Edit'));
+    if (exp.status !== 'archived') add(actions, h('a', { class: 'btn', href: `#/experiments/${enc(exp.key)}/edit` }, 'Edit'));
     for (const a of ACTIONS[exp.status] || []) {
       const t = ACTION_TEXT[a];
-      actions.append(h('button', {
+      add(actions, h('button', {
         type: 'button', class: ['btn', t.danger ? 'btn-danger' : 'btn-primary'], dataset: { action: a },
         onclick: async () => {
           const done = await confirmDialog({
@@ -85,8 +85,8 @@ function header(exp, redraw) {
       }, t.label));
     }
   }
-  actions.append(h('button', { type: 'button', class: 'btn', onclick: () => downloadCSV(exp.key) }, 'Download CSV'));
-  actions.append(h('button', { type: 'button', class: 'btn', onclick: redraw }, 'Refresh'));
+  add(actions, h('button', { type: 'button', class: 'btn', onclick: () => downloadCSV(exp.key) }, 'Download CSV'));
+  add(actions, h('button', { type: 'button', class: 'btn', onclick: redraw }, 'Refresh'));
 
   return h('div', { class: 'exp-head' },
     h('p', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', h('span', { class: 'mono' }, exp.key)),
@@ -150,7 +150,7 @@ function stageStrip(rep) {
     for (const k of s.kpis) counts[k.verdict] = (counts[k.verdict] || 0) + 1;
     const worst = counts.harms ? 'harms' : counts.mixed ? 'mixed' : counts.improves ? 'improves' : 'inconclusive';
     return h('li', { class: ['stage', `v-${worst}`, 'has-kpis'], dataset: { stage: st } },
-      h('a', { href: `#stage-${st}`, class: 'stage-name', onclick: (ev) => { ev.preventDefault(); const t = document.getElementById(`stage-${st}`); t.scrollIntoView(); t.focus(); } }, stageLabel(st)),
+      h('a', { href: `#stage-${st}`, class: 'stage-name', onclick: (ev) => { ev.preventDefault(); const t = document.getElementById(`stage-${st}`); t.scrollIntoView({ block: 'center' }); t.focus(); } }, stageLabel(st)),
       h('span', { class: 'small' }, Object.entries(counts).filter(([, n]) => n).map(([v, n]) => `${n} ${VERDICT_LABEL[v].toLowerCase()}`).join(', ')));
   }));
 }
@@ -163,49 +163,53 @@ function valueCell(arm, kind, col) {
     h('div', { class: 'muted small' }, `${fmtInt(arm.units)} ${arm.units === 1 ? 'unit' : 'units'}`));
 }
 
-function stageTable(stage, rep) {
+function scorecard(rep) {
   const bayes = rep.analysis.method === 'bayesian';
   const head = ['KPI', 'Variant', `Control (${rep.control})`, 'Variant value', 'Relative lift', 'Interval',
     bayes ? 'Chance to win' : 'p-value', bayes ? 'Risk (variant)' : 'Adjusted p', 'Verdict'];
-  const rows = [];
-  for (const k of stage.kpis) {
-    const ctl = armOf(k, rep.control);
-    const comps = k.comparisons.length ? k.comparisons : [null];
-    comps.forEach((c, i) => {
-      const tr = h('tr', { dataset: { metric: k.metric, variant: c ? c.variant : '' } });
-      if (i === 0) {
-        tr.append(h('th', { scope: 'rowgroup', rowspan: comps.length, class: 'kpi-cell' },
-          h('div', {}, k.name, k.guardrail ? h('span', { class: 'badge guard', title: 'Guardrail: must not get worse' }, 'guardrail') : null),
-          h('div', { class: 'muted small' }, `${k.role} · ${k.kind} · ${directionLabel(k.direction)}`),
-          k.comparisons.length > 1 ? h('div', { class: 'small' }, 'Overall: ', verdictBadge(k.verdict)) : null));
-      }
-      if (!c) { tr.append(h('td', { colspan: 8, class: 'muted' }, 'No treatment to compare.')); rows.push(tr); return; }
-      const arm = armOf(k, c.variant);
-      tr.append(h('td', { class: 'mono' }, c.variant), valueCell(ctl, k.kind, 'control'), valueCell(arm, k.kind, 'variant'));
-      if (c.status !== 'ok' || !c.relative_lift) {
-        tr.append(h('td', { colspan: 4, class: 'muted', dataset: { cell: 'reason' } }, c.reason || c.status));
-      } else {
-        tr.append(
-          h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
-          h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift)),
-          bayes
-            ? h('td', { class: 'num', dataset: { cell: 'ctw' } }, c.chance_to_win !== undefined ? fmtPct(c.chance_to_win, 1) : '–')
-            : h('td', { class: 'num', dataset: { cell: 'p' } }, fmtP(c.p_value)),
-          bayes
-            ? h('td', { class: 'num', dataset: { cell: 'risk' } }, c.risk ? fmtPct(c.risk.variant, 2) : '–')
-            : h('td', { class: 'num', dataset: { cell: 'padj' } }, c.adjusted_p_value !== undefined ? fmtP(c.adjusted_p_value) : '–'));
-      }
-      tr.append(h('td', { dataset: { cell: 'verdict' } }, verdictBadge(c.verdict),
-        c.guardrail_breach ? h('span', { class: 'badge v-harms' }, 'breach') : null,
-        c.cuped_applied ? h('span', { class: 'badge cuped', title: 'CUPED variance reduction applied' }, 'CUPED') : null));
-      rows.push(tr);
-    });
-  }
-  return h('section', { class: 'stage-section', id: `stage-${stage.stage}`, tabindex: '-1', dataset: { stage: stage.stage } },
-    h('h3', {}, stageLabel(stage.stage)),
-    h('div', { class: 'table-wrap' }, h('table', { class: 'grid scorecard' },
-      h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))),
-      h('tbody', {}, rows))));
+  // One table with a body per stage keeps the columns aligned down the whole journey.
+  const bodies = rep.stages.map((stage) => {
+    const rows = [h('tr', { class: 'stage-row' },
+      h('th', { colspan: head.length, scope: 'colgroup', id: `stage-${stage.stage}`, tabindex: '-1' }, stageLabel(stage.stage)))];
+    for (const k of stage.kpis) {
+      const ctl = armOf(k, rep.control);
+      const comps = k.comparisons.length ? k.comparisons : [null];
+      comps.forEach((c, i) => {
+        const tr = h('tr', { dataset: { metric: k.metric, variant: c ? c.variant : '' } });
+        if (i === 0) {
+          add(tr, h('th', { scope: 'rowgroup', rowspan: comps.length, class: 'kpi-cell' },
+            h('div', {}, k.name, k.guardrail ? h('span', { class: 'badge guard', title: 'Guardrail: must not get worse' }, 'guardrail') : null),
+            h('div', { class: 'muted small' }, `${k.role} · ${k.kind} · ${directionLabel(k.direction)}`),
+            k.comparisons.length > 1 ? h('div', { class: 'small' }, 'Overall: ', verdictBadge(k.verdict)) : null));
+        }
+        if (!c) { add(tr, h('td', { colspan: head.length - 1, class: 'muted' }, 'No treatment to compare.')); rows.push(tr); return; }
+        const arm = armOf(k, c.variant);
+        add(tr, h('td', { class: 'mono' }, c.variant), valueCell(ctl, k.kind, 'control'), valueCell(arm, k.kind, 'variant'));
+        if (c.status !== 'ok' || !c.relative_lift) {
+          add(tr, h('td', { colspan: 4, class: 'muted', dataset: { cell: 'reason' } }, c.reason || c.status));
+        } else {
+          add(tr,
+            h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
+            h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift)),
+            bayes
+              ? h('td', { class: 'num', dataset: { cell: 'ctw' } }, c.chance_to_win !== undefined ? fmtPct(c.chance_to_win, 1) : '–')
+              : h('td', { class: 'num', dataset: { cell: 'p' } }, fmtP(c.p_value)),
+            bayes
+              ? h('td', { class: 'num', dataset: { cell: 'risk' } }, c.risk ? fmtPct(c.risk.variant, 2) : '–')
+              : h('td', { class: 'num', dataset: { cell: 'padj' } }, c.adjusted_p_value !== undefined ? fmtP(c.adjusted_p_value) : '–'));
+        }
+        add(tr, h('td', { dataset: { cell: 'verdict' } }, verdictBadge(c.verdict),
+          c.guardrail_breach ? h('span', { class: 'badge v-harms' }, 'breach') : null,
+          c.cuped_applied ? h('span', { class: 'badge cuped', title: 'CUPED variance reduction applied' }, 'CUPED') : null));
+        rows.push(tr);
+      });
+    }
+    return h('tbody', { dataset: { stage: stage.stage } }, rows);
+  });
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'grid scorecard' },
+    h('caption', { class: 'sr-only' }, 'Every KPI by journey stage: value per arm, relative lift with interval, significance and verdict'),
+    h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))),
+    bodies));
 }
 
 function variantClassFor(rep) {
@@ -233,22 +237,22 @@ function reportSections(exp, rep, ts, funnel) {
     legend([['improves', 'Improves'], ['harms', 'Harms'], ['inconclusive', 'Inconclusive'], ['mixed', 'Mixed']].map(([v, l]) => ({ cls: `v-${v}`, label: l })))));
 
   out.push(h('section', { class: 'card', id: 'scorecard' }, h('h2', {}, 'KPIs by journey stage'),
-    rep.stages.length ? rep.stages.map((st) => stageTable(st, rep)) : h('p', { class: 'empty' }, 'This experiment has no KPIs.')));
+    rep.stages.length ? scorecard(rep) : h('p', { class: 'empty' }, 'This experiment has no KPIs.')));
 
   const vclass = variantClassFor(rep);
   const funnelBox = h('section', { class: 'card' }, h('h2', {}, 'Funnel per variant'));
   if (funnel.status === 'fulfilled') {
-    funnelBox.append(h('p', { class: 'hint' }, 'Share of each variant\u2019s exposed units that reached every step so far; "step" is the conversion from the previous step.'),
+    add(funnelBox, h('p', { class: 'hint' }, 'Share of each variant\u2019s exposed units that reached every step so far (bars scaled to the largest share); "step" is the conversion from the previous step.'),
       funnelChart(funnel.value, vclass),
       legend(rep.variants.map((v) => ({ cls: vclass(v.key), label: `${v.key}${v.control ? ' (control)' : ''}` }))));
   } else {
-    funnelBox.append(h('p', { class: 'error-box' }, `The funnel is not available: ${funnel.reason.message}`));
+    add(funnelBox, h('p', { class: 'error-box' }, `The funnel is not available: ${funnel.reason.message}`));
   }
   out.push(funnelBox);
 
   const tsBox = h('section', { class: 'card' }, h('h2', {}, 'Cumulative lift over time'));
-  if (ts.status === 'fulfilled') tsBox.append(...timeSeries(ts.value, rep));
-  else tsBox.append(h('p', { class: 'error-box' }, `The time series is not available: ${ts.reason.message}`));
+  if (ts.status === 'fulfilled') add(tsBox, ...timeSeries(ts.value, rep));
+  else add(tsBox, h('p', { class: 'error-box' }, `The time series is not available: ${ts.reason.message}`));
   out.push(tsBox);
   return out;
 }

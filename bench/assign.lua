@@ -1,0 +1,70 @@
+-- wrk script for POST /v1/assign (see bench/http-assign.sh).
+--
+-- Every request is one visitor asking for its assignments on a touchpoint,
+-- with the attributes a web shop sends. Visitors are drawn at random from a
+-- pool of UNITS ids (default 20000), so most requests come from returning
+-- visitors, as page views do; set UNITS very high to make every request a
+-- first exposure. The requests are formatted once in init, so wrk spends no
+-- time in Lua per request.
+--
+--   UNITS=20000 TOUCHPOINT=checkout_cta wrk -t2 -c64 -d20s --latency \
+--     -s bench/assign.lua http://127.0.0.1:18080/v1/assign
+
+local units = tonumber(os.getenv("UNITS") or "20000")
+local touchpoint = os.getenv("TOUCHPOINT") or "checkout_cta"
+-- Formatting costs memory; beyond this many distinct bodies, ids are drawn
+-- from a larger range at request time instead.
+local preformatted = math.min(units, 50000)
+
+local devices = { "mobile", "desktop", "tablet" }
+local countries = { "DE", "AT", "CH", "FR", "NL", "GB" }
+local channels = { "seo", "email", "paid", "direct" }
+
+local requests = {}
+
+local function unit_id(i)
+  -- UUID-shaped ids, the same in every wrk thread.
+  return string.format("%08x-9b7d-4c11-8e0f-%012d", i * 2654435761 % 4294967296, i)
+end
+
+local function body(i)
+  return string.format(
+    '{"unit_id":"%s","touchpoint":"%s","attributes":{"device":"%s","country":"%s","channel":"%s","returning":%s}}',
+    unit_id(i), touchpoint,
+    devices[i % #devices + 1], countries[i % #countries + 1], channels[i % #channels + 1],
+    (i % 3 == 0) and "true" or "false")
+end
+
+local headers = { ["Content-Type"] = "application/json" }
+
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  for i = 1, preformatted do
+    requests[i] = wrk.format("POST", nil, headers, body(i))
+  end
+  -- A different sequence per thread.
+  math.randomseed(os.time() * 100 + (tid or 0))
+end
+
+function request()
+  if units > preformatted then
+    return wrk.format("POST", nil, headers, body(math.random(units)))
+  end
+  return requests[math.random(preformatted)]
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "RESULT requests=%d seconds=%.1f rps=%.0f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f p999_ms=%.3f max_ms=%.3f non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000, latency:percentile(99) / 1000,
+    latency:percentile(99.9) / 1000, latency.max / 1000,
+    e.status, e.connect + e.read + e.write + e.timeout))
+end

@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# HTTP benchmark of POST /v1/assign with wrk, on loopback only.
+#
+# Builds journeylab, starts it on 127.0.0.1 with a temporary data directory
+# in dev mode (no API keys), creates and launches 10 experiments on the
+# touchpoint checkout_cta (six for everyone, two targeted, two in a layer
+# with a 5% holdout), warms up (first exposures written, dedupe cache
+# filled), runs wrk for a bounded time, prints the exposure metrics and stops
+# the server gracefully. Installs wrk (Debian package) if it is missing.
+#
+# Settings (environment):
+#   DURATION=20s        measured wrk run
+#   WARMUP=5s           unmeasured run before it (0 to skip)
+#   CONNECTIONS=64      concurrent connections
+#   THREADS=2           wrk threads
+#   UNITS=20000         distinct visitors (see bench/assign.lua)
+#   PORT=18080          port on 127.0.0.1
+#   SERVER_GOMAXPROCS=  GOMAXPROCS of the server (empty: all cores)
+#   WRK_CPUS= / SERVER_CPUS=   optional taskset CPU lists to pin each side
+#   BIN=                a prebuilt journeylab binary to test instead of building
+#
+# Usage: bash bench/http-assign.sh      (or: make bench-http)
+set -euo pipefail
+
+DURATION=${DURATION:-20s}
+WARMUP=${WARMUP:-5s}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+UNITS=${UNITS:-20000}
+PORT=${PORT:-18080}
+SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-}
+WRK_CPUS=${WRK_CPUS:-}
+SERVER_CPUS=${SERVER_CPUS:-}
+TOUCHPOINT=checkout_cta
+BASE="http://127.0.0.1:${PORT}"
+
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null; then
+	echo "== installing wrk"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
+fi
+
+tmp=$(mktemp -d)
+pid=""
+cleanup() {
+	if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+mkdir -p "$tmp/bin" "$tmp/run"
+if [ -n "${BIN:-}" ]; then
+	cp "$BIN" "$tmp/bin/journeylab"
+else
+	echo "== building"
+	go build -o "$tmp/bin/journeylab" ./cmd/journeylab
+fi
+
+pin() { # pin CPUS CMD...: run CMD under taskset when CPUS is set
+	local cpus=$1
+	shift
+	if [ -n "$cpus" ]; then taskset -c "$cpus" "$@"; else "$@"; fi
+}
+
+echo "== starting journeylab on ${BASE} (GOMAXPROCS=${SERVER_GOMAXPROCS:-default})"
+(
+	[ -n "$SERVER_GOMAXPROCS" ] && export GOMAXPROCS=$SERVER_GOMAXPROCS
+	export JOURNEYLAB_DEV_MODE=true JOURNEYLAB_LOG_LEVEL=warn
+	# An empty working directory: no journeylab.yaml (or anything viper may
+	# take for one) is picked up from the repository.
+	cd "$tmp/run"
+	args=(serve --listen "127.0.0.1:${PORT}" --data-dir "$tmp/data")
+	if [ -n "$SERVER_CPUS" ]; then
+		exec taskset -c "$SERVER_CPUS" "$tmp/bin/journeylab" "${args[@]}"
+	fi
+	exec "$tmp/bin/journeylab" "${args[@]}"
+) 2>"$tmp/server.log" &
+pid=$!
+for _ in $(seq 1 100); do
+	curl -fsS "${BASE}/readyz" >/dev/null 2>&1 && break
+	sleep 0.1
+done
+curl -fsS "${BASE}/readyz" >/dev/null || { echo "server did not become ready:"; cat "$tmp/server.log"; exit 1; }
+
+api() { # api METHOD PATH [BODY]
+	curl -fsS -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} "${BASE}$2" >/dev/null \
+		|| { echo "request failed: $1 $2 $3"; cat "$tmp/server.log"; exit 1; }
+}
+
+experiment() { # experiment KEY EXTRA_JSON
+	local variants='[{"key":"control","weight":1,"payload":{"color":"blue"}},{"key":"treatment","weight":1,"payload":{"color":"green"}}]'
+	api POST /v1/experiments "{\"key\":\"$1\",\"name\":\"Bench $1\",\"stage\":\"checkout\",\"touchpoint\":\"${TOUCHPOINT}\",\"variants\":${variants},\"goal_metrics\":[\"conversion\"]$2}"
+	api POST "/v1/experiments/$1/launch"
+}
+
+echo "== creating and launching 10 experiments on ${TOUCHPOINT}"
+api PUT /v1/layers/checkout '{"holdout_share":0.05}'
+for i in 0 1 2 3 4 5; do experiment "cta-$i" ""; done
+experiment mobile-sticky-bar ',"targeting":{"attr":"device","op":"eq","value":"mobile"}'
+experiment dach-payment ',"targeting":{"attr":"country","op":"in","value":["DE","AT","CH"]}'
+experiment layer-a ',"layer":"checkout","layer_share":0.45'
+experiment layer-b ',"layer":"checkout","layer_share":0.45'
+
+# The refresher picks the launches up within a second; wait until it has.
+sample='{"unit_id":"probe-1","touchpoint":"checkout_cta","attributes":{"device":"mobile","country":"DE"}}'
+for _ in $(seq 1 50); do
+	n=$(curl -fsS -X POST --data "$sample" "${BASE}/v1/assign" | jq '.assignments | length')
+	[ "$n" -ge 8 ] && break
+	sleep 0.1
+done
+echo "   sample response: $(curl -fsS -X POST --data "$sample" "${BASE}/v1/assign" | head -c 300)..."
+[ "$n" -ge 8 ] || { echo "expected at least 8 assignments, got $n"; exit 1; }
+
+metric() { # metric NAME: current value from /metrics
+	curl -fsS "${BASE}/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'
+}
+
+wrkrun() { # wrkrun DURATION
+	local secs=${1%s}
+	UNITS=$UNITS TOUCHPOINT=$TOUCHPOINT pin "$WRK_CPUS" timeout $((secs + 60)) \
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/assign.lua "${BASE}/v1/assign"
+}
+
+if [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
+	echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
+	wrkrun "$WARMUP" >/dev/null
+	for _ in $(seq 1 600); do
+		[ "$(metric journeylab_exposures_queue_depth)" = "0" ] && break
+		sleep 0.1
+	done
+fi
+
+# CPU seconds used by a process so far (user + system), from /proc.
+cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
+sys_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", $15 / hz }' "/proc/$1/stat"; }
+
+echo "== measuring: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, ${UNITS} visitors, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+server_cpu0=$(cpu_seconds "$pid")
+server_sys0=$(sys_seconds "$pid")
+TIMEFORMAT='%U %S'
+{ time wrkrun "$DURATION" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+cat "$tmp/wrk.out"
+server_cpu=$(awk -v a="$(cpu_seconds "$pid")" -v b="$server_cpu0" 'BEGIN { print a - b }')
+server_sys=$(awk -v a="$(sys_seconds "$pid")" -v b="$server_sys0" 'BEGIN { print a - b }')
+wrk_cpu=$(awk '{ print $1 + $2 }' "$tmp/wrk.time")
+reqs=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' "$tmp/wrk.out")
+# CPU cost per request, which the load of other processes on a shared
+# machine does not distort: 2 cores / (server + wrk cost) bounds req/s.
+awk -v s="$server_cpu" -v k="$server_sys" -v w="$wrk_cpu" -v n="$reqs" -v c="$(nproc)" 'BEGIN {
+	if (n > 0) printf "CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
+
+echo "== exposures: queued $(metric journeylab_exposures_queued_total), written $(metric journeylab_exposures_written_total), dropped $(metric journeylab_exposures_dropped_total), queue depth $(metric journeylab_exposures_queue_depth)"
+kill -TERM "$pid"
+wait "$pid" || true
+pid=""
+grep -E 'level=(ERROR|WARN)' "$tmp/server.log" | grep -v 'DEV MODE' | head -5 || true

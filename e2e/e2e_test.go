@@ -1,0 +1,182 @@
+// Package e2e holds the browser tests of the dashboard. The Go test starts a
+// complete journeylab (app.New on a temporary store, a random port on
+// 127.0.0.1, API keys of every scope) and runs dashboard.test.mjs with node:
+// headless Debian Chromium driven by playwright-core, which uses the
+// dashboard the way a product manager would and checks that what it shows
+// matches the JSON API. Screenshots land in e2e/artifacts/.
+//
+// The test skips, saying what is missing, when Chromium, node or npm are not
+// installed (.ci/run installs Chromium; `npm ci` runs here when
+// node_modules is missing).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"journeylab/app"
+	"journeylab/auth"
+	"journeylab/config"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser; the
+// JOURNEYLAB_CHROMIUM environment variable overrides it.
+const chromiumPath = "/usr/bin/chromium"
+
+// scenarioTimeout bounds the whole browser run, so a hung browser fails the
+// test instead of CI's job.
+const scenarioTimeout = 4 * time.Minute
+
+func TestDashboardInHeadlessChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	browser := requireBrowser(t)
+	node := requireTool(t, "node", "node (Debian package nodejs)")
+	installPlaywright(t)
+
+	srv := startJourneylab(t)
+	artifacts, err := filepath.Abs("artifacts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(artifacts, 0o755); err != nil {
+		t.Fatalf("create artifacts dir: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "--test-reporter=spec", "dashboard.test.mjs")
+	cmd.Env = append(os.Environ(),
+		"JOURNEYLAB_URL="+srv.url,
+		"JOURNEYLAB_ADMIN_KEY="+srv.keys[auth.ScopeAdmin],
+		"JOURNEYLAB_READ_KEY="+srv.keys[auth.ScopeRead],
+		"JOURNEYLAB_SDK_KEY="+srv.keys[auth.ScopeSDK],
+		"JOURNEYLAB_CHROMIUM="+browser,
+		"JOURNEYLAB_ARTIFACTS="+artifacts,
+	)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	t.Logf("node dashboard.test.mjs:\n%s", out.String())
+	if ctx.Err() != nil {
+		t.Fatalf("the browser scenario did not finish within %s", scenarioTimeout)
+	}
+	if err != nil {
+		t.Fatalf("the browser scenario failed (%v); screenshots are in %s", err, artifacts)
+	}
+	if testing.Verbose() {
+		t.Logf("screenshots: %s", artifacts)
+	}
+}
+
+func requireBrowser(t *testing.T) string {
+	t.Helper()
+	p := os.Getenv("JOURNEYLAB_CHROMIUM")
+	if p == "" {
+		p = chromiumPath
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("browser tests skipped: Chromium not found at %s (install it: apt-get install -y chromium chromium-driver; .ci/run does)", p)
+	}
+	return p
+}
+
+func requireTool(t *testing.T, name, what string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		t.Skipf("browser tests skipped: %s not found on PATH (install %s)", name, what)
+	}
+	return p
+}
+
+// installPlaywright runs `npm ci` (the versions pinned in package-lock.json)
+// when node_modules lacks playwright-core. Browsers are never downloaded:
+// the tests drive Debian's Chromium.
+func installPlaywright(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err == nil {
+		return
+	}
+	npm := requireTool(t, "npm", "npm (Debian package npm)")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	cmd.Env = append(os.Environ(), "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Skipf("browser tests skipped: playwright-core is not installed and `npm ci` in e2e/ failed: %v\n%s", err, out)
+	}
+}
+
+type server struct {
+	url  string
+	keys map[auth.Scope]string
+}
+
+// startJourneylab runs the real app on a temporary store and a free
+// loopback port, with one API key per scope. Refresh and flush intervals
+// are short so the scenario does not wait for assignments to be recorded.
+func startJourneylab(t *testing.T) server {
+	t.Helper()
+	// An empty config file of its own keeps a journeylab.yaml in the
+	// working directory (or JOURNEYLAB_* variables' file) out of the test.
+	file := filepath.Join(t.TempDir(), "journeylab.yaml")
+	if err := os.WriteFile(file, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := config.New(file)
+	v.Set("data_dir", t.TempDir())
+	v.Set("listen", "127.0.0.1:0")
+	v.Set("dev_mode", false)
+	v.Set("assign.refresh_interval", "20ms")
+	v.Set("exposures.flush_interval", "20ms")
+	cfg, err := config.Load(v)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, log, nil)
+	if err != nil {
+		t.Fatalf("start journeylab: %v", err)
+	}
+	keys := map[auth.Scope]string{}
+	for _, s := range []auth.Scope{auth.ScopeAdmin, auth.ScopeRead, auth.ScopeSDK} {
+		k, token, err := auth.Generate("e2e-"+string(s), s, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Store.CreateKey(ctx, k); err != nil {
+			t.Fatalf("create %s key: %v", s, err)
+		}
+		keys[s] = token
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen on 127.0.0.1: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Server.App().Listener(ln) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := a.Server.App().ShutdownWithContext(sctx); err != nil {
+			t.Errorf("shutdown: %v", err)
+		}
+		<-served
+		if err := a.Close(sctx); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return server{url: "http://" + ln.Addr().String(), keys: keys}
+}
