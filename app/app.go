@@ -18,19 +18,50 @@ import (
 	"journeylab/report"
 	"journeylab/server"
 	"journeylab/serving"
+	"journeylab/store/mongo"
 	"journeylab/store/sqlite"
 	"journeylab/web"
 )
 
-// ErrMongoNotBuilt is returned when mongodb.uri is set: the MongoDB backend is
-// issue 7 and not part of this build yet.
-var ErrMongoNotBuilt = errors.New("the MongoDB backend is not available in this build yet (issue 7); unset mongodb.uri to use the embedded SQLite store")
+// ErrMongoNotBuilt is returned by the commands that still work on the
+// embedded SQLite store only, when mongodb.uri is set. (The service itself
+// runs on MongoDB: see OpenStore.)
+var ErrMongoNotBuilt = errors.New("this command works on the embedded SQLite store only; unset mongodb.uri to use it")
+
+// Backend is everything the app needs from a store. *sqlite.Store (the
+// default) and *mongo.Store (when mongodb.uri is set) implement it.
+type Backend interface {
+	experiment.Store
+	auth.KeyStore
+	events.Store
+	serving.Store
+	report.Source
+	Close() error
+}
+
+// OpenStore opens the store cfg selects: MongoDB when mongodb.uri is set,
+// else the SQLite file in data_dir. It also returns a description of the
+// store for logs (never the URI, which may hold credentials).
+func OpenStore(ctx context.Context, cfg config.Config) (Backend, string, error) {
+	if cfg.MongoURI != "" {
+		st, err := mongo.Open(ctx, cfg.MongoURI, cfg.MongoDB, mongo.Options{})
+		if err != nil {
+			return nil, "", fmt.Errorf("open store: %w", err)
+		}
+		return st, "mongodb database " + cfg.MongoDB, nil
+	}
+	st, err := sqlite.Open(ctx, cfg.DataDir)
+	if err != nil {
+		return nil, "", fmt.Errorf("open store: %w", err)
+	}
+	return st, st.Path(), nil
+}
 
 // App is a running journeylab instance.
 type App struct {
 	Config     config.Config
 	Log        *slog.Logger
-	Store      *sqlite.Store
+	Store      Backend
 	Experiment *experiment.Service
 	Server     *server.Server
 	Serving    *serving.Service
@@ -38,6 +69,8 @@ type App struct {
 	Bandit *bandit.Scheduler
 
 	closers []func(context.Context) error
+	// storeDesc describes the store for logs.
+	storeDesc string
 }
 
 // Now is the clock the app uses; a variable so tests can freeze time.
@@ -49,14 +82,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	if now == nil {
 		now = time.Now
 	}
-	if cfg.MongoURI != "" {
-		return nil, ErrMongoNotBuilt
-	}
-	st, err := sqlite.Open(ctx, cfg.DataDir)
+	st, desc, err := OpenStore(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Store: st}
+	a := &App{Config: cfg, Log: log, Store: st, storeDesc: desc}
 	a.closers = append(a.closers, func(context.Context) error { return st.Close() })
 
 	a.Experiment = experiment.NewService(st, now)
@@ -107,7 +137,7 @@ func (a *App) Listen(ctx context.Context) error {
 	errc := make(chan error, 1)
 	a.Bandit.Start()
 	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
-	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.Store.Path(), "config_file", a.Config.ConfigFileUsed)
+	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
 	select {
 	case err := <-errc:
 		_ = a.Close(context.Background())

@@ -7,7 +7,7 @@
 -- first exposure. The requests are formatted once in init, so wrk spends no
 -- time in Lua per request.
 --
---   UNITS=20000 TOUCHPOINT=checkout_cta wrk -t2 -c64 -d20s --latency \
+--   UNITS=20000 TOUCHPOINT=checkout_cta wrk -t1 -c64 -d20s --latency \
 --     -s bench/assign.lua http://127.0.0.1:18080/v1/assign
 
 local units = tonumber(os.getenv("UNITS") or "20000")

@@ -12,7 +12,7 @@
 #   DURATION=20s        measured wrk run
 #   WARMUP=5s           unmeasured run before it (0 to skip)
 #   CONNECTIONS=64      concurrent connections
-#   THREADS=2           wrk threads
+#   THREADS=1           wrk threads (1 leaves more CPU to the server on 2 cores)
 #   UNITS=20000         distinct visitors (see bench/assign.lua)
 #   PORT=18080          port on 127.0.0.1
 #   SERVER_GOMAXPROCS=  GOMAXPROCS of the server (empty: all cores)
@@ -25,7 +25,7 @@ set -euo pipefail
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
-THREADS=${THREADS:-2}
+THREADS=${THREADS:-1}
 UNITS=${UNITS:-20000}
 PORT=${PORT:-18080}
 SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-}

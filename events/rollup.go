@@ -28,7 +28,8 @@ type Score struct {
 // incremental path and a rebuild from raw events produce identical bits:
 // both add the same floats in the same order.
 type Rollup struct {
-	// Count and Sum cover numerator events inside the metric window.
+	// Count and Sum cover numerator events inside the metric window; a
+	// unit with Count > 0 completed the metric's funnel step.
 	Count int64
 	Sum   float64
 	// DenCount and DenSum cover denominator events of ratio metrics.
@@ -151,10 +152,6 @@ func (r *Rule) FixedCap() float64 {
 	}
 	return math.NaN()
 }
-
-// Completed reports whether the unit sent at least one numerator event in the
-// window: what a funnel step means for every metric kind.
-func (r *Rule) Completed(u Rollup) bool { return u.Count > 0 }
 
 // Contribution is what one unit adds to its arm's sufficient statistics.
 // Totals are maintained by adding new−old contributions when a unit changes.

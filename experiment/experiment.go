@@ -92,10 +92,10 @@ type Experiment struct {
 	// so it is fixed once the experiment has run.
 	Salt string `json:"salt"`
 
-	GoalMetrics      []string `json:"goal_metrics"`
-	SecondaryMetrics []string `json:"secondary_metrics,omitempty"`
-	GuardrailMetrics []string `json:"guardrail_metrics,omitempty"`
-	Analysis         Analysis `json:"analysis"`
+	GoalMetrics      []string  `json:"goal_metrics"`
+	SecondaryMetrics []string  `json:"secondary_metrics,omitempty"`
+	GuardrailMetrics []string  `json:"guardrail_metrics,omitempty"`
+	Analysis         Analysis  `json:"analysis"`
 	Optimise         *Optimise `json:"optimise,omitempty"`
 
 	// Allocation maps variant buckets to variants; it is derived from the

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -48,6 +49,7 @@ type Server struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	series   sync.Map // routeKey -> *routeSeries
 }
 
 // New builds the app with middleware and the health and metrics endpoints.
@@ -129,6 +131,33 @@ func (s *Server) V1() fiber.Router { return s.v1 }
 // Registry returns the Prometheus registry served at /metrics.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
+// routeKey identifies one series pair of the request metrics.
+type routeKey struct {
+	route, method string
+	status        int
+}
+
+// routeSeries holds the resolved series of one routeKey.
+type routeSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
+// routeMetrics returns the series for a request, resolving labels once per
+// key: label hashing on every call is measurable on the assignment hot path.
+func (s *Server) routeMetrics(route, method string, status int) *routeSeries {
+	k := routeKey{route, method, status}
+	if m, ok := s.series.Load(k); ok {
+		return m.(*routeSeries)
+	}
+	m := &routeSeries{
+		count:   s.requests.WithLabelValues(route, method, strconv.Itoa(status)),
+		latency: s.latency.WithLabelValues(route, method),
+	}
+	actual, _ := s.series.LoadOrStore(k, m)
+	return actual.(*routeSeries)
+}
+
 // observe records metrics for every request and logs it: errors loudly,
 // client mistakes at info, successes at debug (the assign path is too hot to
 // log every call at info).
@@ -141,10 +170,15 @@ func (s *Server) observe(c *fiber.Ctx) error {
 		}
 	}
 	status := c.Response().StatusCode()
-	route := c.Route().Path
 	elapsed := time.Since(start)
-	s.requests.WithLabelValues(route, c.Method(), strconv.Itoa(status)).Inc()
-	s.latency.WithLabelValues(route, c.Method()).Observe(elapsed.Seconds())
+	// The route's own strings, not c.Method()/c.Path(): those alias the
+	// request buffer, which fasthttp reuses, and the label must not change
+	// under the map and the registry later. Route paths also keep the label
+	// count bounded (one per registered route, not per requested URL).
+	route := c.Route()
+	m := s.routeMetrics(route.Path, route.Method, status)
+	m.count.Inc()
+	m.latency.Observe(elapsed.Seconds())
 	level := slog.LevelDebug
 	switch {
 	case status >= 500:

@@ -50,7 +50,8 @@ func (s *Service) poll() {
 func (s *Service) Refresh(ctx context.Context) (bool, error) {
 	v, err := s.store.ConfigVersion(ctx)
 	if err != nil {
-		s.refreshFailed(fmt.Errorf("read config version: %w", err))
+		err = fmt.Errorf("read config version: %w", err)
+		s.refreshFailed(err)
 		return false, err
 	}
 	if v == s.cur.Load().version {

@@ -219,6 +219,15 @@ func checkAttrName(name string) error {
 	return nil
 }
 
+// plainASCII marks the bytes a JSON string may hold as they are and that
+// need no UTF-8 check: printable ASCII except '"' and '\\'.
+var plainASCII = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // parser is a cursor over a JSON document.
 type parser struct {
 	b []byte
@@ -226,14 +235,11 @@ type parser struct {
 }
 
 func (p *parser) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\n', '\r':
-			p.i++
-		default:
-			return
-		}
+	i := p.i
+	for i < len(p.b) && (p.b[i] == ' ' || p.b[i] == '\t' || p.b[i] == '\n' || p.b[i] == '\r') {
+		i++
 	}
+	p.i = i
 }
 
 func (p *parser) consume(c byte) bool {
@@ -329,13 +335,20 @@ func (p *parser) strBytes(field string) ([]byte, error) {
 		return nil, err
 	}
 	start := p.i
-	// Fast path: no escapes.
-	for p.i < len(p.b) {
-		c := p.b[p.i]
+	// Fast path: no escapes. Plain ASCII needs one table lookup per byte;
+	// anything else is UTF-8-checked once the end is found.
+	ascii := true
+	b, i := p.b, p.i // locals keep the loop in registers
+	for i < len(b) {
+		c := b[i]
+		if plainASCII[c] {
+			i++
+			continue
+		}
 		if c == '"' {
-			raw := p.b[start:p.i]
-			p.i++
-			if !utf8.Valid(raw) {
+			p.i = i + 1
+			raw := b[start:i]
+			if !ascii && !utf8.Valid(raw) {
 				return nil, &jsonbody.Error{Field: field, Message: "invalid UTF-8 in string"}
 			}
 			return raw, nil
@@ -343,8 +356,10 @@ func (p *parser) strBytes(field string) ([]byte, error) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
-		p.i++
+		ascii = false
+		i++
 	}
+	p.i = i
 	buf := append([]byte(nil), p.b[start:p.i]...)
 	for p.i < len(p.b) {
 		c := p.b[p.i]

@@ -4,4 +4,6 @@ package sqlitedrivers
 
 import _ "modernc.org/sqlite"
 
-func current(p string) driver { return driver{"modernc", "sqlite", "file:" + p + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)"} }
+func current(p string) driver {
+	return driver{"modernc", "sqlite", "file:" + p + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(5000)"}
+}

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
-
 )
 
 type driver struct{ name, sqlName, dsn string }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -70,7 +69,7 @@ admin (manage experiments; also read).`,
 			if err != nil {
 				return err
 			}
-			t := tablewriter.NewWriter(os.Stdout)
+			t := tablewriter.NewWriter(cmd.OutOrStdout())
 			t.Header("ID", "Scope", "Name", "Created", "Revoked")
 			for _, k := range ks {
 				rev := ""

@@ -1,9 +1,12 @@
 package sqlite
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,16 +52,6 @@ func (e *expRules) usesEvent(event string) bool {
 		}
 	}
 	return false
-}
-
-// rule returns the compiled rule of metric key, or nil.
-func (e *expRules) rule(key string) *events.Rule {
-	for i := range e.rules {
-		if e.rules[i].Metric.Key == key {
-			return &e.rules[i]
-		}
-	}
-	return nil
 }
 
 // attribution returns the rules for the config version visible to tx,
@@ -168,7 +161,7 @@ func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	totals := map[totalsKey]events.Contribution{}
 	var tkeys []totalsKey
-	var upserts []any
+	var changed []rollupKey
 	var deletes []rollupKey
 	for _, k := range b.order {
 		p := b.rows[k]
@@ -186,7 +179,16 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 			deletes = append(deletes, k)
 			continue
 		}
-		u := p.cur
+		changed = append(changed, k)
+	}
+	// Rows are written in key order so that neighbouring upserts land on
+	// the same B-tree pages; totals above keep the batch's order.
+	slices.SortFunc(changed, func(a, b rollupKey) int {
+		return cmp.Or(strings.Compare(a.exp, b.exp), strings.Compare(a.unit, b.unit), strings.Compare(a.metric, b.metric))
+	})
+	upserts := make([]any, 0, len(changed)*17)
+	for _, k := range changed {
+		p, u := b.rows[k], b.rows[k].cur
 		upserts = append(upserts, k.exp, k.unit, k.metric, p.variant, p.day,
 			u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum,
 			u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value)

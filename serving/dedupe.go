@@ -1,0 +1,133 @@
+package serving
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"journeylab/assign"
+	"journeylab/experiment"
+)
+
+// dedupeShards spreads the dedupe cache over independent locks: every
+// request touches it, and a single lock would serialise all of them.
+const dedupeShards = 64
+
+// dedupe remembers, for recently exposed units, the variant index each of
+// their (experiment, unit) pairs was recorded with. It is an LRU of units
+// (hashicorp/golang-lru's simplelru under one mutex per shard), so one
+// request costs one lock and one map lookup however many experiments it
+// gets; the size budget counts pairs.
+type dedupe struct {
+	shards [dedupeShards]dedupeShard
+}
+
+type dedupeShard struct {
+	mu     sync.Mutex
+	lru    *simplelru.LRU[string, *seenUnit]
+	pairs  int      // pairs held by the shard
+	budget int      // most pairs the shard may hold
+	_      [64]byte // keeps neighbouring shards' locks off one cache line
+}
+
+// seenUnit lists the experiments a unit was exposed to, sorted by key.
+type seenUnit struct {
+	exps []seenPair
+}
+
+type seenPair struct {
+	experiment string
+	variant    int32
+}
+
+// find returns the position of experiment in u.exps and whether it is there.
+func (u *seenUnit) find(experiment string) (int, bool) {
+	lo, hi := 0, len(u.exps)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if u.exps[m].experiment < experiment {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(u.exps) && u.exps[lo].experiment == experiment
+}
+
+func newDedupe(size int) (*dedupe, error) {
+	budget := max(1, (size+dedupeShards-1)/dedupeShards)
+	d := &dedupe{}
+	for i := range d.shards {
+		// Every unit holds at least one pair, so budget entries is also
+		// the most units a shard can hold.
+		l, err := simplelru.NewLRU[string, *seenUnit](budget, nil)
+		if err != nil {
+			return nil, fmt.Errorf("dedupe cache: %w", err)
+		}
+		d.shards[i].lru, d.shards[i].budget = l, budget
+	}
+	return d, nil
+}
+
+func (d *dedupe) shard(unit string) *dedupeShard {
+	return &d.shards[xxhash.Sum64String(unit)%dedupeShards]
+}
+
+// observe checks the results of one request for unit against the cache.
+// A result whose pair is remembered with another variant is passed to
+// repin with that variant; a result whose pair is new is remembered and
+// passed to fresh. Forced and holdout results are skipped. unit is retained.
+func (d *dedupe) observe(unit string, as []assign.Assignment, repin func(a *assign.Assignment, v int), fresh func(a *assign.Assignment)) {
+	sh := d.shard(unit)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u, _ := sh.lru.Get(unit)
+	added := 0
+	for i := range as {
+		a := &as[i]
+		if a.Forced || a.Holdout {
+			continue
+		}
+		if u == nil {
+			u = &seenUnit{exps: make([]seenPair, 0, len(as))}
+			sh.lru.Add(unit, u)
+		}
+		at, ok := u.find(a.Experiment)
+		if ok {
+			if v := int(u.exps[at].variant); v != a.VariantIndex {
+				repin(a, v)
+			}
+			continue
+		}
+		u.exps = slices.Insert(u.exps, at, seenPair{a.Experiment, int32(a.VariantIndex)})
+		added++
+		fresh(a)
+	}
+	sh.pairs += added
+	for sh.pairs > sh.budget {
+		_, old, ok := sh.lru.RemoveOldest()
+		if !ok {
+			break
+		}
+		sh.pairs -= len(old.exps)
+	}
+}
+
+// forget removes pairs whose exposure was dropped, so that a later request
+// for the unit queues it again.
+func (d *dedupe) forget(xs []experiment.Exposure) {
+	for _, x := range xs {
+		sh := d.shard(x.Unit)
+		sh.mu.Lock()
+		if u, ok := sh.lru.Peek(x.Unit); ok {
+			if at, found := u.find(x.Experiment); found {
+				u.exps = slices.Delete(u.exps, at, at+1)
+				sh.pairs--
+			}
+		}
+		sh.mu.Unlock()
+	}
+}

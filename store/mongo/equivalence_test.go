@@ -1,0 +1,70 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"journeylab/experiment"
+	"journeylab/report"
+	"journeylab/store/sqlite"
+)
+
+// TestTheReportMatchesTheSQLiteStore writes one workload into both backends
+// and requires the report's every input to be identical: the same cells
+// for every metric, plain, daily and by segment, the same exposure counts,
+// sticky variants and funnel. Values are dyadic, so sums in any order agree
+// to the last bit.
+func TestTheReportMatchesTheSQLiteStore(t *testing.T) {
+	ctx := context.Background()
+	mg, _ := newOutcomeStore(t)
+	lite, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), "reference.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	setupOutcomes(t, lite)
+	ops := randomWorkload(5, true)
+	apply(t, lite, ops)
+	apply(t, mg, ops)
+
+	e := getExperiment(t, mg, "exp")
+	for _, k := range e.AllMetrics() {
+		for _, q := range []report.CellQuery{{}, {Daily: true}, {Dimension: "device"}, {Dimension: "device", Daily: true}, {Dimension: "absent"}} {
+			compareCells(t, fmt.Sprintf("%s %+v", k, q), cellsOf(t, lite, "exp", k, q), cellsOf(t, mg, "exp", k, q), 0)
+		}
+	}
+	wantCounts, err := lite.ExposureCounts(ctx, "exp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mg.ExposureCounts(ctx, "exp"); err != nil || !reflect.DeepEqual(got, wantCounts) {
+		t.Errorf("exposure counts %v (%v), want %v", got, err, wantCounts)
+	}
+	variants := func(st outcomeStore) []string {
+		var out []string
+		if err := st.ExposureVariants(ctx, "exp", func(unit, variant string) error {
+			out = append(out, unit+"="+variant)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got, want := variants(mg), variants(lite); !reflect.DeepEqual(got, want) {
+		t.Errorf("exposure variants differ:\n got %v\nwant %v", got, want)
+	}
+	var steps []experiment.Metric
+	for _, k := range []string{"atc_24h", "conversion", "revenue_per_visitor", "nps"} {
+		steps = append(steps, getMetric(t, mg, k))
+	}
+	want, err := lite.Funnel(ctx, e, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mg.Funnel(ctx, e, steps); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("funnel %v (%v), want %v", got, err, want)
+	}
+}

@@ -1,0 +1,296 @@
+package mongo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	drv "go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"journeylab/events"
+)
+
+// eventDoc is an events document; times are Unix nanoseconds.
+type eventDoc struct {
+	Unit     string      `bson:"unit_id"`
+	EventID  string      `bson:"event_id"`
+	Seq      int64       `bson:"seq"`
+	Event    string      `bson:"event"`
+	Value    float64     `bson:"value"`
+	TS       int64       `bson:"ts"`
+	Received int64       `bson:"received"`
+	Attrs    []eventAttr `bson:"attrs,omitempty"`
+}
+
+// AppendEvents implements events.Store: it stores evs (an event id already
+// stored for the unit, or repeated earlier in evs, is a duplicate) and
+// attributes the new ones to the experiments their unit was exposed to, in
+// one majority-committed transaction.
+func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []events.Event) ([]bool, error) {
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	// The first occurrence of an id in the batch is the one stored.
+	var first []int
+	seen := make(map[[2]string]bool, len(evs))
+	for i := range evs {
+		k := [2]string{evs[i].UnitID, evs[i].EventID}
+		if !seen[k] {
+			seen[k] = true
+			first = append(first, i)
+		}
+	}
+	stored := make([]bool, len(evs))
+	if len(first) == 0 {
+		return stored, nil
+	}
+	// Storage positions are reserved outside the transaction: concurrent
+	// batches would otherwise all conflict on the counter.
+	base, err := s.reserveSeq(ctx, len(first))
+	if err != nil {
+		return nil, err
+	}
+	recv := received.UnixNano()
+	models := make([]drv.WriteModel, len(first))
+	docs := make([]eventDoc, len(first))
+	for j, i := range first {
+		ev := &evs[i]
+		docs[j] = eventDoc{Unit: ev.UnitID, EventID: ev.EventID, Seq: base + int64(j), Event: ev.Event, Value: *ev.Value,
+			TS: ev.TS.UnixNano(), Received: recv, Attrs: toEventAttrs(ev.Attributes)}
+		set := bson.D{{Key: "seq", Value: docs[j].Seq}, {Key: "event", Value: docs[j].Event}, {Key: "value", Value: docs[j].Value},
+			{Key: "ts", Value: docs[j].TS}, {Key: "received", Value: recv}}
+		if docs[j].Attrs != nil {
+			set = append(set, bson.E{Key: "attrs", Value: docs[j].Attrs})
+		}
+		// An upsert, not an insert: a duplicate key would abort the
+		// transaction, while a matched $setOnInsert changes nothing.
+		models[j] = drv.NewUpdateOneModel().SetFilter(eventKey(ev.UnitID, ev.EventID)).
+			SetUpdate(bson.D{{Key: "$setOnInsert", Value: set}}).SetUpsert(true)
+	}
+	err = s.inTx(ctx, "append events", func(sc drv.SessionContext) error {
+		clear(stored)
+		cfg, err := s.attribution(sc)
+		if err != nil {
+			return err
+		}
+		res, err := s.c.events.BulkWrite(sc, models, options.BulkWrite().SetOrdered(false))
+		if err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		var pts []unitPoint
+		var units []string
+		seenUnit := map[string]bool{}
+		for j, i := range first {
+			if _, ok := res.UpsertedIDs[int64(j)]; !ok {
+				continue
+			}
+			stored[i] = true
+			d := &docs[j]
+			if !seenUnit[d.Unit] {
+				seenUnit[d.Unit] = true
+				units = append(units, d.Unit)
+			}
+			if len(cfg.byEvent[d.Event]) > 0 {
+				pts = append(pts, unitPoint{unit: d.Unit, seqPoint: seqPoint{seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}}})
+			}
+		}
+		if err := s.touchUnits(sc, units); err != nil {
+			return err
+		}
+		return s.attributeEvents(sc, cfg, pts)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return stored, nil
+}
+
+// reserveSeq hands out n consecutive storage positions and returns the first.
+func (s *Store) reserveSeq(ctx context.Context, n int) (int64, error) {
+	var c struct {
+		V int64 `bson:"v"`
+	}
+	err := s.c.counters.FindOneAndUpdate(ctx, bson.D{eq("_id", seqCounter)}, bson.D{{Key: "$inc", Value: bson.D{{Key: "v", Value: int64(n)}}}},
+		options.FindOneAndUpdate().SetUpsert(true).SetReturnDocument(options.After)).Decode(&c)
+	if err != nil {
+		return 0, wrap("reserve event sequence", err)
+	}
+	return c.V - int64(n) + 1, nil
+}
+
+// touchUnits writes the units' documents in the caller's transaction. An
+// event batch and an exposure batch of the same unit both do, so they
+// conflict and one of them retries: otherwise each could miss the other
+// (the events not yet visible to the exposure's backfill, the exposure not
+// yet visible to the events' attribution).
+func (s *Store) touchUnits(sc drv.SessionContext, units []string) error {
+	if len(units) == 0 {
+		return nil
+	}
+	models := make([]drv.WriteModel, len(units))
+	for i, u := range units {
+		models[i] = drv.NewUpdateOneModel().SetFilter(bson.D{eq("_id", u)}).
+			SetUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "v", Value: int64(1)}}}}).SetUpsert(true)
+	}
+	if _, err := s.c.units.BulkWrite(sc, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return fmt.Errorf("touch units: %w", err)
+	}
+	return nil
+}
+
+// unitPoint is a newly stored event of unit that some experiment's metric reads.
+type unitPoint struct {
+	unit string
+	seqPoint
+}
+
+// exposureDoc is an exposures document; at is Unix nanoseconds, day its UTC day.
+type exposureDoc struct {
+	Unit       string `bson:"unit_id"`
+	Experiment string `bson:"experiment"`
+	Variant    string `bson:"variant"`
+	At         int64  `bson:"at"`
+	Day        int64  `bson:"day"`
+	Attrs      []attr `bson:"attrs,omitempty"`
+}
+
+// attributeEvents folds new events, in storage order, into the rollups of
+// every experiment their unit is exposed to. Events of units that are not
+// exposed (yet) stay raw; InsertExposures attributes them later.
+func (s *Store) attributeEvents(sc drv.SessionContext, cfg *attribution, pts []unitPoint) error {
+	if len(pts) == 0 {
+		return nil
+	}
+	var units []string
+	seen := map[string]bool{}
+	for _, p := range pts {
+		if !seen[p.unit] {
+			seen[p.unit] = true
+			units = append(units, p.unit)
+		}
+	}
+	var xs []exposureDoc
+	if err := s.findAll(sc, s.c.exposures, bson.D{in("unit_id", units)}, nil, &xs); err != nil {
+		return fmt.Errorf("look up exposures: %w", err)
+	}
+	exposed := map[string][]*exposureDoc{}
+	for i := range xs {
+		exposed[xs[i].Unit] = append(exposed[xs[i].Unit], &xs[i])
+	}
+	// The (experiment, unit) pairs whose rollups the batch may change.
+	type pair struct {
+		er *expRules
+		x  *exposureDoc
+	}
+	var pairs []pair
+	seenPair := map[[2]string]bool{}
+	var expKeys []string
+	seenExp := map[string]bool{}
+	for _, p := range pts {
+		for _, t := range cfg.byEvent[p.Event] {
+			for _, x := range exposed[p.unit] {
+				k := [2]string{t.exp.key, p.unit}
+				if x.Experiment == t.exp.key && !seenPair[k] {
+					seenPair[k] = true
+					pairs = append(pairs, pair{t.exp, x})
+					if !seenExp[x.Experiment] {
+						seenExp[x.Experiment] = true
+						expKeys = append(expKeys, x.Experiment)
+					}
+				}
+			}
+		}
+	}
+	if len(pairs) == 0 {
+		return nil
+	}
+	stored, err := s.rollupsOf(sc, bson.D{in("unit_id", units), in("experiment", expKeys)})
+	if err != nil {
+		return err
+	}
+	b := newRollupBatch()
+	for _, pr := range pairs {
+		for i := range pr.er.rules {
+			r := &pr.er.rules[i]
+			k := rollupKey{pr.er.key, pr.x.Unit, r.Metric.Key}
+			p := &pendingRollup{rule: r, variant: pr.x.Variant, day: dayOf(pr.x.At), attrs: pr.x.Attrs}
+			if d := stored[k]; d != nil {
+				p = d.stored(r, pr.x.Variant, dayOf(pr.x.At), pr.x.Attrs)
+			}
+			b.add(k, p)
+		}
+	}
+	refold := map[[2]string]*pair{}
+	var refoldOrder [][2]string
+	for _, p := range pts {
+		for _, t := range cfg.byEvent[p.Event] {
+			for _, x := range exposed[p.unit] {
+				if x.Experiment != t.exp.key {
+					continue
+				}
+				pk := [2]string{t.exp.key, p.unit}
+				if refold[pk] != nil {
+					continue
+				}
+				pr := b.rows[rollupKey{t.exp.key, p.unit, t.exp.rules[t.rule].Metric.Key}]
+				if !pr.fold(x.At, p.seqPoint) {
+					refold[pk] = &pair{t.exp, x}
+					refoldOrder = append(refoldOrder, pk)
+				}
+			}
+		}
+	}
+	if len(refoldOrder) > 0 {
+		var us []string
+		for _, pk := range refoldOrder {
+			us = append(us, pk[1])
+		}
+		evs, err := s.eventsOf(sc, us)
+		if err != nil {
+			return err
+		}
+		for _, pk := range refoldOrder {
+			pr := refold[pk]
+			b.refold(pr.er, pr.x.Unit, pr.x.At, evs[pr.x.Unit])
+		}
+	}
+	return b.flush(sc, s.c.unitMetrics)
+}
+
+// rollupsOf reads the stored rollups matching filter, keyed by rollupKey.
+func (s *Store) rollupsOf(ctx context.Context, filter bson.D) (map[rollupKey]*rollupDoc, error) {
+	var docs []rollupDoc
+	if err := s.findAll(ctx, s.c.unitMetrics, filter, nil, &docs); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	out := make(map[rollupKey]*rollupDoc, len(docs))
+	for i := range docs {
+		d := &docs[i]
+		out[rollupKey{d.Experiment, d.Unit, d.Metric}] = d
+	}
+	return out, nil
+}
+
+// eventsOf reads the stored events of units, each unit's in storage order.
+func (s *Store) eventsOf(ctx context.Context, units []string) (map[string][]seqPoint, error) {
+	cur, err := s.c.events.Find(ctx, bson.D{in("unit_id", units)}, options.Find().
+		SetSort(bson.D{{Key: "unit_id", Value: 1}, {Key: "seq", Value: 1}}).
+		SetProjection(bson.D{{Key: "unit_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "seq", Value: 1}, {Key: "event", Value: 1}, {Key: "value", Value: 1}, {Key: "ts", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer cur.Close(ctx)
+	out := map[string][]seqPoint{}
+	for cur.Next(ctx) {
+		var d eventDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("decode event: %w", err)
+		}
+		out[d.Unit] = append(out[d.Unit], seqPoint{seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}})
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return out, nil
+}
