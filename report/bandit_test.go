@@ -159,3 +159,20 @@ func TestBanditSourcePoolsAllUnits(t *testing.T) {
 		t.Errorf("bandit statistics %+v, want %+v", got, want)
 	}
 }
+
+func TestTheTerminalReportSaysWhenEstimatesArePeriodWeighted(t *testing.T) {
+	src := &fakeSource{units: driftingBanditUnits(5)}
+	for _, mode := range []experiment.Mode{experiment.ModeOptimise, experiment.ModeAB} {
+		r, err := Build(context.Background(), src, banditExperiment(mode), metricsByKey(), Options{Now: time.Unix(0, 0)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out strings.Builder
+		if err := WriteText(&out, r, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := strings.Contains(out.String(), OptimiseNote), mode == experiment.ModeOptimise; got != want {
+			t.Errorf("%s mode: note printed = %v, want %v", mode, got, want)
+		}
+	}
+}

@@ -62,6 +62,9 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 	p.printf("  units: %s\n", strings.Join(units, " · "))
 	p.srm("  ", r.SRM, o)
 	p.breaches("  ", r.GuardrailBreaches, o)
+	if r.Optimise != nil {
+		p.printf("  %s\n", r.Optimise.Note)
+	}
 	if p.err != nil {
 		return p.err
 	}

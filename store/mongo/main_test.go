@@ -212,3 +212,20 @@ func sanitize(name string) string {
 	}
 	return b.String()
 }
+
+// DropTesting drops the database name of the test server, for the tests of
+// package mongo_test that start the whole service.
+func DropTesting(t testing.TB, uri, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := Open(ctx, uri, name, Options{})
+	if err != nil {
+		t.Logf("drop %s: %v", name, err)
+		return
+	}
+	defer st.Close()
+	if err := st.db.Drop(ctx); err != nil {
+		t.Logf("drop %s: %v", name, err)
+	}
+}

@@ -219,6 +219,10 @@ function variantClassFor(rep) {
 
 function reportSections(exp, rep, ts, funnel) {
   const out = [srmBanner(rep.srm), breaches(rep)];
+  if (rep.optimise) {
+    out.push(h('div', { class: 'banner banner-info', dataset: { optimise: rep.optimise.metric } },
+      h('strong', {}, 'Bandit. '), rep.optimise.note));
+  }
   out.push(h('section', { class: 'card' }, h('h2', {}, 'Journey scorecard'), stageStrip(rep)));
 
   const rows = [];
