@@ -71,6 +71,7 @@ type App struct {
 	closers []func(context.Context) error
 	// storeDesc describes the store for logs.
 	storeDesc string
+	now       Now
 }
 
 // Now is the clock the app uses; a variable so tests can freeze time.
@@ -86,7 +87,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	if err != nil {
 		return nil, err
 	}
-	a := &App{Config: cfg, Log: log, Store: st, storeDesc: desc}
+	a := &App{Config: cfg, Log: log, Store: st, storeDesc: desc, now: now}
 	a.closers = append(a.closers, func(context.Context) error { return st.Close() })
 
 	a.Experiment = experiment.NewService(st, now)
@@ -136,6 +137,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 func (a *App) Listen(ctx context.Context) error {
 	errc := make(chan error, 1)
 	a.Bandit.Start()
+	scheduleDone := a.runSchedule(ctx)
 	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
 	select {
@@ -144,6 +146,7 @@ func (a *App) Listen(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
 	case <-ctx.Done():
 	}
+	<-scheduleDone
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownWait)
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownWait)
 	defer cancel()

@@ -10,6 +10,7 @@ import (
 )
 
 func TestConformance(t *testing.T) {
+	TestingURI(t) // skips the whole test, not each case, without a server
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return OpenTesting(t) })
 }
 
