@@ -23,11 +23,6 @@ import (
 	"journeylab/web"
 )
 
-// ErrMongoNotBuilt is returned by the commands that still work on the
-// embedded SQLite store only, when mongodb.uri is set. (The service itself
-// runs on MongoDB: see OpenStore.)
-var ErrMongoNotBuilt = errors.New("this command works on the embedded SQLite store only; unset mongodb.uri to use it")
-
 // Backend is everything the app needs from a store. *sqlite.Store (the
 // default) and *mongo.Store (when mongodb.uri is set) implement it.
 type Backend interface {
@@ -36,6 +31,8 @@ type Backend interface {
 	events.Store
 	serving.Store
 	report.Source
+	// Rebuild recomputes an experiment's rollups from raw events.
+	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	Close() error
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/viper"
 
 	"journeylab/auth"
-	"journeylab/store/sqlite"
 )
 
 func init() { commands = append(commands, newKeysCmd) }
@@ -35,7 +34,7 @@ admin (manage experiments; also read).`,
 			if err != nil {
 				return fmt.Errorf("--scope: %w", err)
 			}
-			st, err := openKeyStore(cmd, v, dataDir)
+			st, err := openStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}
@@ -60,7 +59,7 @@ admin (manage experiments; also read).`,
 		Short: "List API keys (never their secrets)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openKeyStore(cmd, v, dataDir)
+			st, err := openStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}
@@ -86,15 +85,4 @@ admin (manage experiments; also read).`,
 	}
 	keys.AddCommand(create, list)
 	return keys
-}
-
-func openKeyStore(cmd *cobra.Command, v *viper.Viper, dataDir string) (*sqlite.Store, error) {
-	cfg, err := loadConfig(v)
-	if err != nil {
-		return nil, err
-	}
-	if dataDir == "" {
-		dataDir = cfg.DataDir
-	}
-	return sqlite.Open(cmd.Context(), dataDir)
 }

@@ -7,9 +7,6 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
-
-	"journeylab/app"
-	"journeylab/store/sqlite"
 )
 
 func init() { commands = append(commands, newRebuildCmd) }
@@ -34,17 +31,7 @@ transactions, and events that arrive meanwhile are counted exactly once.`,
   journeylab rebuild --experiment checkout-button --data-dir /var/lib/journeylab`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cfg, err := loadConfig(v)
-			if err != nil {
-				return err
-			}
-			if cfg.MongoURI != "" {
-				return app.ErrMongoNotBuilt
-			}
-			if dataDir == "" {
-				dataDir = cfg.DataDir
-			}
-			st, err := sqlite.Open(cmd.Context(), dataDir)
+			st, err := openStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}

@@ -14,7 +14,6 @@ import (
 	"journeylab/app"
 	"journeylab/experiment"
 	"journeylab/report"
-	"journeylab/store/sqlite"
 )
 
 func init() { commands = append(commands, newReportCmd) }
@@ -50,14 +49,14 @@ See docs/report.md for how to read every column.`,
 			if err != nil {
 				return fmt.Errorf("--dimension: %w", err)
 			}
-			st, err := openLocalStore(cmd, v, dataDir)
+			st, err := openStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
 			e, metrics, err := report.Load(cmd.Context(), st, args[0])
 			if errors.Is(err, experiment.ErrNotFound) {
-				return fmt.Errorf("no experiment %q in %s", args[0], st.Path())
+				return fmt.Errorf("no experiment %q in this store (check --data-dir or mongodb.uri)", args[0])
 			}
 			if err != nil {
 				return err
@@ -122,19 +121,19 @@ func printReport(cmd *cobra.Command, w io.Writer, src report.Source, e *experime
 	return r, report.WriteFunnelText(w, f, opts)
 }
 
-// openLocalStore opens the embedded store of the data_dir setting (or dataDir).
-func openLocalStore(cmd *cobra.Command, v *viper.Viper, dataDir string) (*sqlite.Store, error) {
+// openStore opens the store the configuration names — MongoDB when
+// mongodb.uri is set, else the embedded store of data_dir (or dataDir) — so
+// every command works on the same data as serve.
+func openStore(cmd *cobra.Command, v *viper.Viper, dataDir string) (app.Backend, error) {
 	cfg, err := loadConfig(v)
 	if err != nil {
 		return nil, err
 	}
-	if cfg.MongoURI != "" {
-		return nil, app.ErrMongoNotBuilt
+	if dataDir != "" {
+		cfg.DataDir = dataDir
 	}
-	if dataDir == "" {
-		dataDir = cfg.DataDir
-	}
-	return sqlite.Open(cmd.Context(), dataDir)
+	st, _, err := app.OpenStore(cmd.Context(), cfg)
+	return st, err
 }
 
 // isTerminal reports whether w is a terminal (colour is only for humans).

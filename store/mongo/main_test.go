@@ -122,7 +122,7 @@ func DockerUnavailable() string {
 			done <- err
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		done <- p.Health(ctx)
 	}()
@@ -132,8 +132,8 @@ func DockerUnavailable() string {
 			return fmt.Sprintf("the Docker engine at %s is not healthy (%v)", addr, err)
 		}
 		return ""
-	case <-time.After(15 * time.Second):
-		return fmt.Sprintf("the Docker engine at %s did not answer a health check in 15 s", addr)
+	case <-time.After(8 * time.Second):
+		return fmt.Sprintf("the Docker engine at %s did not answer a health check in 8 s", addr)
 	}
 }
 

@@ -414,7 +414,7 @@ func TestOutagesAreUnavailableAndConflictsRetried(t *testing.T) {
 		{"a disconnected client", drv.ErrClientDisconnected, true, false},
 		{"a write conflict", drv.CommandError{Code: 112, Message: "WriteConflict", Labels: transient}, true, true},
 		{"a cancelled request", context.Canceled, false, false},
-		{"a duplicate key", drv.WriteException{WriteErrors: []drv.WriteError{{Code: 11000, Message: "E11000 duplicate key"}}}, false, false},
+		{"a duplicate key from a concurrent upsert", drv.WriteException{WriteErrors: []drv.WriteError{{Code: 11000, Message: "E11000 duplicate key"}}}, false, true},
 		{"a domain error", fmt.Errorf("experiment %q: %w", "x", experiment.ErrVersionConflict), false, false},
 	}
 	for _, tc := range cases {

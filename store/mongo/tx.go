@@ -74,9 +74,15 @@ func wrap(op string, err error) error {
 }
 
 // retryableConflict reports whether a failed transaction may simply run
-// again: a write conflict with a concurrent transaction. Outages are not
-// retried here, so that requests fail fast while the deployment is down.
+// again: a write conflict with a concurrent transaction, or a duplicate key
+// raised by an upsert whose twin a concurrent transaction committed after
+// this one's snapshot (every upsert filters on its whole unique key, so a
+// fresh snapshot matches the document instead). Outages are not retried
+// here, so that requests fail fast while the deployment is down.
 func retryableConflict(err error) bool {
+	if drv.IsDuplicateKeyError(err) {
+		return true
+	}
 	var le drv.LabeledError
 	if !errors.As(err, &le) || !le.HasErrorLabel("TransientTransactionError") {
 		return false

@@ -1,13 +1,10 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -129,26 +126,16 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 			args = args[:0]
 			return rows.Err()
 		}
-		// Seqs follow arrival order, but rows are inserted in key order:
-		// neighbouring inserts then land on the same B-tree pages. The sort
-		// is stable, so of two copies of an id in the batch the earlier one
-		// is inserted first and kept, as in arrival order.
-		var rows []keyedRow
-		for ri, r := range reqs {
+		for _, r := range reqs {
+			recv := r.received.UnixNano()
 			for i := range r.evs {
+				ev := &r.evs[i]
 				seq++
-				rows = append(rows, keyedRow{req: ri, i: i, seq: seq, ev: &r.evs[i]})
-			}
-		}
-		slices.SortStableFunc(rows, func(a, b keyedRow) int {
-			return cmp.Or(strings.Compare(a.ev.UnitID, b.ev.UnitID), strings.Compare(a.ev.EventID, b.ev.EventID))
-		})
-		for _, row := range rows {
-			ev, r := row.ev, reqs[row.req]
-			args = append(args, ev.UnitID, ev.EventID, row.seq, ev.Event, *ev.Value, ev.TS.UnixNano(), r.received.UnixNano(), r.attrs[row.i])
-			if len(args) == bulkRows*8 {
-				if err := flush(); err != nil {
-					return err
+				args = append(args, ev.UnitID, ev.EventID, seq, ev.Event, *ev.Value, ev.TS.UnixNano(), recv, r.attrs[i])
+				if len(args) == bulkRows*8 {
+					if err := flush(); err != nil {
+						return err
+					}
 				}
 			}
 		}
@@ -176,13 +163,6 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		}
 		return attributeEvents(ctx, tx, cfg, pts)
 	})
-}
-
-// keyedRow is event i of request req of a batch, with the seq it is stored under.
-type keyedRow struct {
-	req, i int
-	seq    int64
-	ev     *events.Event
 }
 
 type exposureRow struct {

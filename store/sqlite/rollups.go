@@ -1,12 +1,9 @@
 package sqlite
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -161,7 +158,7 @@ func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	totals := map[totalsKey]events.Contribution{}
 	var tkeys []totalsKey
-	var changed []rollupKey
+	var upserts []any
 	var deletes []rollupKey
 	for _, k := range b.order {
 		p := b.rows[k]
@@ -179,16 +176,7 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 			deletes = append(deletes, k)
 			continue
 		}
-		changed = append(changed, k)
-	}
-	// Rows are written in key order so that neighbouring upserts land on
-	// the same B-tree pages; totals above keep the batch's order.
-	slices.SortFunc(changed, func(a, b rollupKey) int {
-		return cmp.Or(strings.Compare(a.exp, b.exp), strings.Compare(a.unit, b.unit), strings.Compare(a.metric, b.metric))
-	})
-	upserts := make([]any, 0, len(changed)*17)
-	for _, k := range changed {
-		p, u := b.rows[k], b.rows[k].cur
+		u := p.cur
 		upserts = append(upserts, k.exp, k.unit, k.metric, p.variant, p.day,
 			u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum,
 			u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value)
