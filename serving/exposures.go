@@ -123,6 +123,7 @@ func (l *exposureLog) enqueue(xs []experiment.Exposure) []experiment.Exposure {
 			return xs
 		}
 		if timer == nil {
+			l.m.waits.Inc()
 			timer = time.NewTimer(l.enqueueWait)
 			defer timer.Stop()
 		}

@@ -10,6 +10,7 @@ type metrics struct {
 	written       prometheus.Counter
 	duplicates    prometheus.Counter
 	dropped       prometheus.Counter
+	waits         prometheus.Counter
 	writeErrors   prometheus.Counter
 	refreshErrors prometheus.Counter
 	version       prometheus.Gauge
@@ -34,6 +35,10 @@ func newMetrics() *metrics {
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_exposures_dropped_total",
 			Help: "Exposures lost: buffer full past the wait, or unwritten at shutdown.",
+		}),
+		waits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "journeylab_exposures_buffer_waits_total",
+			Help: "Assign calls that found the exposure buffer full and waited for room (backpressure from the store).",
 		}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_exposures_write_errors_total",
@@ -61,7 +66,7 @@ func newMetrics() *metrics {
 // register adds the series and a queue-depth gauge reading depth to r.
 func (m *metrics) register(r prometheus.Registerer, depth func() float64) error {
 	cs := []prometheus.Collector{
-		m.queued, m.written, m.duplicates, m.dropped, m.writeErrors,
+		m.queued, m.written, m.duplicates, m.dropped, m.waits, m.writeErrors,
 		m.refreshErrors, m.version, m.experiments, m.stickyUnits,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "journeylab_exposures_queue_depth",

@@ -372,12 +372,11 @@ func TestFullBufferWaitsThenDrops(t *testing.T) {
 	e.mem.set(func(m *memExposures) { m.block = block })
 	s := e.start(t, Options{BufferSize: 100, BatchSize: 100, EnqueueWait: 20 * time.Millisecond})
 	us := units("u", 120)
-	start := time.Now()
 	for _, u := range us {
 		s.Assign(u, "", nil, nil)
 	}
-	if time.Since(start) < 20*time.Millisecond {
-		t.Error("assign calls did not wait for room before dropping")
+	if waits := testutil.ToFloat64(s.m.waits); waits != 20 {
+		t.Errorf("waits = %v: each of the 20 assign calls that found the buffer full must wait for room before dropping", waits)
 	}
 	if dropped := testutil.ToFloat64(s.m.dropped); dropped != 20 {
 		t.Fatalf("dropped = %v, want the 20 that did not fit into the buffer of 100", dropped)
