@@ -10,6 +10,7 @@ import (
 	"journeylab/experiment"
 	"journeylab/report"
 	"journeylab/store/sqlite"
+	"journeylab/store/storetest"
 )
 
 // TestTheReportMatchesTheSQLiteStore writes one workload into both backends
@@ -25,15 +26,16 @@ func TestTheReportMatchesTheSQLiteStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lite.Close()
-	setupOutcomes(t, lite)
-	ops := randomWorkload(5, true)
-	apply(t, lite, ops)
-	apply(t, mg, ops)
+	storetest.SetupOutcomes(t, lite)
+	ops := storetest.Workload(5, true)
+	storetest.Apply(t, lite, ops)
+	storetest.Apply(t, mg, ops)
 
-	e := getExperiment(t, mg, "exp")
+	e := storetest.GetExperiment(t, mg, "exp")
 	for _, k := range e.AllMetrics() {
 		for _, q := range []report.CellQuery{{}, {Daily: true}, {Dimension: "device"}, {Dimension: "device", Daily: true}, {Dimension: "absent"}} {
-			compareCells(t, fmt.Sprintf("%s %+v", k, q), cellsOf(t, lite, "exp", k, q), cellsOf(t, mg, "exp", k, q), 0)
+			want, got := storetest.Cells(t, lite, "exp", k, q), storetest.Cells(t, mg, "exp", k, q)
+			storetest.CompareSums(t, fmt.Sprintf("%s %+v", k, q), storetest.CellSums(k, want), storetest.CellSums(k, got), 0)
 		}
 	}
 	wantCounts, err := lite.ExposureCounts(ctx, "exp")
@@ -43,7 +45,7 @@ func TestTheReportMatchesTheSQLiteStore(t *testing.T) {
 	if got, err := mg.ExposureCounts(ctx, "exp"); err != nil || !reflect.DeepEqual(got, wantCounts) {
 		t.Errorf("exposure counts %v (%v), want %v", got, err, wantCounts)
 	}
-	variants := func(st outcomeStore) []string {
+	variants := func(st storetest.OutcomeBackend) []string {
 		var out []string
 		if err := st.ExposureVariants(ctx, "exp", func(unit, variant string) error {
 			out = append(out, unit+"="+variant)
@@ -58,7 +60,7 @@ func TestTheReportMatchesTheSQLiteStore(t *testing.T) {
 	}
 	var steps []experiment.Metric
 	for _, k := range []string{"atc_24h", "conversion", "revenue_per_visitor", "nps"} {
-		steps = append(steps, getMetric(t, mg, k))
+		steps = append(steps, storetest.GetMetric(t, mg, k))
 	}
 	want, err := lite.Funnel(ctx, e, steps)
 	if err != nil {

@@ -6,10 +6,12 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+	"time"
 
 	"journeylab/auth"
 	"journeylab/experiment"
 	"journeylab/report"
+	"journeylab/store/storetest"
 )
 
 // hostile are request values shaped like MongoDB operators and paths.
@@ -20,13 +22,13 @@ func TestOperatorLookingValuesAreOnlyData(t *testing.T) {
 	st, _ := newOutcomeStore(t)
 	var xs []experiment.Exposure
 	for i, u := range hostile {
-		xs = append(xs, expose(u, []string{"control", "treatment"}[i%2], 0, map[string]string{"device": u, "$where": "x", "a.b": "dotted"}))
+		xs = append(xs, storetest.Exposure(u, []string{"control", "treatment"}[i%2], 0, map[string]string{"device": u, "$where": "x", "a.b": "dotted"}))
 	}
-	xs = append(xs, expose("plain", "control", 0, nil))
-	if n := mustExpose(t, st, xs...); n != len(xs) {
+	xs = append(xs, storetest.Exposure("plain", "control", 0, nil))
+	if n := storetest.MustExpose(t, st, xs...); n != len(xs) {
 		t.Fatalf("inserted %d exposures, want %d: an operator-looking unit id matched another unit", n, len(xs))
 	}
-	if n := mustExpose(t, st, expose(`{"$ne": null}`, "treatment", hour, nil)); n != 0 {
+	if n := storetest.MustExpose(t, st, storetest.Exposure(`{"$ne": null}`, "treatment", time.Hour, nil)); n != 0 {
 		t.Errorf("re-exposing an operator-looking unit inserted %d, want 0", n)
 	}
 	var units []string
@@ -43,19 +45,19 @@ func TestOperatorLookingValuesAreOnlyData(t *testing.T) {
 	}
 
 	t.Run("an event of an operator-looking unit counts for that unit only", func(t *testing.T) {
-		mustAppend(t, st, ev("e1", `{"$ne": null}`, "order_completed", 10, hour))
-		cells := cellsOf(t, st, "exp", "revenue_per_visitor", report.CellQuery{})
+		storetest.MustAppend(t, st, storetest.Event("e1", `{"$ne": null}`, "order_completed", 10, time.Hour))
+		cells := storetest.Cells(t, st, "exp", "revenue_per_visitor", report.CellQuery{})
 		if cells[0].Stats.Sum != 10 || cells[1].Stats.Sum != 0 {
 			t.Errorf("revenue %v / %v, want 10 for the control unit that sent it and nothing else", cells[0].Stats.Sum, cells[1].Stats.Sum)
 		}
-		if stored := mustAppend(t, st, ev("e1", "plain", "order_completed", 10, hour)); !stored[0] {
+		if stored := storetest.MustAppend(t, st, storetest.Event("e1", "plain", "order_completed", 10, time.Hour)); !stored[0] {
 			t.Errorf("the same event id for another unit was taken for a duplicate")
 		}
 	})
 	t.Run("attribute names and values with dollars and dots are segments as sent", func(t *testing.T) {
 		segs := map[string]int64{}
 		for _, dim := range []string{"device", "a.b"} {
-			for _, c := range cellsOf(t, st, "exp", "conversion", report.CellQuery{Dimension: dim}) {
+			for _, c := range storetest.Cells(t, st, "exp", "conversion", report.CellQuery{Dimension: dim}) {
 				segs[dim+"="+c.Segment] += c.Stats.N
 			}
 		}

@@ -257,7 +257,7 @@ func clone(v []float64) []float64 { return append([]float64(nil), v...) }
 
 func TestRollupDocumentsRoundTripExactly(t *testing.T) {
 	awkward := events.Rollup{Count: 3, Sum: 0.1 + 0.2, DenCount: 2, DenSum: math.SmallestNonzeroFloat64, PreCount: 1, PreSum: -1e15,
-		Last: events.Score{TS: t0.UnixNano() + 1, ID: `{"$ne": null}`, Value: 9}, PreLast: events.Score{TS: 7, ID: "a.b", Value: 0}}
+		Last: events.Score{TS: storetest.T0.UnixNano() + 1, ID: `{"$ne": null}`, Value: 9}, PreLast: events.Score{TS: 7, ID: "a.b", Value: 0}}
 	rule := events.NewRule(experiment.Metric{Key: "m", Kind: experiment.KindMean, Aggregation: experiment.AggSum}, 14)
 	p := &pendingRollup{rule: &rule, variant: "v", day: 20148, attrs: toAttrs(map[string]string{"$where": "x"}), cur: awkward, seq: 42}
 	var back rollupDoc

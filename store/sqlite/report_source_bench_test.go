@@ -8,44 +8,22 @@ import (
 	"time"
 
 	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
+	"journeylab/store/storetest"
 )
 
 // BenchmarkReportRead1M measures reading sufficient statistics for an
-// experiment with 1M exposed units (30% of them with rollups). Target for
-// the plain read (one metric, no dimension, not daily): < 50 ms.
+// experiment with 1M exposed units (30% of them with rollups; see
+// storetest.BenchReportRead). Target for the plain read (one metric, no
+// dimension, not daily): < 50 ms. The by-device and percentile-capped
+// reads scan the units.
 //
 //	go test ./store/sqlite -run '^$' -bench ReportRead1M -benchtime 5x
 func BenchmarkReportRead1M(b *testing.B) {
-	st, _ := newOutcomeStore(b)
-	ctx := context.Background()
+	st := newOutcomeStore(b)
 	start := time.Now()
 	bulkLoad(b, st, "exp", 1_000_000, 0.3)
 	b.Logf("generated 1M exposed units in %s", time.Since(start).Round(time.Millisecond))
-	e := getExperiment(b, st, "exp")
-	revenue := getMetric(b, st, "revenue_per_visitor")
-	p50 := getMetric(b, st, "revenue_p50")
-	cells := func(m experiment.Metric, q report.CellQuery) func(b *testing.B) {
-		return func(b *testing.B) {
-			for b.Loop() {
-				if _, err := st.MetricCells(ctx, e, m, q); err != nil {
-					b.Fatal(err)
-				}
-			}
-		}
-	}
-	b.Run("plain cells", cells(revenue, report.CellQuery{}))
-	b.Run("daily cells", cells(revenue, report.CellQuery{Daily: true}))
-	b.Run("exposure counts", func(b *testing.B) {
-		for b.Loop() {
-			if _, err := st.ExposureCounts(ctx, "exp"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("cells by device (scans units)", cells(revenue, report.CellQuery{Dimension: "device"}))
-	b.Run("percentile-capped cells (scans units)", cells(p50, report.CellQuery{}))
+	storetest.BenchReportRead(b, st)
 }
 
 // bulkLoad writes exposures and rollups straight into the tables, with
@@ -76,7 +54,7 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 	for i := 0; i < units; i++ {
 		unit := fmt.Sprintf("unit-%08d", i)
 		variant := []string{"control", "treatment"}[i%2]
-		at := t0.Add(time.Duration(rng.IntN(14*24)) * time.Hour).UnixNano()
+		at := storetest.T0.Add(time.Duration(rng.IntN(14*24)) * time.Hour).UnixNano()
 		xargs = append(xargs, exp, unit, variant, at, devices[i%3])
 		counts[countKey{exp, variant, dayOf(at)}]++
 		if rng.Float64() < active {

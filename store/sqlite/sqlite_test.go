@@ -9,7 +9,7 @@ import (
 	"journeylab/store/storetest"
 )
 
-func openTemp(t *testing.T) *Store {
+func openTemp(t testing.TB) *Store {
 	t.Helper()
 	s, err := OpenFile(context.Background(), filepath.Join(t.TempDir(), "test.db"))
 	if err != nil {
@@ -21,6 +21,10 @@ func openTemp(t *testing.T) *Store {
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Backend { return openTemp(t) })
+}
+
+func TestOutcomes(t *testing.T) {
+	storetest.RunOutcomes(t, outcomeHarness)
 }
 
 func TestReopenKeepsData(t *testing.T) {

@@ -1,6 +1,8 @@
 // Package storetest is the conformance suite every journeylab store backend
-// must pass, unchanged: store/sqlite runs it in its tests, and store/mongo
-// will run the same suite against a real MongoDB.
+// must pass, unchanged: Run covers experiments, audit, metrics, layers and
+// keys; RunOutcomes covers events, exposures, attribution, rebuilds and the
+// report's data contract. store/sqlite runs both on a temporary file and
+// store/mongo against a real MongoDB; both share the benchmark bodies here.
 package storetest
 
 import (
