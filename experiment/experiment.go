@@ -112,17 +112,31 @@ type Experiment struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// Clone returns a deep copy, so callers can diff old against new.
+// Clone returns a deep copy, so callers can diff old against new. It is for
+// experiments that are already valid (read from the store, or validated):
+// those always survive a JSON round trip.
 func (e *Experiment) Clone() *Experiment {
+	c, err := cloneInput(e)
+	if err != nil {
+		panic("experiment: clone of a valid experiment failed: " + err.Error())
+	}
+	return c
+}
+
+// cloneInput deep-copies caller-supplied data. Unlike Clone it reports what
+// JSON cannot carry (NaN or infinite numbers, an invalid raw payload) as a
+// validation error: Go callers of Service can pass such values even though
+// HTTP clients cannot.
+func cloneInput(e *Experiment) (*Experiment, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
-		panic("experiment: clone marshal: " + err.Error()) // only plain data: cannot fail
+		return nil, invalid("", "experiment cannot be represented as JSON (NaN, infinity or an invalid payload): %v", err)
 	}
 	var c Experiment
 	if err := json.Unmarshal(b, &c); err != nil {
-		panic("experiment: clone unmarshal: " + err.Error())
+		return nil, invalid("", "experiment does not read back from JSON: %v", err)
 	}
-	return &c
+	return &c, nil
 }
 
 // VariantIndex returns the index of the variant with key k, or -1.

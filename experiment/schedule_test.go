@@ -2,6 +2,8 @@ package experiment_test
 
 import (
 	"context"
+	"errors"
+	"math"
 	"path/filepath"
 	"testing"
 	"time"
@@ -63,5 +65,37 @@ func TestScheduledStartAndStop(t *testing.T) {
 	audit, _ := svc.Audit(ctx, "starts-at-10")
 	if len(audit) != 3 || audit[1].Actor != experiment.ScheduleActor || audit[1].Action != "launch" || audit[2].Action != "stop" {
 		t.Fatalf("audit %+v", audit)
+	}
+}
+
+func TestServiceRefusesWhatJSONCannotCarryInsteadOfPanicking(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.OpenFile(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := experiment.NewService(st, time.Now)
+	if err := svc.SeedBuiltinMetrics(ctx); err != nil {
+		t.Fatal(err)
+	}
+	bad := []struct {
+		name string
+		mut  func(e *experiment.Experiment)
+	}{
+		{"a NaN weight", func(e *experiment.Experiment) { e.Variants[0].Weight = math.NaN() }},
+		{"an infinite coverage", func(e *experiment.Experiment) { e.Coverage = math.Inf(1) }},
+		{"a payload that is not JSON", func(e *experiment.Experiment) { e.Variants[1].Payload = []byte("{oops") }},
+	}
+	for _, tc := range bad {
+		t.Run("refuses "+tc.name, func(t *testing.T) {
+			e := &experiment.Experiment{Key: "x", Name: "x", Stage: experiment.StageCheckout, Touchpoint: "checkout",
+				Variants:    []experiment.Variant{{Key: "a", Weight: 1}, {Key: "b", Weight: 1}},
+				GoalMetrics: []string{"conversion"}}
+			tc.mut(e)
+			if _, err := svc.Create(ctx, "go-caller", e); !errors.Is(err, experiment.ErrInvalid) {
+				t.Fatalf("Create: err = %v, want ErrInvalid", err)
+			}
+		})
 	}
 }

@@ -40,7 +40,10 @@ func (s *Service) SeedBuiltinMetrics(ctx context.Context) error {
 
 // Create validates and stores a new draft experiment.
 func (s *Service) Create(ctx context.Context, actor string, e *Experiment) (*Experiment, error) {
-	e = e.Clone()
+	e, err := cloneInput(e)
+	if err != nil {
+		return nil, err
+	}
 	// Server-owned fields: a client cannot create a running experiment or pick its allocation.
 	e.Status, e.Version, e.Allocation, e.LayerRange = StatusDraft, 1, assign.Allocation{}, nil
 	e.StartedAt, e.StoppedAt = nil, nil
@@ -94,7 +97,10 @@ func (s *Service) Update(ctx context.Context, actor, key string, next *Experimen
 	if next.Version != cur.Version {
 		return nil, fmt.Errorf("%w: experiment %s is at version %d, the update was based on %d", ErrVersionConflict, key, cur.Version, next.Version)
 	}
-	e := next.Clone()
+	e, err := cloneInput(next)
+	if err != nil {
+		return nil, err
+	}
 	if e.Key != "" && e.Key != cur.Key {
 		return nil, invalid("key", "cannot be changed (was %q)", cur.Key)
 	}
