@@ -168,6 +168,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 type exposureRow struct {
 	experiment, variant string
 	at                  int64
+	attrs               sql.NullString
 }
 
 // attributeEvents folds new events, in storage order, into the rollups of
@@ -212,6 +213,10 @@ func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *attribution, pts []un
 	if len(exps) == 0 {
 		return nil
 	}
+	pending, err := segmentPending(ctx, tx)
+	if err != nil {
+		return err
+	}
 	b := newRollupBatch()
 	for _, er := range exps {
 		us := byExp[er]
@@ -224,10 +229,18 @@ func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *attribution, pts []un
 				if x.experiment != er.key {
 					continue
 				}
+				var segs []segment
+				if segmentsCover(pending, er.key, u) {
+					attrs, err := decodeAttributes(x.attrs)
+					if err != nil {
+						return fmt.Errorf("exposure of %q to %s: %w", u, er.key, err)
+					}
+					segs, _ = exposureSegments(attrs)
+				}
 				for i := range er.rules {
 					r := &er.rules[i]
 					old := stored[[2]string{u, r.Metric.Key}]
-					b.add(rollupKey{er.key, u, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old, cur: old})
+					b.add(rollupKey{er.key, u, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old, cur: old, segs: segs})
 				}
 			}
 		}
@@ -255,13 +268,14 @@ func jsonList(xs []string) (string, error) {
 	return string(b), nil
 }
 
-// exposuresOf returns the exposures of the given units.
+// exposuresOf returns the exposures of the given units, with their
+// attributes for the segment totals.
 func exposuresOf(ctx context.Context, tx *sql.Tx, units []string) (map[string][]exposureRow, error) {
 	list, err := jsonList(units)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT unit_id, experiment, variant, at FROM exposures WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
+	rows, err := tx.QueryContext(ctx, `SELECT unit_id, experiment, variant, at, attributes FROM exposures WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
 		return nil, fmt.Errorf("look up exposures: %w", err)
 	}
@@ -270,7 +284,7 @@ func exposuresOf(ctx context.Context, tx *sql.Tx, units []string) (map[string][]
 	for rows.Next() {
 		var unit string
 		var x exposureRow
-		if err := rows.Scan(&unit, &x.experiment, &x.variant, &x.at); err != nil {
+		if err := rows.Scan(&unit, &x.experiment, &x.variant, &x.at, &x.attrs); err != nil {
 			return nil, fmt.Errorf("scan exposure: %w", err)
 		}
 		out[unit] = append(out[unit], x)

@@ -44,6 +44,10 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			return fmt.Errorf("prepare event lookup: %w", err)
 		}
 		defer evq.Close()
+		pending, err := segmentPending(ctx, tx)
+		if err != nil {
+			return err
+		}
 		counts := map[countKey]int64{}
 		var ckeys []countKey
 		b := newRollupBatch()
@@ -73,8 +77,15 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				ckeys = append(ckeys, ck)
 			}
 			counts[ck]++
+			// Overflow is recorded even before a fill covers the unit: it
+			// only sends the report to the scan.
+			segs, overflow := exposureSegments(x.Attributes)
+			if !segmentsCover(pending, x.Experiment, x.Unit) {
+				segs = nil
+			}
+			b.seg.addExposure(x.Experiment, x.Variant, dayOf(at), segs, overflow)
 			if er := cfg.experiments[x.Experiment]; er != nil && len(er.rules) > 0 {
-				if err := backfill(ctx, evq, b, er, x.Unit, x.Variant, at); err != nil {
+				if err := backfill(ctx, evq, b, er, x.Unit, x.Variant, at, segs); err != nil {
 					return err
 				}
 			}
@@ -91,8 +102,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 }
 
 // backfill folds the unit's stored events, in storage order, into fresh
-// rollups for every metric of the experiment it was just exposed to.
-func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, unit, variant string, at int64) error {
+// rollups for every metric of the experiment it was just exposed to; their
+// contributions also go to segs' totals.
+func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, unit, variant string, at int64, segs []segment) error {
 	rows, err := evq.QueryContext(ctx, unit)
 	if err != nil {
 		return fmt.Errorf("read events of %q: %w", unit, err)
@@ -111,7 +123,7 @@ func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, 
 			// A new exposure has no rollups yet: start every metric from zero.
 			for i := range er.rules {
 				r := &er.rules[i]
-				pr := &pendingRollup{rule: r, variant: variant, day: dayOf(at)}
+				pr := &pendingRollup{rule: r, variant: variant, day: dayOf(at), segs: segs}
 				b.add(rollupKey{er.key, unit, r.Metric.Key}, pr)
 				pending = append(pending, pr)
 			}

@@ -128,6 +128,51 @@ var migrations = []string{
 		sum_pre_post REAL NOT NULL,
 		PRIMARY KEY (experiment, metric, variant, day)
 	) WITHOUT ROWID;`,
+	// 3: dimension breakdowns read maintained totals. segment_totals and
+	// segment_counts are metric_totals and exposure_counts keyed also by one
+	// exposure attribute (dimension) and its value (segment); units without
+	// the attribute are the plain totals minus the segments. segment_overflow
+	// lists dimensions some exposure had beyond the bounds (segments.go),
+	// which the report scans instead. segment_pending lists experiments whose
+	// segment totals cover only units up to done_through: every experiment
+	// with data from before this migration, until "journeylab rebuild".
+	`CREATE TABLE segment_totals (
+		experiment   TEXT NOT NULL,
+		dimension    TEXT NOT NULL,
+		metric       TEXT NOT NULL,
+		segment      TEXT NOT NULL,
+		variant      TEXT NOT NULL,
+		day          INTEGER NOT NULL,
+		n            INTEGER NOT NULL,
+		sum          REAL NOT NULL,
+		sum_sq       REAL NOT NULL,
+		den_sum      REAL NOT NULL,
+		den_sum_sq   REAL NOT NULL,
+		sum_num_den  REAL NOT NULL,
+		pre_sum      REAL NOT NULL,
+		pre_sum_sq   REAL NOT NULL,
+		sum_pre_post REAL NOT NULL,
+		PRIMARY KEY (experiment, dimension, metric, segment, variant, day)
+	) WITHOUT ROWID;
+	CREATE TABLE segment_counts (
+		experiment TEXT NOT NULL,
+		dimension  TEXT NOT NULL,
+		segment    TEXT NOT NULL,
+		variant    TEXT NOT NULL,
+		day        INTEGER NOT NULL,
+		n          INTEGER NOT NULL,
+		PRIMARY KEY (experiment, dimension, segment, variant, day)
+	) WITHOUT ROWID;
+	CREATE TABLE segment_overflow (
+		experiment TEXT NOT NULL,
+		dimension  TEXT NOT NULL,
+		PRIMARY KEY (experiment, dimension)
+	) WITHOUT ROWID;
+	CREATE TABLE segment_pending (
+		experiment   TEXT PRIMARY KEY,
+		done_through TEXT NOT NULL
+	) WITHOUT ROWID;
+	INSERT INTO segment_pending (experiment, done_through) SELECT DISTINCT experiment, '' FROM exposure_counts;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

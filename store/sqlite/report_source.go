@@ -78,8 +78,11 @@ func (c *cellSet) at(variant, segment string, day int64) *stats.ArmStats {
 
 // MetricCells implements report.Source. The plain query (no dimension, no
 // percentile cap) reads only the maintained totals: a few rows per variant
-// and exposure day, whatever the number of units. Dimension breakdowns and
-// percentile caps scan the experiment's per-unit rollups. A metric without
+// and exposure day, whatever the number of units. A dimension breakdown
+// reads the maintained segment totals too (segments.go), unless the metric
+// has a percentile cap, some exposure had the dimension beyond the bounds,
+// or the segment totals are still pending a rebuild: then it, like the
+// percentile cap, scans the experiment's per-unit rollups. A metric without
 // rollups (added to the experiment after launch and not rebuilt yet) reads
 // as zeros.
 func (s *Store) MetricCells(ctx context.Context, e *experiment.Experiment, m experiment.Metric, q report.CellQuery) ([]report.Cell, error) {
@@ -95,7 +98,17 @@ func (s *Store) MetricCells(ctx context.Context, e *experiment.Experiment, m exp
 	var err error
 	switch {
 	case q.Dimension != "":
-		err = s.segmentCells(ctx, e.Key, &rule, q.Dimension, set)
+		maintained := false
+		if m.Capping.Type != "percentile" {
+			maintained, err = s.segmentsMaintained(ctx, e.Key, q.Dimension)
+		}
+		switch {
+		case err != nil:
+		case maintained:
+			err = s.maintainedSegmentCells(ctx, e.Key, &rule, q.Dimension, set)
+		default:
+			err = s.segmentCells(ctx, e.Key, &rule, q.Dimension, set)
+		}
 	case m.Capping.Type == "percentile":
 		err = s.scannedCells(ctx, e.Key, &rule, set)
 	default:

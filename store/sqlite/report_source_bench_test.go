@@ -14,8 +14,9 @@ import (
 // BenchmarkReportRead1M measures reading sufficient statistics for an
 // experiment with 1M exposed units (30% of them with rollups; see
 // storetest.BenchReportRead). Target for the plain read (one metric, no
-// dimension, not daily): < 50 ms. The by-device and percentile-capped
-// reads scan the units.
+// dimension, not daily): < 50 ms, and the same for the by-device read,
+// which reads the segment totals. The percentile-capped read scans the
+// units.
 //
 //	go test ./store/sqlite -run '^$' -bench ReportRead1M -benchtime 5x
 func BenchmarkReportRead1M(b *testing.B) {
@@ -27,8 +28,8 @@ func BenchmarkReportRead1M(b *testing.B) {
 }
 
 // bulkLoad writes exposures and rollups straight into the tables, with
-// totals computed by the same Rule.Contribution as the incremental path:
-// generating 1M units through ingestion would take minutes.
+// totals and segment totals computed by the same Rule.Contribution as the
+// incremental path: generating 1M units through ingestion would take minutes.
 func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 	tb.Helper()
 	ctx := context.Background()
@@ -51,12 +52,15 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 	totals := map[totalsKey]events.Contribution{}
 	var xargs, rargs []any
 	devices := []string{`{"device":"mobile"}`, `{"device":"desktop"}`, `{"device":"tablet"}`}
+	segs := newSegmentWrites()
 	for i := 0; i < units; i++ {
 		unit := fmt.Sprintf("unit-%08d", i)
 		variant := []string{"control", "treatment"}[i%2]
 		at := storetest.T0.Add(time.Duration(rng.IntN(14*24)) * time.Hour).UnixNano()
 		xargs = append(xargs, exp, unit, variant, at, devices[i%3])
 		counts[countKey{exp, variant, dayOf(at)}]++
+		device := []string{"mobile", "desktop", "tablet"}[i%3]
+		segs.addExposure(exp, variant, dayOf(at), []segment{{"device", device}}, nil)
 		if rng.Float64() < active {
 			n := 1 + rng.IntN(3)
 			sum := float64(rng.IntN(50000)) / 100 * float64(n)
@@ -73,6 +77,7 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 					u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum, u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value)
 				k := totalsKey{exp, rule.Metric.Key, variant, dayOf(at)}
 				totals[k] = totals[k].Add(rule.Contribution(u, rule.FixedCap()))
+				segs.addTotal(segTotalsKey{exp, "device", rule.Metric.Key, device, variant, dayOf(at)}, rule.Contribution(u, rule.FixedCap()))
 			}
 		}
 		if len(xargs) >= 5*bulkRows*64 {
@@ -106,6 +111,9 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 		tkeys = append(tkeys, k)
 	}
 	if err := addTotals(ctx, tx, tkeys, totals); err != nil {
+		tb.Fatal(err)
+	}
+	if err := segs.write(ctx, tx); err != nil {
 		tb.Fatal(err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -124,17 +124,23 @@ type pendingRollup struct {
 	variant  string
 	day      int64
 	old, cur events.Rollup
+	// segs are the unit's exposure segments whose totals the change moves
+	// (nil when the segment totals do not cover the unit yet); with
+	// segFromZero they lack the unit entirely, so they get cur, not cur−old.
+	segs        []segment
+	segFromZero bool
 }
 
 // rollupBatch collects rollup changes of one transaction and writes them,
-// with the matching delta of metric_totals, in flush.
+// with the matching delta of metric_totals and segment_totals, in flush.
 type rollupBatch struct {
 	rows  map[rollupKey]*pendingRollup
 	order []rollupKey
+	seg   *segmentWrites
 }
 
 func newRollupBatch() *rollupBatch {
-	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}}
+	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}, seg: newSegmentWrites()}
 }
 
 // add registers a rollup whose stored state is p.old.
@@ -154,7 +160,8 @@ func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
 }
 
 // flush writes every changed rollup and adds the change of each unit's
-// contribution to metric_totals, so the plain report never scans units.
+// contribution to metric_totals and its segments' totals, so neither the
+// plain report nor a dimension breakdown scans units.
 func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	totals := map[totalsKey]events.Contribution{}
 	var tkeys []totalsKey
@@ -162,16 +169,27 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 	var deletes []rollupKey
 	for _, k := range b.order {
 		p := b.rows[k]
+		cap := p.rule.FixedCap()
+		if p.segFromZero && len(p.segs) > 0 && !p.cur.IsZero() {
+			c := p.rule.Contribution(p.cur, cap)
+			for _, sg := range p.segs {
+				b.seg.addTotal(segTotalsKey{k.exp, sg.dim, k.metric, sg.value, p.variant, p.day}, c)
+			}
+		}
 		if p.cur == p.old {
 			continue
 		}
-		cap := p.rule.FixedCap()
 		delta := p.rule.Contribution(p.cur, cap).Sub(p.rule.Contribution(p.old, cap))
 		tk := totalsKey{k.exp, k.metric, p.variant, p.day}
 		if _, ok := totals[tk]; !ok {
 			tkeys = append(tkeys, tk)
 		}
 		totals[tk] = totals[tk].Add(delta)
+		if !p.segFromZero {
+			for _, sg := range p.segs {
+				b.seg.addTotal(segTotalsKey{k.exp, sg.dim, k.metric, sg.value, p.variant, p.day}, delta)
+			}
+		}
 		if p.cur.IsZero() {
 			deletes = append(deletes, k)
 			continue
@@ -204,7 +222,10 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 			}
 		}
 	}
-	return addTotals(ctx, tx, tkeys, totals)
+	if err := addTotals(ctx, tx, tkeys, totals); err != nil {
+		return err
+	}
+	return b.seg.write(ctx, tx)
 }
 
 // addTotals adds the deltas to metric_totals.

@@ -54,6 +54,20 @@ func (b *bulk) exec(ctx context.Context, args []any) error {
 	return nil
 }
 
+// execRows writes args one row per statement.
+func (b *bulk) execRows(ctx context.Context, args []any) error {
+	st, err := b.stmt(ctx, 1)
+	if err != nil {
+		return err
+	}
+	for ; len(args) > 0; args = args[b.width:] {
+		if _, err := st.ExecContext(ctx, args[:b.width]...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (b *bulk) close() {
 	for _, st := range b.stmts {
 		st.Close()

@@ -47,7 +47,8 @@ type rollupRow struct {
 }
 
 // stored reads everything the incremental path maintains for one
-// experiment: unit_metrics, metric_totals and exposure_counts.
+// experiment: unit_metrics, metric_totals, exposure_counts and their
+// segment counterparts.
 func stored(t testing.TB, st *Store, exp string) storetest.Stored {
 	t.Helper()
 	ctx := context.Background()
@@ -92,14 +93,45 @@ func stored(t testing.TB, st *Store, exp string) storetest.Stored {
 		s.Counts = append(s.Counts, fmt.Sprintf("%s/%d=%d", v, day, n))
 	}
 	rows.Close()
+	rows, err = st.r.QueryContext(ctx, `SELECT dimension, metric, segment, variant, day, n, sum, sum_sq, den_sum, den_sum_sq, sum_num_den, pre_sum, pre_sum_sq, sum_pre_post
+		FROM segment_totals WHERE experiment = ? ORDER BY dimension, metric, segment, variant, day`, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var dim, metric, seg, variant string
+		var day int64
+		var c events.Contribution
+		if err := rows.Scan(&dim, &metric, &seg, &variant, &day, &c.N, &c.Sum, &c.SumSq, &c.DenSum, &c.DenSumSq, &c.SumNumDen, &c.PreSum, &c.PreSumSq, &c.SumPrePost); err != nil {
+			t.Fatal(err)
+		}
+		s.Sums = append(s.Sums, storetest.SumOf(fmt.Sprintf("%s=%s %s %s %d", dim, seg, metric, variant, day), c))
+	}
+	rows.Close()
+	rows, err = st.r.QueryContext(ctx, `SELECT dimension, segment, variant, day, n FROM segment_counts WHERE experiment = ? ORDER BY dimension, segment, variant, day`, exp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var dim, seg, v string
+		var day, n int64
+		if err := rows.Scan(&dim, &seg, &v, &day, &n); err != nil {
+			t.Fatal(err)
+		}
+		s.Counts = append(s.Counts, fmt.Sprintf("%s=%s %s/%d=%d", dim, seg, v, day, n))
+	}
+	rows.Close()
 	return s
 }
 
 // wipeRollups deletes what the incremental path maintains, as if the
-// experiment's metrics had never been attributed.
+// experiment's metrics had never been attributed; its segment totals are
+// left pending, as the migration leaves data from before they existed.
 func wipeRollups(t testing.TB, st *Store, exp string) {
 	t.Helper()
-	for _, q := range []string{`DELETE FROM unit_metrics WHERE experiment = ?`, `DELETE FROM metric_totals WHERE experiment = ?`, `DELETE FROM exposure_counts WHERE experiment = ?`} {
+	for _, q := range []string{`DELETE FROM unit_metrics WHERE experiment = ?`, `DELETE FROM metric_totals WHERE experiment = ?`, `DELETE FROM exposure_counts WHERE experiment = ?`,
+		`DELETE FROM segment_totals WHERE experiment = ?`, `DELETE FROM segment_counts WHERE experiment = ?`, `DELETE FROM segment_overflow WHERE experiment = ?`,
+		`INSERT INTO segment_pending (experiment, done_through) VALUES (?, '')`} {
 		if _, err := st.w.ExecContext(context.Background(), q, exp); err != nil {
 			t.Fatal(err)
 		}

@@ -12,7 +12,8 @@ import (
 
 // rebuildChunk is how many units one rebuild transaction recomputes: small
 // enough that ingestion, which waits for the single writer, barely notices.
-const rebuildChunk = 1000
+// A variable so that tests can interleave ingestion with small chunks.
+var rebuildChunk = 1000
 
 // Rebuild recomputes every rollup of the experiment from raw events and
 // exposures: after a metric was added to a running experiment, or to repair
@@ -22,9 +23,18 @@ const rebuildChunk = 1000
 // right stays bit-for-bit the same, because both paths fold the same events
 // in the same (storage) order. progress, if not nil, is called after each
 // chunk with the units done and the total.
+//
+// The segment totals of dimension breakdowns move by the same differences,
+// except for an experiment whose segment totals are pending (data from
+// before they existed): those are emptied and filled chunk by chunk from
+// the recomputed rollups, while ingestion moves them only for the units
+// already filled.
 func (s *Store) Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error {
 	if _, err := s.GetExperiment(ctx, experimentKey); err != nil {
 		return err
+	}
+	if err := s.rebuildStart(ctx, experimentKey); err != nil {
+		return fmt.Errorf("rebuild %s: %w", experimentKey, err)
 	}
 	var total int64
 	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM exposures WHERE experiment = ?`, experimentKey).Scan(&total); err != nil {
@@ -61,9 +71,34 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		if er == nil {
 			return fmt.Errorf("experiment %q: %w", exp, experiment.ErrNotFound)
 		}
-		units, err := chunkUnits(ctx, tx, exp, after)
-		if err != nil || len(units) == 0 {
+		pending, err := segmentPending(ctx, tx)
+		if err != nil {
 			return err
+		}
+		done, filling := pending[exp]
+		if filling && done != after {
+			return fmt.Errorf("segment totals filled through %q, not %q: another rebuild of the experiment is running", done, after)
+		}
+		units, err := chunkUnits(ctx, tx, exp, after)
+		if err != nil {
+			return err
+		}
+		if filling {
+			// The last chunk completes the segment totals in its own
+			// transaction: a unit exposed after it commits is counted by
+			// InsertExposures.
+			q, args := `UPDATE segment_pending SET done_through = ? WHERE experiment = ?`, []any{"", exp}
+			if len(units) < rebuildChunk {
+				q, args = `DELETE FROM segment_pending WHERE experiment = ?`, args[1:]
+			} else {
+				args[0] = units[len(units)-1].unit
+			}
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return fmt.Errorf("advance segment fill: %w", err)
+			}
+		}
+		if len(units) == 0 {
+			return nil
 		}
 		n, last = len(units), units[len(units)-1].unit
 		stored, err := chunkRollups(ctx, tx, exp, after, last)
@@ -77,10 +112,18 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		defer evq.Close()
 		b := newRollupBatch()
 		for _, x := range units {
+			attrs, err := decodeAttributes(x.attrs)
+			if err != nil {
+				return fmt.Errorf("exposure of %q: %w", x.unit, err)
+			}
+			segs, overflow := exposureSegments(attrs)
+			if filling {
+				b.seg.addExposure(exp, x.variant, dayOf(x.at), segs, overflow)
+			}
 			for i := range er.rules {
 				r := &er.rules[i]
 				old := stored[[2]string{x.unit, r.Metric.Key}]
-				b.add(rollupKey{exp, x.unit, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old})
+				b.add(rollupKey{exp, x.unit, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old, segs: segs, segFromZero: filling})
 			}
 			if err := refold(ctx, evq, b, er, x.unit, x.at); err != nil {
 				return err
@@ -109,10 +152,11 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 type chunkUnit struct {
 	unit, variant string
 	at            int64
+	attrs         sql.NullString
 }
 
 func chunkUnits(ctx context.Context, tx *sql.Tx, exp, after string) ([]chunkUnit, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT unit_id, variant, at FROM exposures WHERE experiment = ? AND unit_id > ? ORDER BY unit_id LIMIT ?`, exp, after, rebuildChunk)
+	rows, err := tx.QueryContext(ctx, `SELECT unit_id, variant, at, attributes FROM exposures WHERE experiment = ? AND unit_id > ? ORDER BY unit_id LIMIT ?`, exp, after, rebuildChunk)
 	if err != nil {
 		return nil, fmt.Errorf("list exposures: %w", err)
 	}
@@ -120,7 +164,7 @@ func chunkUnits(ctx context.Context, tx *sql.Tx, exp, after string) ([]chunkUnit
 	var out []chunkUnit
 	for rows.Next() {
 		var u chunkUnit
-		if err := rows.Scan(&u.unit, &u.variant, &u.at); err != nil {
+		if err := rows.Scan(&u.unit, &u.variant, &u.at, &u.attrs); err != nil {
 			return nil, fmt.Errorf("scan exposure: %w", err)
 		}
 		out = append(out, u)
@@ -172,6 +216,31 @@ func refold(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, un
 	return rows.Err()
 }
 
+// rebuildStart empties the segment totals of an experiment whose segment
+// totals are pending, so that the chunks fill them from the first unit.
+func (s *Store) rebuildStart(ctx context.Context, exp string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		pending, err := segmentPending(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, ok := pending[exp]; !ok {
+			return nil
+		}
+		for _, q := range []string{
+			`DELETE FROM segment_totals WHERE experiment = ?`,
+			`DELETE FROM segment_counts WHERE experiment = ?`,
+			`DELETE FROM segment_overflow WHERE experiment = ?`,
+			`UPDATE segment_pending SET done_through = '' WHERE experiment = ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, exp); err != nil {
+				return fmt.Errorf("reset segment totals: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // rebuildFinish drops the totals of metrics the experiment no longer lists
 // and recounts its exposures from the exposures table.
 func (s *Store) rebuildFinish(ctx context.Context, exp string) error {
@@ -194,6 +263,9 @@ func (s *Store) rebuildFinish(ctx context.Context, exp string) error {
 		}
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("drop stale totals: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, strings.Replace(q, "metric_totals", "segment_totals", 1), args...); err != nil {
+			return fmt.Errorf("drop stale segment totals: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM exposure_counts WHERE experiment = ?`, exp); err != nil {
 			return fmt.Errorf("reset exposure counts: %w", err)

@@ -156,6 +156,7 @@ func RunOutcomes(t *testing.T, h Outcomes) {
 	t.Run("metric cells split by exposure day", func(t *testing.T) { testCellsDaily(t, open) })
 	t.Run("metric cells break down by exposure attribute", func(t *testing.T) { testCellsSegments(t, open) })
 	t.Run("metric cells tolerate missing rollups", func(t *testing.T) { testCellsMissingRollups(t, open) })
+	t.Run("segment cells do not depend on how many attributes exposures carry", func(t *testing.T) { testSegmentsIgnoreOtherAttributes(t, open) })
 	t.Run("the funnel counts units that completed every step so far", func(t *testing.T) { testFunnel(t, open) })
 }
 
@@ -609,5 +610,56 @@ func testFunnel(t *testing.T, open opener) {
 				t.Errorf("funnel %v, want %v", got, tc.want)
 			}
 		})
+	}
+}
+
+// testSegmentsIgnoreOtherAttributes loads one workload twice, the second
+// time with many more attributes on every exposure: a backend that keeps
+// breakdown totals only up to some number of attributes per exposure reads
+// the second store another way, and both must give the same cells.
+func testSegmentsIgnoreOtherAttributes(t *testing.T, open opener) {
+	withAttributes := func(extra int) []Op {
+		ops := Workload(2, true)
+		for i, o := range ops {
+			xs := make([]experiment.Exposure, len(o.Exposures))
+			for j, x := range o.Exposures {
+				attrs := map[string]string{"device": x.Attributes["device"]}
+				// channel: absent, empty (both the "(none)" segment) or a value.
+				switch n := len(x.Unit) + int(x.Unit[len(x.Unit)-1]); n % 3 {
+				case 1:
+					attrs["channel"] = ""
+				case 2:
+					attrs["channel"] = "seo"
+				}
+				for k := 0; k < extra; k++ {
+					attrs[fmt.Sprintf("extra_%02d", k)] = "x"
+				}
+				x.Attributes = attrs
+				xs[j] = x
+			}
+			if o.Exposures != nil {
+				ops[i].Exposures = xs
+			}
+		}
+		return ops
+	}
+	few, _ := open(t)
+	Apply(t, few, withAttributes(0))
+	many, _ := open(t)
+	Apply(t, many, withAttributes(40))
+	for _, m := range append([]string{"conversion"}, fixtureMetrics...) {
+		for _, q := range []report.CellQuery{{Dimension: "device"}, {Dimension: "channel", Daily: true}, {Dimension: "extra_01"}} {
+			t.Run(fmt.Sprintf("%s by %s daily=%v", m, q.Dimension, q.Daily), func(t *testing.T) {
+				want := Cells(t, many, "exp", m, q)
+				if q.Dimension != "extra_01" {
+					CompareSums(t, "cells", CellSums(m, want), CellSums(m, Cells(t, few, "exp", m, q)), 0)
+				}
+				for _, c := range want {
+					if q.Dimension == "extra_01" && c.Segment != "x" {
+						t.Errorf("cell %+v, want every unit in segment x", c)
+					}
+				}
+			})
+		}
 	}
 }
