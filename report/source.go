@@ -2,6 +2,10 @@ package report
 
 import (
 	"context"
+	"math"
+	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"journeylab/experiment"
@@ -22,7 +26,8 @@ type Cell struct {
 
 // CellQuery says how to slice the sufficient statistics.
 type CellQuery struct {
-	// Dimension names a unit attribute recorded at exposure (device, channel, ...).
+	// Dimension names a unit attribute recorded at exposure (device, channel,
+	// ...); a Source accepts any name for which ValidDimension holds.
 	Dimension string
 	// Daily splits cells by the units' exposure day.
 	Daily bool
@@ -48,4 +53,73 @@ type Source interface {
 	// Funnel returns, per variant key, how many exposed units completed
 	// steps[0..k] (every step up to k, each per its metric's definition) for each k.
 	Funnel(ctx context.Context, e *experiment.Experiment, steps []experiment.Metric) (map[string][]int64, error)
+}
+
+// sourceDimension is the attribute-name rule a Source breaks down by. It
+// admits every name ParseDimension does (and a few more), so what the HTTP
+// layer lets through is always readable from the store.
+var sourceDimension = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_:.-]{0,99}$`)
+
+// ValidDimension reports whether name can be a CellQuery.Dimension: letters,
+// digits, '_', ':', '.' and '-', at most 100 characters, not starting with
+// ':', '.' or '-'. Stores record segment totals only for attributes whose
+// names pass, and reject a query for any other.
+func ValidDimension(name string) bool { return sourceDimension.MatchString(name) }
+
+// NoDay is CellKey.Day for a query that is not daily.
+const NoDay = math.MinInt64
+
+// CellKey identifies one cell while a Source sums it. Day counts UTC days
+// since the Unix epoch, or is NoDay when the query is not daily; Segment is
+// "" when the query has no dimension.
+type CellKey struct {
+	Variant, Segment string
+	Day              int64
+}
+
+// OrderCells returns one cell per variant of e for each (segment, day) that
+// cells holds, ordered by day, segment, then the experiment's variant
+// order; a query that is not daily gets the plain group even without data.
+// Variants without data get zero cells, so the report always has every
+// arm, and every Source answers in the same order.
+func OrderCells(e *experiment.Experiment, cells map[CellKey]*stats.ArmStats, daily bool) []Cell {
+	type group struct {
+		segment string
+		day     int64
+	}
+	seen := map[group]bool{}
+	var groups []group
+	for k := range cells {
+		g := group{k.Segment, k.Day}
+		if !seen[g] {
+			seen[g] = true
+			groups = append(groups, g)
+		}
+	}
+	if len(groups) == 0 && !daily {
+		groups = append(groups, group{day: NoDay})
+	}
+	slices.SortFunc(groups, func(a, b group) int {
+		if a.day != b.day {
+			if a.day < b.day {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a.segment, b.segment)
+	})
+	out := make([]Cell, 0, len(groups)*len(e.Variants))
+	for _, g := range groups {
+		for _, v := range e.Variants {
+			c := Cell{Variant: v.Key, Segment: g.segment}
+			if g.day != NoDay {
+				c.Day = time.Unix(0, 0).UTC().AddDate(0, 0, int(g.day))
+			}
+			if a := cells[CellKey{v.Key, g.segment, g.day}]; a != nil {
+				c.Stats = *a
+			}
+			out = append(out, c)
+		}
+	}
+	return out
 }

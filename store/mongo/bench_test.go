@@ -66,7 +66,7 @@ func bulkLoad(tb testing.TB, st *Store, units int, active float64) {
 	for u := 0; u < units; u++ {
 		unit := fmt.Sprintf("visitor-%08d", u)
 		at := storetest.T0.Add(time.Duration(rng.IntN(14*24)) * time.Hour).UnixNano()
-		x := exposureDoc{Unit: unit, Experiment: "exp", Variant: []string{"control", "treatment"}[u%2], At: at, Day: dayOf(at),
+		x := exposureDoc{Unit: unit, Experiment: "exp", Variant: []string{"control", "treatment"}[u%2], At: at, Day: events.DayOf(at),
 			Attrs: toAttrs(map[string]string{"device": []string{"mobile", "desktop", "tablet"}[rng.IntN(3)]})}
 		xs = append(xs, x)
 		if rng.Float64() < active {

@@ -91,7 +91,7 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 				seenUnit[d.Unit] = true
 				units = append(units, d.Unit)
 			}
-			if len(cfg.byEvent[d.Event]) > 0 {
+			if len(cfg.ByEvent[d.Event]) > 0 {
 				pts = append(pts, unitPoint{unit: d.Unit, seqPoint: seqPoint{seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}}})
 			}
 		}
@@ -158,7 +158,7 @@ type exposureDoc struct {
 // attributeEvents folds new events, in storage order, into the rollups of
 // every experiment their unit is exposed to. Events of units that are not
 // exposed (yet) stay raw; InsertExposures attributes them later.
-func (s *Store) attributeEvents(sc drv.SessionContext, cfg *attribution, pts []unitPoint) error {
+func (s *Store) attributeEvents(sc drv.SessionContext, cfg *events.Attribution, pts []unitPoint) error {
 	if len(pts) == 0 {
 		return nil
 	}
@@ -180,7 +180,7 @@ func (s *Store) attributeEvents(sc drv.SessionContext, cfg *attribution, pts []u
 	}
 	// The (experiment, unit) pairs whose rollups the batch may change.
 	type pair struct {
-		er *expRules
+		er *events.ExperimentRules
 		x  *exposureDoc
 	}
 	var pairs []pair
@@ -188,12 +188,12 @@ func (s *Store) attributeEvents(sc drv.SessionContext, cfg *attribution, pts []u
 	var expKeys []string
 	seenExp := map[string]bool{}
 	for _, p := range pts {
-		for _, t := range cfg.byEvent[p.Event] {
+		for _, t := range cfg.ByEvent[p.Event] {
 			for _, x := range exposed[p.unit] {
-				k := [2]string{t.exp.key, p.unit}
-				if x.Experiment == t.exp.key && !seenPair[k] {
+				k := [2]string{t.Exp.Key, p.unit}
+				if x.Experiment == t.Exp.Key && !seenPair[k] {
 					seenPair[k] = true
-					pairs = append(pairs, pair{t.exp, x})
+					pairs = append(pairs, pair{t.Exp, x})
 					if !seenExp[x.Experiment] {
 						seenExp[x.Experiment] = true
 						expKeys = append(expKeys, x.Experiment)
@@ -211,12 +211,12 @@ func (s *Store) attributeEvents(sc drv.SessionContext, cfg *attribution, pts []u
 	}
 	b := newRollupBatch()
 	for _, pr := range pairs {
-		for i := range pr.er.rules {
-			r := &pr.er.rules[i]
-			k := rollupKey{pr.er.key, pr.x.Unit, r.Metric.Key}
-			p := &pendingRollup{rule: r, variant: pr.x.Variant, day: dayOf(pr.x.At), attrs: pr.x.Attrs}
+		for i := range pr.er.Rules {
+			r := &pr.er.Rules[i]
+			k := rollupKey{pr.er.Key, pr.x.Unit, r.Metric.Key}
+			p := &pendingRollup{rule: r, variant: pr.x.Variant, day: events.DayOf(pr.x.At), attrs: pr.x.Attrs}
 			if d := stored[k]; d != nil {
-				p = d.stored(r, pr.x.Variant, dayOf(pr.x.At), pr.x.Attrs)
+				p = d.stored(r, pr.x.Variant, events.DayOf(pr.x.At), pr.x.Attrs)
 			}
 			b.add(k, p)
 		}
@@ -224,18 +224,18 @@ func (s *Store) attributeEvents(sc drv.SessionContext, cfg *attribution, pts []u
 	refold := map[[2]string]*pair{}
 	var refoldOrder [][2]string
 	for _, p := range pts {
-		for _, t := range cfg.byEvent[p.Event] {
+		for _, t := range cfg.ByEvent[p.Event] {
 			for _, x := range exposed[p.unit] {
-				if x.Experiment != t.exp.key {
+				if x.Experiment != t.Exp.Key {
 					continue
 				}
-				pk := [2]string{t.exp.key, p.unit}
+				pk := [2]string{t.Exp.Key, p.unit}
 				if refold[pk] != nil {
 					continue
 				}
-				pr := b.rows[rollupKey{t.exp.key, p.unit, t.exp.rules[t.rule].Metric.Key}]
+				pr := b.rows[rollupKey{t.Exp.Key, p.unit, t.Exp.Rules[t.Rule].Metric.Key}]
 				if !pr.fold(x.At, p.seqPoint) {
-					refold[pk] = &pair{t.exp, x}
+					refold[pk] = &pair{t.Exp, x}
 					refoldOrder = append(refoldOrder, pk)
 				}
 			}

@@ -8,6 +8,7 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
+	"journeylab/events"
 	"journeylab/experiment"
 )
 
@@ -34,7 +35,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		}
 		seen[k] = true
 		at := x.At.UnixNano()
-		d := exposureDoc{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: at, Day: dayOf(at), Attrs: toAttrs(x.Attributes)}
+		d := exposureDoc{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: at, Day: events.DayOf(at), Attrs: toAttrs(x.Attributes)}
 		set := bson.D{{Key: "variant", Value: d.Variant}, {Key: "at", Value: d.At}, {Key: "day", Value: d.Day}}
 		if d.Attrs != nil {
 			set = append(set, bson.E{Key: "attrs", Value: d.Attrs})
@@ -71,7 +72,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				seenUnit[d.Unit] = true
 				units = append(units, d.Unit)
 			}
-			if er := cfg.experiments[d.Experiment]; er != nil && len(er.rules) > 0 && !seenBackfill[d.Unit] {
+			if er := cfg.Experiments[d.Experiment]; er != nil && len(er.Rules) > 0 && !seenBackfill[d.Unit] {
 				seenBackfill[d.Unit] = true
 				backfillUnits = append(backfillUnits, d.Unit)
 			}
@@ -88,7 +89,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		}
 		b := newRollupBatch()
 		for _, x := range fresh {
-			if er := cfg.experiments[x.Experiment]; er != nil && len(er.rules) > 0 {
+			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 {
 				backfill(b, er, x, evs[x.Unit])
 			}
 		}
@@ -103,17 +104,17 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 // backfill folds the unit's stored events, in storage order, into fresh
 // rollups for every metric of the experiment it was just exposed to. A
 // unit without events the experiment reads gets no rollups.
-func backfill(b *rollupBatch, er *expRules, x *exposureDoc, evs []seqPoint) {
+func backfill(b *rollupBatch, er *events.ExperimentRules, x *exposureDoc, evs []seqPoint) {
 	var pending []*pendingRollup
 	for _, e := range evs {
-		if !er.usesEvent(e.Event) {
+		if !er.UsesEvent(e.Event) {
 			continue
 		}
 		if pending == nil {
-			for i := range er.rules {
-				r := &er.rules[i]
+			for i := range er.Rules {
+				r := &er.Rules[i]
 				p := &pendingRollup{rule: r, variant: x.Variant, day: x.Day, attrs: x.Attrs}
-				b.add(rollupKey{er.key, x.Unit, r.Metric.Key}, p)
+				b.add(rollupKey{er.Key, x.Unit, r.Metric.Key}, p)
 				pending = append(pending, p)
 			}
 		}

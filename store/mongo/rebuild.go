@@ -64,7 +64,7 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		if err != nil {
 			return err
 		}
-		er := cfg.experiments[exp]
+		er := cfg.Experiments[exp]
 		if er == nil {
 			return fmt.Errorf("experiment %q: %w", exp, experiment.ErrNotFound)
 		}
@@ -94,8 +94,8 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		b := newRollupBatch()
 		for i := range xs {
 			x := &xs[i]
-			for j := range er.rules {
-				r := &er.rules[j]
+			for j := range er.Rules {
+				r := &er.Rules[j]
 				k := rollupKey{exp, x.Unit, r.Metric.Key}
 				p := &pendingRollup{rule: r, variant: x.Variant, day: x.Day, attrs: x.Attrs}
 				if d := stored[k]; d != nil {
@@ -109,11 +109,7 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 			return err
 		}
 		// Rollups of metrics the experiment no longer lists are dropped.
-		keys := make([]string, len(er.rules))
-		for i := range er.rules {
-			keys[i] = er.rules[i].Metric.Key
-		}
-		if _, err := s.c.unitMetrics.DeleteMany(sc, bson.D{eq("experiment", exp), inChunk, {Key: "metric", Value: bson.D{{Key: "$nin", Value: keys}}}}); err != nil {
+		if _, err := s.c.unitMetrics.DeleteMany(sc, bson.D{eq("experiment", exp), inChunk, {Key: "metric", Value: bson.D{{Key: "$nin", Value: er.MetricKeys()}}}}); err != nil {
 			return fmt.Errorf("drop stale rollups: %w", err)
 		}
 		return nil

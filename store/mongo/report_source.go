@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	drv "go.mongodb.org/mongo-driver/mongo"
@@ -23,12 +20,6 @@ import (
 
 // The MongoDB store is the report's data source.
 var _ report.Source = (*Store)(nil)
-
-// noSegment is the segment of units without the dimension's attribute.
-const noSegment = "(none)"
-
-// dimensionPattern is the same rule as store/sqlite's.
-var dimensionPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_:.-]{0,99}$`)
 
 // ExposureCounts implements report.Source with one aggregation over the
 // experiment's exposures (a covered index scan on the server).
@@ -139,21 +130,12 @@ func contributionPipeline(exp string, m experiment.Metric, capAt float64, daily 
 	}
 }
 
-// cellKey identifies one cell while it is being summed.
-type cellKey struct {
-	variant, segment string
-	day              int64
-}
-
-// noDay is the day of cells when the query is not daily.
-const noDay = math.MinInt64
-
 // MetricCells implements report.Source: the exposed units per cell and the
 // summed contributions of the metric's rollups per cell, each one
 // aggregation on the server, whatever the number of units. A metric
 // without rollups (added after launch and not rebuilt yet) reads as zeros.
 func (s *Store) MetricCells(ctx context.Context, e *experiment.Experiment, m experiment.Metric, q report.CellQuery) ([]report.Cell, error) {
-	if q.Dimension != "" && !dimensionPattern.MatchString(q.Dimension) {
+	if q.Dimension != "" && !report.ValidDimension(q.Dimension) {
 		return nil, &experiment.ValidationError{Field: "dimension", Message: "must be an attribute name: letters, digits, '_', ':', '.' and '-', at most 100 characters"}
 	}
 	ctx, cancel := s.bound(ctx, s.opts.ScanTimeout)
@@ -166,23 +148,19 @@ func (s *Store) MetricCells(ctx context.Context, e *experiment.Experiment, m exp
 }
 
 func (s *Store) metricCells(ctx context.Context, e *experiment.Experiment, m experiment.Metric, q report.CellQuery) ([]report.Cell, error) {
-	pre := e.Analysis.PreExposureDays
-	if pre == 0 {
-		pre = 14
-	}
-	rule := events.NewRule(m, pre)
+	rule := events.ExperimentRule(e, m)
 	capAt, err := s.percentileCap(ctx, e.Key, &rule)
 	if err != nil {
 		return nil, err
 	}
-	cells := map[cellKey]*stats.ArmStats{}
+	cells := map[report.CellKey]*stats.ArmStats{}
 	at := func(id groupID) *stats.ArmStats {
-		k := cellKey{variant: id.Variant, day: noDay}
+		k := report.CellKey{Variant: id.Variant, Day: report.NoDay}
 		if q.Daily && id.Day != nil {
-			k.day = *id.Day
+			k.Day = *id.Day
 		}
 		if q.Dimension != "" {
-			k.segment = segmentName(id.Segment)
+			k.Segment = segmentName(id.Segment)
 		}
 		a := cells[k]
 		if a == nil {
@@ -210,7 +188,7 @@ func (s *Store) metricCells(ctx context.Context, e *experiment.Experiment, m exp
 		events.Contribution{N: r.N, Sum: r.Sum, SumSq: r.SumSq, DenSum: r.DenSum, DenSumSq: r.DenSumSq, SumNumDen: r.SumNumDen,
 			PreSum: r.PreSum, PreSumSq: r.PreSumSq, SumPrePost: r.SumPrePost}.AddTo(at(r.ID))
 	}
-	return orderCells(e, cells, q.Daily), nil
+	return report.OrderCells(e, cells, q.Daily), nil
 }
 
 // percentileCap returns the cap of the rule's metric: its fixed value, the
@@ -284,10 +262,10 @@ func rollupRank(k, negative, zeros int64) (rank int64, ok bool) {
 func segmentName(v any) string {
 	switch x := v.(type) {
 	case nil:
-		return noSegment
+		return report.NoSegment
 	case string:
 		if x == "" {
-			return noSegment
+			return report.NoSegment
 		}
 		return x
 	case int32:
@@ -299,51 +277,6 @@ func segmentName(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
-}
-
-// orderCells returns one cell per variant of e (per segment and day seen),
-// ordered by day, segment, then the experiment's variant order, exactly as
-// store/sqlite does. Variants without data get zero cells.
-func orderCells(e *experiment.Experiment, cells map[cellKey]*stats.ArmStats, daily bool) []report.Cell {
-	type group struct {
-		segment string
-		day     int64
-	}
-	seen := map[group]bool{}
-	var groups []group
-	for k := range cells {
-		g := group{k.segment, k.day}
-		if !seen[g] {
-			seen[g] = true
-			groups = append(groups, g)
-		}
-	}
-	if len(groups) == 0 && !daily {
-		groups = append(groups, group{day: noDay})
-	}
-	slices.SortFunc(groups, func(a, b group) int {
-		if a.day != b.day {
-			if a.day < b.day {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.segment, b.segment)
-	})
-	out := make([]report.Cell, 0, len(groups)*len(e.Variants))
-	for _, g := range groups {
-		for _, v := range e.Variants {
-			c := report.Cell{Variant: v.Key, Segment: g.segment}
-			if g.day != noDay {
-				c.Day = time.Unix(0, 0).UTC().AddDate(0, 0, int(g.day))
-			}
-			if a := cells[cellKey{v.Key, g.segment, g.day}]; a != nil {
-				c.Stats = *a
-			}
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // funnelPipeline counts, per variant, the units whose rollups show every

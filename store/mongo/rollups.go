@@ -3,7 +3,6 @@ package mongo
 import (
 	"fmt"
 	"sync"
-	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	drv "go.mongodb.org/mongo-driver/mongo"
@@ -17,42 +16,12 @@ import (
 type outcomes struct {
 	// mu guards cfg.
 	mu  sync.Mutex
-	cfg *attribution
-}
-
-// attribution is the experiments' metric rules as of one config version,
-// so that ingestion does not re-read definitions per batch.
-type attribution struct {
-	version     int64
-	experiments map[string]*expRules
-	// byEvent lists, per event name, the (experiment, rule) pairs it feeds.
-	byEvent map[string][]target
-}
-
-// expRules are the compiled metrics of one experiment.
-type expRules struct {
-	key   string
-	rules []events.Rule
-}
-
-type target struct {
-	exp  *expRules
-	rule int
-}
-
-// usesEvent reports whether any metric of the experiment reads event.
-func (e *expRules) usesEvent(event string) bool {
-	for i := range e.rules {
-		if e.rules[i].Uses(event) {
-			return true
-		}
-	}
-	return false
+	cfg *events.Attribution
 }
 
 // attribution returns the rules for the config version in the
 // transaction's snapshot, reloading them when the version changed.
-func (s *Store) attribution(sc drv.SessionContext) (*attribution, error) {
+func (s *Store) attribution(sc drv.SessionContext) (*events.Attribution, error) {
 	var c configCounterDoc
 	if err := s.c.counters.FindOne(sc, bson.D{eq("_id", configCounter)}).Decode(&c); err != nil {
 		return nil, fmt.Errorf("read config version: %w", err)
@@ -60,7 +29,7 @@ func (s *Store) attribution(sc drv.SessionContext) (*attribution, error) {
 	s.out.mu.Lock()
 	cur := s.out.cfg
 	s.out.mu.Unlock()
-	if cur != nil && cur.version == c.V {
+	if cur != nil && cur.Version == c.V {
 		return cur, nil
 	}
 	exps, err := s.ListExperiments(sc, experiment.Filter{})
@@ -71,50 +40,12 @@ func (s *Store) attribution(sc drv.SessionContext) (*attribution, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load metrics for attribution: %w", err)
 	}
-	a := compileAttribution(c.V, exps, ms)
+	a := events.CompileAttribution(c.V, exps, ms)
 	s.out.mu.Lock()
 	s.out.cfg = a
 	s.out.mu.Unlock()
 	return a, nil
 }
-
-// compileAttribution compiles every experiment's metrics into rules, as
-// store/sqlite does: the pre-exposure look-back defaults to 14 days, and
-// ratio metrics are fed by their denominator event too.
-func compileAttribution(version int64, exps []*experiment.Experiment, ms []experiment.Metric) *attribution {
-	metrics := map[string]experiment.Metric{}
-	for _, m := range ms {
-		metrics[m.Key] = m
-	}
-	a := &attribution{version: version, experiments: map[string]*expRules{}, byEvent: map[string][]target{}}
-	for _, e := range exps {
-		er := &expRules{key: e.Key}
-		pre := e.Analysis.PreExposureDays
-		if pre == 0 {
-			pre = 14
-		}
-		for _, k := range e.AllMetrics() {
-			if m, ok := metrics[k]; ok {
-				er.rules = append(er.rules, events.NewRule(m, pre))
-			}
-		}
-		a.experiments[e.Key] = er
-		for i := range er.rules {
-			m := er.rules[i].Metric
-			a.byEvent[m.Event] = append(a.byEvent[m.Event], target{exp: er, rule: i})
-			if m.Kind == experiment.KindRatio && m.DenominatorEvent != m.Event {
-				a.byEvent[m.DenominatorEvent] = append(a.byEvent[m.DenominatorEvent], target{exp: er, rule: i})
-			}
-		}
-	}
-	return a
-}
-
-// dayNanos is one UTC day in nanoseconds.
-const dayNanos = int64(24 * time.Hour)
-
-// dayOf is the UTC day (days since the Unix epoch) of a Unix-ns time after 2000.
-func dayOf(ns int64) int64 { return ns / dayNanos }
 
 type rollupKey struct{ exp, unit, metric string }
 
@@ -180,10 +111,10 @@ func (b *rollupBatch) add(k rollupKey, p *pendingRollup) {
 
 // refold recomputes every pending rollup of (exp, unit) from the unit's
 // events, which must be in storage order.
-func (b *rollupBatch) refold(er *expRules, unit string, exposedAt int64, evs []seqPoint) {
+func (b *rollupBatch) refold(er *events.ExperimentRules, unit string, exposedAt int64, evs []seqPoint) {
 	var ps []*pendingRollup
-	for i := range er.rules {
-		if p := b.rows[rollupKey{er.key, unit, er.rules[i].Metric.Key}]; p != nil {
+	for i := range er.Rules {
+		if p := b.rows[rollupKey{er.Key, unit, er.Rules[i].Metric.Key}]; p != nil {
 			p.reset()
 			ps = append(ps, p)
 		}

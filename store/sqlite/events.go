@@ -156,7 +156,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 				}
 				delete(fresh, k)
 				r.stored[i] = true
-				if len(cfg.byEvent[ev.Event]) > 0 {
+				if len(cfg.ByEvent[ev.Event]) > 0 {
 					pts = append(pts, unitPoint{unit: ev.UnitID, Point: events.Point{ID: ev.EventID, Event: ev.Event, TS: ev.TS.UnixNano(), Value: *ev.Value}})
 				}
 			}
@@ -175,7 +175,7 @@ type exposureRow struct {
 // every experiment their unit is exposed to. Events of units that are not
 // exposed (yet) stay raw; InsertExposures attributes them later. Look-ups
 // are one set-based query per table rather than one per event.
-func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *attribution, pts []unitPoint) error {
+func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *events.Attribution, pts []unitPoint) error {
 	if len(pts) == 0 {
 		return nil
 	}
@@ -193,19 +193,19 @@ func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *attribution, pts []un
 	}
 	// Units per experiment whose rollups the batch may change, in first-seen
 	// order so that totals are always summed in the same order.
-	byExp := map[*expRules][]string{}
-	var exps []*expRules
+	byExp := map[*events.ExperimentRules][]string{}
+	var exps []*events.ExperimentRules
 	seenPair := map[[2]string]bool{}
 	for _, p := range pts {
-		for _, t := range cfg.byEvent[p.Event] {
+		for _, t := range cfg.ByEvent[p.Event] {
 			for _, x := range exposed[p.unit] {
-				k := [2]string{t.exp.key, p.unit}
-				if x.experiment == t.exp.key && !seenPair[k] {
+				k := [2]string{t.Exp.Key, p.unit}
+				if x.experiment == t.Exp.Key && !seenPair[k] {
 					seenPair[k] = true
-					if byExp[t.exp] == nil {
-						exps = append(exps, t.exp)
+					if byExp[t.Exp] == nil {
+						exps = append(exps, t.Exp)
 					}
-					byExp[t.exp] = append(byExp[t.exp], p.unit)
+					byExp[t.Exp] = append(byExp[t.Exp], p.unit)
 				}
 			}
 		}
@@ -220,36 +220,36 @@ func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *attribution, pts []un
 	b := newRollupBatch()
 	for _, er := range exps {
 		us := byExp[er]
-		stored, err := rollupsOf(ctx, tx, er.key, us)
+		stored, err := rollupsOf(ctx, tx, er.Key, us)
 		if err != nil {
 			return err
 		}
 		for _, u := range us {
 			for _, x := range exposed[u] {
-				if x.experiment != er.key {
+				if x.experiment != er.Key {
 					continue
 				}
 				var segs []segment
-				if segmentsCover(pending, er.key, u) {
+				if segmentsCover(pending, er.Key, u) {
 					attrs, err := decodeAttributes(x.attrs)
 					if err != nil {
-						return fmt.Errorf("exposure of %q to %s: %w", u, er.key, err)
+						return fmt.Errorf("exposure of %q to %s: %w", u, er.Key, err)
 					}
 					segs, _ = exposureSegments(attrs)
 				}
-				for i := range er.rules {
-					r := &er.rules[i]
+				for i := range er.Rules {
+					r := &er.Rules[i]
 					old := stored[[2]string{u, r.Metric.Key}]
-					b.add(rollupKey{er.key, u, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old, cur: old, segs: segs})
+					b.add(rollupKey{er.Key, u, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: events.DayOf(x.at), old: old, cur: old, segs: segs})
 				}
 			}
 		}
 	}
 	for _, p := range pts {
-		for _, t := range cfg.byEvent[p.Event] {
+		for _, t := range cfg.ByEvent[p.Event] {
 			for _, x := range exposed[p.unit] {
-				if x.experiment == t.exp.key {
-					pr := b.rows[rollupKey{t.exp.key, p.unit, t.exp.rules[t.rule].Metric.Key}]
+				if x.experiment == t.Exp.Key {
+					pr := b.rows[rollupKey{t.Exp.Key, p.unit, t.Exp.Rules[t.Rule].Metric.Key}]
 					pr.rule.Fold(&pr.cur, x.at, p.Point)
 				}
 			}
@@ -306,18 +306,5 @@ func rollupsOf(ctx context.Context, tx *sql.Tx, exp string, units []string) (map
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}
-	defer rows.Close()
-	out := map[[2]string]events.Rollup{}
-	for rows.Next() {
-		var unit, metric string
-		u, err := scanRollup(rows.Scan, &unit, &metric)
-		if err != nil {
-			return nil, fmt.Errorf("scan rollup: %w", err)
-		}
-		out[[2]string{unit, metric}] = u
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
-	}
-	return out, nil
+	return collectRollups(rows)
 }

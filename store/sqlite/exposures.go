@@ -72,7 +72,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				continue
 			}
 			inserted++
-			ck := countKey{x.Experiment, x.Variant, dayOf(at)}
+			ck := countKey{x.Experiment, x.Variant, events.DayOf(at)}
 			if counts[ck] == 0 {
 				ckeys = append(ckeys, ck)
 			}
@@ -83,8 +83,8 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			if !segmentsCover(pending, x.Experiment, x.Unit) {
 				segs = nil
 			}
-			b.seg.addExposure(x.Experiment, x.Variant, dayOf(at), segs, overflow)
-			if er := cfg.experiments[x.Experiment]; er != nil && len(er.rules) > 0 {
+			b.seg.addExposure(x.Experiment, x.Variant, events.DayOf(at), segs, overflow)
+			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 {
 				if err := backfill(ctx, evq, b, er, x.Unit, x.Variant, at, segs); err != nil {
 					return err
 				}
@@ -104,7 +104,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 // backfill folds the unit's stored events, in storage order, into fresh
 // rollups for every metric of the experiment it was just exposed to; their
 // contributions also go to segs' totals.
-func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, unit, variant string, at int64, segs []segment) error {
+func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *events.ExperimentRules, unit, variant string, at int64, segs []segment) error {
 	rows, err := evq.QueryContext(ctx, unit)
 	if err != nil {
 		return fmt.Errorf("read events of %q: %w", unit, err)
@@ -116,15 +116,15 @@ func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, 
 		if err := rows.Scan(&p.ID, &p.Event, &p.Value, &p.TS); err != nil {
 			return fmt.Errorf("scan event: %w", err)
 		}
-		if !er.usesEvent(p.Event) {
+		if !er.UsesEvent(p.Event) {
 			continue
 		}
 		if pending == nil {
 			// A new exposure has no rollups yet: start every metric from zero.
-			for i := range er.rules {
-				r := &er.rules[i]
-				pr := &pendingRollup{rule: r, variant: variant, day: dayOf(at), segs: segs}
-				b.add(rollupKey{er.key, unit, r.Metric.Key}, pr)
+			for i := range er.Rules {
+				r := &er.Rules[i]
+				pr := &pendingRollup{rule: r, variant: variant, day: events.DayOf(at), segs: segs}
+				b.add(rollupKey{er.Key, unit, r.Metric.Key}, pr)
 				pending = append(pending, pr)
 			}
 		}

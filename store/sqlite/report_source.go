@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"regexp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"gonum.org/v1/gonum/stat"
 
@@ -21,11 +18,6 @@ import (
 
 // The SQLite store is the report's data source.
 var _ report.Source = (*Store)(nil)
-
-// noSegment is the segment of units without the dimension's attribute.
-const noSegment = "(none)"
-
-var dimensionPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_:.-]{0,99}$`)
 
 // ExposureCounts implements report.Source.
 func (s *Store) ExposureCounts(ctx context.Context, experimentKey string) (map[string]int64, error) {
@@ -49,25 +41,17 @@ func (s *Store) ExposureCounts(ctx context.Context, experimentKey string) (map[s
 	return out, nil
 }
 
-// cellKey identifies one cell while it is being summed.
-type cellKey struct {
-	variant, segment string
-	day              int64
-}
-
-// cellSet accumulates cells; day is noDay when the query is not daily.
+// cellSet accumulates cells; day is report.NoDay when the query is not daily.
 type cellSet struct {
 	daily bool
-	cells map[cellKey]*stats.ArmStats
+	cells map[report.CellKey]*stats.ArmStats
 }
-
-const noDay = math.MinInt64
 
 func (c *cellSet) at(variant, segment string, day int64) *stats.ArmStats {
 	if !c.daily {
-		day = noDay
+		day = report.NoDay
 	}
-	k := cellKey{variant, segment, day}
+	k := report.CellKey{Variant: variant, Segment: segment, Day: day}
 	a := c.cells[k]
 	if a == nil {
 		a = &stats.ArmStats{}
@@ -86,15 +70,11 @@ func (c *cellSet) at(variant, segment string, day int64) *stats.ArmStats {
 // rollups (added to the experiment after launch and not rebuilt yet) reads
 // as zeros.
 func (s *Store) MetricCells(ctx context.Context, e *experiment.Experiment, m experiment.Metric, q report.CellQuery) ([]report.Cell, error) {
-	if q.Dimension != "" && !dimensionPattern.MatchString(q.Dimension) {
+	if q.Dimension != "" && !report.ValidDimension(q.Dimension) {
 		return nil, &experiment.ValidationError{Field: "dimension", Message: "must be an attribute name: letters, digits, '_', ':', '.' and '-', at most 100 characters"}
 	}
-	pre := e.Analysis.PreExposureDays
-	if pre == 0 {
-		pre = 14
-	}
-	rule := events.NewRule(m, pre)
-	set := &cellSet{daily: q.Daily, cells: map[cellKey]*stats.ArmStats{}}
+	rule := events.ExperimentRule(e, m)
+	set := &cellSet{daily: q.Daily, cells: map[report.CellKey]*stats.ArmStats{}}
 	var err error
 	switch {
 	case q.Dimension != "":
@@ -117,7 +97,7 @@ func (s *Store) MetricCells(ctx context.Context, e *experiment.Experiment, m exp
 	if err != nil {
 		return nil, fmt.Errorf("cells of %s/%s: %w", e.Key, m.Key, err)
 	}
-	return orderCells(e, set), nil
+	return report.OrderCells(e, set.cells, set.daily), nil
 }
 
 // totalCells reads exposure counts and the maintained totals.
@@ -276,7 +256,7 @@ func (s *Store) segmentCells(ctx context.Context, exp string, rule *events.Rule,
 		if err != nil {
 			return fmt.Errorf("scan exposure rollup: %w", err)
 		}
-		a := set.at(v, segmentName(seg), dayOf(at))
+		a := set.at(v, segmentName(seg), events.DayOf(at))
 		if rule.Metric.Kind != experiment.KindNPS {
 			a.N++
 		}
@@ -288,15 +268,15 @@ func (s *Store) segmentCells(ctx context.Context, exp string, rule *events.Rule,
 func segmentName(v any) string {
 	switch x := v.(type) {
 	case nil:
-		return noSegment
+		return report.NoSegment
 	case string:
 		if x == "" {
-			return noSegment
+			return report.NoSegment
 		}
 		return x
 	case []byte:
 		if len(x) == 0 {
-			return noSegment
+			return report.NoSegment
 		}
 		return string(x)
 	case int64:
@@ -306,51 +286,6 @@ func segmentName(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
-}
-
-// orderCells returns one cell per variant of e (per segment and day seen),
-// ordered by day, segment, then the experiment's variant order. Variants
-// without data get zero cells so the report always has every arm.
-func orderCells(e *experiment.Experiment, set *cellSet) []report.Cell {
-	type group struct {
-		segment string
-		day     int64
-	}
-	seen := map[group]bool{}
-	var groups []group
-	for k := range set.cells {
-		g := group{k.segment, k.day}
-		if !seen[g] {
-			seen[g] = true
-			groups = append(groups, g)
-		}
-	}
-	if len(groups) == 0 && !set.daily {
-		groups = append(groups, group{day: noDay})
-	}
-	slices.SortFunc(groups, func(a, b group) int {
-		if a.day != b.day {
-			if a.day < b.day {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.segment, b.segment)
-	})
-	out := make([]report.Cell, 0, len(groups)*len(e.Variants))
-	for _, g := range groups {
-		for _, v := range e.Variants {
-			c := report.Cell{Variant: v.Key, Segment: g.segment}
-			if g.day != noDay {
-				c.Day = time.Unix(0, 0).UTC().AddDate(0, 0, int(g.day))
-			}
-			if a := set.cells[cellKey{v.Key, g.segment, g.day}]; a != nil {
-				c.Stats = *a
-			}
-			out = append(out, c)
-		}
-	}
-	return out
 }
 
 // Funnel implements report.Source: per variant, how many exposed units

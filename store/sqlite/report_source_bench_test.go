@@ -43,7 +43,7 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	er := cfg.experiments[exp]
+	er := cfg.Experiments[exp]
 	xb := newBulk(tx, `INSERT INTO exposures (experiment, unit_id, variant, at, attributes)`, 5, "")
 	defer xb.close()
 	rb := newBulk(tx, `INSERT INTO unit_metrics (experiment, unit_id, metric, variant, day, `+rollupColumns+`)`, 17, "")
@@ -58,9 +58,9 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 		variant := []string{"control", "treatment"}[i%2]
 		at := storetest.T0.Add(time.Duration(rng.IntN(14*24)) * time.Hour).UnixNano()
 		xargs = append(xargs, exp, unit, variant, at, devices[i%3])
-		counts[countKey{exp, variant, dayOf(at)}]++
+		counts[countKey{exp, variant, events.DayOf(at)}]++
 		device := []string{"mobile", "desktop", "tablet"}[i%3]
-		segs.addExposure(exp, variant, dayOf(at), []segment{{"device", device}}, nil)
+		segs.addExposure(exp, variant, events.DayOf(at), []segment{{"device", device}}, nil)
 		if rng.Float64() < active {
 			n := 1 + rng.IntN(3)
 			sum := float64(rng.IntN(50000)) / 100 * float64(n)
@@ -68,16 +68,16 @@ func bulkLoad(tb testing.TB, st *Store, exp string, units int, active float64) {
 			if rng.IntN(4) == 0 {
 				u.PreCount, u.PreSum = 1, float64(rng.IntN(10000))/100
 			}
-			for r := range er.rules {
-				rule := &er.rules[r]
+			for r := range er.Rules {
+				rule := &er.Rules[r]
 				if rule.Metric.Event != "order_completed" {
 					continue
 				}
-				rargs = append(rargs, exp, unit, rule.Metric.Key, variant, dayOf(at),
+				rargs = append(rargs, exp, unit, rule.Metric.Key, variant, events.DayOf(at),
 					u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum, u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value)
-				k := totalsKey{exp, rule.Metric.Key, variant, dayOf(at)}
+				k := totalsKey{exp, rule.Metric.Key, variant, events.DayOf(at)}
 				totals[k] = totals[k].Add(rule.Contribution(u, rule.FixedCap()))
-				segs.addTotal(segTotalsKey{exp, "device", rule.Metric.Key, device, variant, dayOf(at)}, rule.Contribution(u, rule.FixedCap()))
+				segs.addTotal(segTotalsKey{exp, "device", rule.Metric.Key, device, variant, events.DayOf(at)}, rule.Contribution(u, rule.FixedCap()))
 			}
 		}
 		if len(xargs) >= 5*bulkRows*64 {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
-	"time"
 
 	"journeylab/events"
 	"journeylab/experiment"
@@ -15,47 +14,16 @@ import (
 type outcomes struct {
 	// mu guards cfg.
 	mu  sync.Mutex
-	cfg *attribution
+	cfg *events.Attribution
 	// commit batches concurrent AppendEvents calls into one transaction.
 	commit groupCommit
-}
-
-// attribution is the experiments' metric rules as of one config version, so
-// that ingestion does not re-read definitions per event or per batch.
-type attribution struct {
-	version     int64
-	experiments map[string]*expRules
-	// byEvent lists, per event name, the (experiment, rule) pairs it feeds.
-	byEvent map[string][]target
-	metrics map[string]experiment.Metric
-}
-
-// expRules are the compiled metrics of one experiment.
-type expRules struct {
-	key   string
-	rules []events.Rule
-}
-
-type target struct {
-	exp  *expRules
-	rule int
-}
-
-// usesEvent reports whether any metric of the experiment reads event.
-func (e *expRules) usesEvent(event string) bool {
-	for i := range e.rules {
-		if e.rules[i].Uses(event) {
-			return true
-		}
-	}
-	return false
 }
 
 // attribution returns the rules for the config version visible to tx,
 // reloading them through the experiment.Store methods when it changed. The
 // caller holds the write transaction, so nothing can commit between reading
 // the version and reading the definitions.
-func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*attribution, error) {
+func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*events.Attribution, error) {
 	var v int64
 	if err := tx.QueryRowContext(ctx, `SELECT v FROM config_version WHERE id = 1`).Scan(&v); err != nil {
 		return nil, fmt.Errorf("read config version: %w", err)
@@ -63,7 +31,7 @@ func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*attribution, erro
 	s.out.mu.Lock()
 	cur := s.out.cfg
 	s.out.mu.Unlock()
-	if cur != nil && cur.version == v {
+	if cur != nil && cur.Version == v {
 		return cur, nil
 	}
 	exps, err := s.ListExperiments(ctx, experiment.Filter{})
@@ -74,42 +42,12 @@ func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*attribution, erro
 	if err != nil {
 		return nil, fmt.Errorf("load metrics for attribution: %w", err)
 	}
-	a := &attribution{version: v, experiments: map[string]*expRules{}, byEvent: map[string][]target{}, metrics: map[string]experiment.Metric{}}
-	for _, m := range ms {
-		a.metrics[m.Key] = m
-	}
-	for _, e := range exps {
-		er := &expRules{key: e.Key}
-		pre := e.Analysis.PreExposureDays
-		if pre == 0 {
-			pre = 14
-		}
-		for _, k := range e.AllMetrics() {
-			if m, ok := a.metrics[k]; ok {
-				er.rules = append(er.rules, events.NewRule(m, pre))
-			}
-		}
-		a.experiments[e.Key] = er
-		for i := range er.rules {
-			m := er.rules[i].Metric
-			a.byEvent[m.Event] = append(a.byEvent[m.Event], target{exp: er, rule: i})
-			if m.Kind == experiment.KindRatio && m.DenominatorEvent != m.Event {
-				a.byEvent[m.DenominatorEvent] = append(a.byEvent[m.DenominatorEvent], target{exp: er, rule: i})
-			}
-		}
-	}
+	a := events.CompileAttribution(v, exps, ms)
 	s.out.mu.Lock()
 	s.out.cfg = a
 	s.out.mu.Unlock()
 	return a, nil
 }
-
-// dayNanos is one UTC day in nanoseconds.
-const dayNanos = int64(24 * time.Hour)
-
-// dayOf is the UTC day (days since the Unix epoch) of a Unix-ns time. Event
-// and exposure times are after 2000, so integer division is the floor.
-func dayOf(ns int64) int64 { return ns / dayNanos }
 
 type rollupKey struct{ exp, unit, metric string }
 
@@ -157,6 +95,25 @@ func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
 		&u.Last.TS, &u.Last.ID, &u.Last.Value, &u.PreLast.TS, &u.PreLast.ID, &u.PreLast.Value)
 	err := scan(dest...)
 	return u, err
+}
+
+// collectRollups reads rows of (unit_id, metric, rollupColumns) into a map
+// keyed by (unit, metric), and closes rows.
+func collectRollups(rows *sql.Rows) (map[[2]string]events.Rollup, error) {
+	defer rows.Close()
+	out := map[[2]string]events.Rollup{}
+	for rows.Next() {
+		var unit, metric string
+		u, err := scanRollup(rows.Scan, &unit, &metric)
+		if err != nil {
+			return nil, fmt.Errorf("scan rollup: %w", err)
+		}
+		out[[2]string{unit, metric}] = u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	return out, nil
 }
 
 // flush writes every changed rollup and adds the change of each unit's

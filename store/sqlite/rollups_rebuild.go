@@ -67,7 +67,7 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		if err != nil {
 			return err
 		}
-		er := cfg.experiments[exp]
+		er := cfg.Experiments[exp]
 		if er == nil {
 			return fmt.Errorf("experiment %q: %w", exp, experiment.ErrNotFound)
 		}
@@ -118,12 +118,12 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 			}
 			segs, overflow := exposureSegments(attrs)
 			if filling {
-				b.seg.addExposure(exp, x.variant, dayOf(x.at), segs, overflow)
+				b.seg.addExposure(exp, x.variant, events.DayOf(x.at), segs, overflow)
 			}
-			for i := range er.rules {
-				r := &er.rules[i]
+			for i := range er.Rules {
+				r := &er.Rules[i]
 				old := stored[[2]string{x.unit, r.Metric.Key}]
-				b.add(rollupKey{exp, x.unit, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: dayOf(x.at), old: old, segs: segs, segFromZero: filling})
+				b.add(rollupKey{exp, x.unit, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: events.DayOf(x.at), old: old, segs: segs, segFromZero: filling})
 			}
 			if err := refold(ctx, evq, b, er, x.unit, x.at); err != nil {
 				return err
@@ -133,14 +133,8 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 			return err
 		}
 		// Rollups of metrics the experiment no longer lists are dropped.
-		args := []any{exp, after, last}
-		q := `DELETE FROM unit_metrics WHERE experiment = ? AND unit_id > ? AND unit_id <= ?`
-		if len(er.rules) > 0 {
-			q += ` AND metric NOT IN (?` + strings.Repeat(", ?", len(er.rules)-1) + `)`
-			for _, r := range er.rules {
-				args = append(args, r.Metric.Key)
-			}
-		}
+		q, args := exceptMetrics(`DELETE FROM unit_metrics WHERE experiment = ? AND unit_id > ? AND unit_id <= ?`,
+			[]any{exp, after, last}, er.MetricKeys())
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("drop stale rollups: %w", err)
 		}
@@ -179,22 +173,12 @@ func chunkRollups(ctx context.Context, tx *sql.Tx, exp, after, last string) (map
 	if err != nil {
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}
-	defer rows.Close()
-	out := map[[2]string]events.Rollup{}
-	for rows.Next() {
-		var unit, metric string
-		u, err := scanRollup(rows.Scan, &unit, &metric)
-		if err != nil {
-			return nil, fmt.Errorf("scan rollup: %w", err)
-		}
-		out[[2]string{unit, metric}] = u
-	}
-	return out, rows.Err()
+	return collectRollups(rows)
 }
 
 // refold folds the unit's stored events, in storage order, into the batch's
 // pending rollups of the experiment, which start from zero.
-func refold(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, unit string, at int64) error {
+func refold(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *events.ExperimentRules, unit string, at int64) error {
 	rows, err := evq.QueryContext(ctx, unit)
 	if err != nil {
 		return fmt.Errorf("read events of %q: %w", unit, err)
@@ -205,10 +189,10 @@ func refold(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *expRules, un
 		if err := rows.Scan(&p.ID, &p.Event, &p.Value, &p.TS); err != nil {
 			return fmt.Errorf("scan event: %w", err)
 		}
-		for i := range er.rules {
-			r := &er.rules[i]
+		for i := range er.Rules {
+			r := &er.Rules[i]
 			if r.Uses(p.Event) {
-				pr := b.rows[rollupKey{er.key, unit, r.Metric.Key}]
+				pr := b.rows[rollupKey{er.Key, unit, r.Metric.Key}]
 				r.Fold(&pr.cur, at, p)
 			}
 		}
@@ -249,18 +233,11 @@ func (s *Store) rebuildFinish(ctx context.Context, exp string) error {
 		if err != nil {
 			return err
 		}
-		er := cfg.experiments[exp]
+		er := cfg.Experiments[exp]
 		if er == nil {
 			return fmt.Errorf("experiment %q: %w", exp, experiment.ErrNotFound)
 		}
-		args := []any{exp}
-		q := `DELETE FROM metric_totals WHERE experiment = ?`
-		if len(er.rules) > 0 {
-			q += ` AND metric NOT IN (?` + strings.Repeat(", ?", len(er.rules)-1) + `)`
-			for _, r := range er.rules {
-				args = append(args, r.Metric.Key)
-			}
-		}
+		q, args := exceptMetrics(`DELETE FROM metric_totals WHERE experiment = ?`, []any{exp}, er.MetricKeys())
 		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("drop stale totals: %w", err)
 		}
@@ -272,9 +249,22 @@ func (s *Store) rebuildFinish(ctx context.Context, exp string) error {
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO exposure_counts (experiment, variant, day, n)
 			SELECT experiment, variant, at / ?, COUNT(*) FROM exposures WHERE experiment = ? GROUP BY variant, at / ?`,
-			dayNanos, exp, dayNanos); err != nil {
+			events.DayNanos, exp, events.DayNanos); err != nil {
 			return fmt.Errorf("recount exposures: %w", err)
 		}
 		return nil
 	})
+}
+
+// exceptMetrics narrows the DELETE q, whose parameters are args, to rows of
+// metrics not among keys (all rows when keys is empty).
+func exceptMetrics(q string, args []any, keys []string) (string, []any) {
+	if len(keys) == 0 {
+		return q, args
+	}
+	q += ` AND metric NOT IN (?` + strings.Repeat(", ?", len(keys)-1) + `)`
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	return q, args
 }

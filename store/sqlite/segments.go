@@ -11,6 +11,7 @@ import (
 
 	"journeylab/events"
 	"journeylab/experiment"
+	"journeylab/report"
 	"journeylab/stats"
 )
 
@@ -35,7 +36,7 @@ type segment struct{ dim, value string }
 // the plain totals minus the others.
 func exposureSegments(attrs map[string]string) (segs []segment, overflow []string) {
 	for k, v := range attrs {
-		if !dimensionPattern.MatchString(k) {
+		if !report.ValidDimension(k) {
 			continue
 		}
 		if len(v) > maxSegmentValue {
@@ -52,7 +53,7 @@ func exposureSegments(attrs map[string]string) (segs []segment, overflow []strin
 	}
 	n := 0
 	for _, sg := range segs {
-		if sg.value != "" && sg.value != noSegment {
+		if sg.value != "" && sg.value != report.NoSegment {
 			segs[n] = sg
 			n++
 		}
@@ -217,21 +218,21 @@ func (s *Store) segmentsMaintained(ctx context.Context, exp, dim string) (bool, 
 // maintainedSegmentCells reads the dimension's segment counts and totals;
 // the (none) segment is what the plain totals have beyond them.
 func (s *Store) maintainedSegmentCells(ctx context.Context, exp string, rule *events.Rule, dim string, set *cellSet) error {
-	plain := &cellSet{daily: true, cells: map[cellKey]*stats.ArmStats{}}
+	plain := &cellSet{daily: true, cells: map[report.CellKey]*stats.ArmStats{}}
 	if err := s.totalCells(ctx, exp, rule.Metric, plain); err != nil {
 		return err
 	}
 	nps := rule.Metric.Kind == experiment.KindNPS
 	// exposed counts exposures per (variant, day), plain minus the segments'.
-	exposed := map[cellKey]int64{}
+	exposed := map[report.CellKey]int64{}
 	rows, err := s.r.QueryContext(ctx, `SELECT variant, day, n FROM exposure_counts WHERE experiment = ?`, exp)
 	if err != nil {
 		return fmt.Errorf("read exposure counts: %w", err)
 	}
 	for rows.Next() {
-		var k cellKey
+		var k report.CellKey
 		var n int64
-		if err := rows.Scan(&k.variant, &k.day, &n); err != nil {
+		if err := rows.Scan(&k.Variant, &k.Day, &n); err != nil {
 			rows.Close()
 			return fmt.Errorf("scan exposure count: %w", err)
 		}
@@ -247,14 +248,14 @@ func (s *Store) maintainedSegmentCells(ctx context.Context, exp string, rule *ev
 	}
 	for rows.Next() {
 		var seg string
-		var k cellKey
+		var k report.CellKey
 		var n int64
-		if err := rows.Scan(&seg, &k.variant, &k.day, &n); err != nil {
+		if err := rows.Scan(&seg, &k.Variant, &k.Day, &n); err != nil {
 			rows.Close()
 			return fmt.Errorf("scan segment count: %w", err)
 		}
 		exposed[k] -= n
-		a := set.at(k.variant, seg, k.day)
+		a := set.at(k.Variant, seg, k.Day)
 		if !nps {
 			a.N += n
 		}
@@ -271,13 +272,13 @@ func (s *Store) maintainedSegmentCells(ctx context.Context, exp string, rule *ev
 	defer rows.Close()
 	for rows.Next() {
 		var seg string
-		var k cellKey
+		var k report.CellKey
 		var c events.Contribution
-		if err := rows.Scan(&seg, &k.variant, &k.day, &c.N, &c.Sum, &c.SumSq, &c.DenSum, &c.DenSumSq, &c.SumNumDen, &c.PreSum, &c.PreSumSq, &c.SumPrePost); err != nil {
+		if err := rows.Scan(&seg, &k.Variant, &k.Day, &c.N, &c.Sum, &c.SumSq, &c.DenSum, &c.DenSumSq, &c.SumNumDen, &c.PreSum, &c.PreSumSq, &c.SumPrePost); err != nil {
 			return fmt.Errorf("scan segment totals: %w", err)
 		}
-		c.AddTo(set.at(k.variant, seg, k.day))
-		if p := plain.cells[cellKey{k.variant, "", k.day}]; p != nil {
+		c.AddTo(set.at(k.Variant, seg, k.Day))
+		if p := plain.cells[report.CellKey{Variant: k.Variant, Day: k.Day}]; p != nil {
 			subtract(p, c)
 		}
 	}
@@ -287,22 +288,22 @@ func (s *Store) maintainedSegmentCells(ctx context.Context, exp string, rule *ev
 	// Units without the attribute: only where some exposure is left, so that
 	// float residues of the subtraction never make a cell of their own.
 	// Fixed order, so that summing days into one cell gives the same bits every time.
-	keys := make([]cellKey, 0, len(exposed))
+	keys := make([]report.CellKey, 0, len(exposed))
 	for k, n := range exposed {
 		if n > 0 {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b cellKey) int {
-		if c := strings.Compare(a.variant, b.variant); c != 0 {
+	slices.SortFunc(keys, func(a, b report.CellKey) int {
+		if c := strings.Compare(a.Variant, b.Variant); c != 0 {
 			return c
 		}
-		return int(min(max(a.day-b.day, -1), 1))
+		return int(min(max(a.Day-b.Day, -1), 1))
 	})
 	for _, k := range keys {
-		a := set.at(k.variant, noSegment, k.day)
+		a := set.at(k.Variant, report.NoSegment, k.Day)
 		rest := stats.ArmStats{}
-		if p := plain.cells[cellKey{k.variant, "", k.day}]; p != nil {
+		if p := plain.cells[report.CellKey{Variant: k.Variant, Day: k.Day}]; p != nil {
 			rest = *p
 		}
 		if !nps {

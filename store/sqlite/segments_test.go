@@ -56,11 +56,11 @@ func bothPaths(t *testing.T, st *Store, dim string, daily bool) (maintained, sca
 	ctx := context.Background()
 	e := storetest.GetExperiment(t, st, "exp")
 	read := func(k string, fill func(*cellSet) error) []storetest.Sum {
-		set := &cellSet{daily: daily, cells: map[cellKey]*stats.ArmStats{}}
+		set := &cellSet{daily: daily, cells: map[report.CellKey]*stats.ArmStats{}}
 		if err := fill(set); err != nil {
 			t.Fatal(err)
 		}
-		return storetest.CellSums(k, orderCells(e, set))
+		return storetest.CellSums(k, report.OrderCells(e, set.cells, set.daily))
 	}
 	for _, k := range e.AllMetrics() {
 		m := storetest.GetMetric(t, st, k)
