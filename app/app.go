@@ -69,6 +69,7 @@ type App struct {
 	// storeDesc describes the store for logs.
 	storeDesc string
 	now       Now
+	rebuilds  *rebuilder
 }
 
 // Now is the clock the app uses; a variable so tests can freeze time.
@@ -88,6 +89,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, func(context.Context) error { return st.Close() })
 
 	a.Experiment = experiment.NewService(st, now)
+	// Closed before the store (closers run in reverse).
+	a.rebuilds = newRebuilder(st.Rebuild, log)
+	a.Experiment.OnRollupsStale(a.rebuilds.Trigger)
+	a.closers = append(a.closers, a.rebuilds.Close)
 	if err := a.Experiment.SeedBuiltinMetrics(ctx); err != nil {
 		_ = st.Close()
 		return nil, err

@@ -18,6 +18,35 @@ type Service struct {
 	now   func() time.Time
 	// launchMu serialises launches so two experiments never get the same layer block.
 	launchMu sync.Mutex
+	// rollupsStale, when set, is told about experiments whose stored rollups
+	// no longer cover their metric definitions (see OnRollupsStale).
+	rollupsStale func(key string)
+}
+
+// OnRollupsStale registers fn to be called, after the update is stored, when
+// an update of an experiment that has collected data adds metrics or changes
+// the pre-exposure window: rollups exist only for the definitions in force
+// when events arrived, so the caller should rebuild them from raw events.
+func (s *Service) OnRollupsStale(fn func(key string)) { s.rollupsStale = fn }
+
+// rollupsStale reports whether going from cur to next needs a rebuild.
+func rollupsStale(cur, next *Experiment) bool {
+	if !cur.Status.Started() {
+		return false
+	}
+	if cur.Analysis.PreExposureDays != next.Analysis.PreExposureDays {
+		return true
+	}
+	had := map[string]bool{}
+	for _, k := range cur.AllMetrics() {
+		had[k] = true
+	}
+	for _, k := range next.AllMetrics() {
+		if !had[k] {
+			return true
+		}
+	}
+	return false
 }
 
 // NewService returns a Service; now is the clock (time.Now in production).
@@ -131,7 +160,11 @@ func (s *Service) Update(ctx context.Context, actor, key string, next *Experimen
 	if err != nil {
 		return nil, invalid("variants", "%v", err)
 	}
-	return s.write(ctx, actor, "update", cur, e, nil)
+	out, err := s.write(ctx, actor, "update", cur, e, nil)
+	if err == nil && s.rollupsStale != nil && rollupsStale(cur, out) {
+		s.rollupsStale(out.Key)
+	}
+	return out, err
 }
 
 // frozenAfterStart refuses changes that would reshuffle live visitors or
