@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"sort"
 )
 
 // MetricKind says how per-unit values are formed and which statistics apply.
@@ -203,4 +204,15 @@ func BuiltinMetrics() []Metric {
 		}
 	}
 	return list
+}
+
+// SortMetrics orders metrics as the catalogue lists them (Store.ListMetrics):
+// by journey stage, then by key.
+func SortMetrics(ms []Metric) {
+	sort.Slice(ms, func(i, j int) bool {
+		if a, b := ms[i].Stage.Order(), ms[j].Stage.Order(); a != b {
+			return a < b
+		}
+		return ms[i].Key < ms[j].Key
+	})
 }

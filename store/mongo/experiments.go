@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 
 	"go.mongodb.org/mongo-driver/bson"
 	drv "go.mongodb.org/mongo-driver/mongo"
@@ -293,12 +292,7 @@ func (s *Store) ListMetrics(ctx context.Context) ([]experiment.Metric, error) {
 		}
 		out = append(out, m)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if a, b := out[i].Stage.Order(), out[j].Stage.Order(); a != b {
-			return a < b
-		}
-		return out[i].Key < out[j].Key
-	})
+	experiment.SortMetrics(out)
 	return out, nil
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 
 	"journeylab/experiment"
 )
@@ -66,12 +65,7 @@ func (s *Store) ListMetrics(ctx context.Context) ([]experiment.Metric, error) {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if a, b := out[i].Stage.Order(), out[j].Stage.Order(); a != b {
-			return a < b
-		}
-		return out[i].Key < out[j].Key
-	})
+	experiment.SortMetrics(out)
 	return out, nil
 }
 

@@ -309,7 +309,7 @@ func (s *Store) maintainedSegmentCells(ctx context.Context, exp string, rule *ev
 		if !nps {
 			rest.N = exposed[k]
 		}
-		addArm(a, rest)
+		events.Contribution(rest).AddTo(a)
 	}
 	return nil
 }
@@ -317,17 +317,4 @@ func (s *Store) maintainedSegmentCells(ctx context.Context, exp string, rule *ev
 // subtract removes contribution c from a (N only counts for NPS).
 func subtract(a *stats.ArmStats, c events.Contribution) {
 	events.Contribution{}.Sub(c).AddTo(a)
-}
-
-// addArm adds the sufficient statistics o to a.
-func addArm(a *stats.ArmStats, o stats.ArmStats) {
-	a.N += o.N
-	a.Sum += o.Sum
-	a.SumSq += o.SumSq
-	a.DenSum += o.DenSum
-	a.DenSumSq += o.DenSumSq
-	a.SumNumDen += o.SumNumDen
-	a.PreSum += o.PreSum
-	a.PreSumSq += o.PreSumSq
-	a.SumPrePost += o.SumPrePost
 }
