@@ -3,10 +3,10 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench bench-http fuzz clean
+.PHONY: help run build test lint bench bench-http bench-ceiling fuzz clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 run: ## start the service on 127.0.0.1:8080 with the embedded store in ./data
 	$(GO) run ./cmd/journeylab serve
@@ -26,6 +26,9 @@ bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 
 bench-http: ## wrk load test of /v1/assign on 127.0.0.1 (installs wrk if missing)
 	bash bench/http-assign.sh
+
+bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling
+	bash bench/ceiling.sh
 
 fuzz: ## run every fuzz target for 20 s each
 	@for pkg in $$($(GO) list ./...); do \

@@ -53,6 +53,19 @@ type Layer struct {
 	// HoldoutShare in [0, 1] is the share of units that sees no experiment
 	// of the layer; round(HoldoutShare*10000) buckets starting at 0.
 	HoldoutShare float64 `json:"holdoutShare"`
+	// Baseline, when set, makes Snapshot.Assign report every unit that the
+	// layer's experiments on the touchpoint could take (the audience its
+	// holdout hides them from) as an entry of the baseline's experiment:
+	// variant 0 for a unit in the holdout, 1 for any other. Recorded, those
+	// entries compare the holdout with the rest of the layer.
+	Baseline *Baseline `json:"baseline,omitempty"`
+}
+
+// Baseline names the experiment under which a layer's holdout is compared
+// with the rest of the layer, and its two variants: the holdout's first.
+type Baseline struct {
+	Experiment string    `json:"experiment"`
+	Variants   [2]string `json:"variants"`
 }
 
 // EffectiveSalt returns Salt, or Key when Salt is empty.

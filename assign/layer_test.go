@@ -3,6 +3,7 @@ package assign
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -207,4 +208,74 @@ func TestLayerBucketIsIndependentOfExperiments(t *testing.T) {
 			t.Fatalf("only %d of 1000 buckets differ with another salt", diff)
 		}
 	})
+}
+
+func TestLayerBaselineRecordsBothArmsOfTheSameAudience(t *testing.T) {
+	base := &Baseline{Experiment: "layer:l", Variants: [2]string{"holdout", "layer"}}
+	exps := []Experiment{
+		{Key: "de-only", Touchpoint: "pdp", Coverage: 0.5, Layer: "l", LayerRange: &Range{2000, 6000},
+			Variants:  []Variant{{Key: "a"}, {Key: "b"}},
+			Targeting: &Rule{Attr: "country", Op: "eq", Value: "DE"}},
+	}
+	with, err := NewSnapshot(exps, []Layer{{Key: "l", HoldoutShare: 0.2, Baseline: base}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	without, err := NewSnapshot(exps, []Layer{{Key: "l", HoldoutShare: 0.2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 100_000
+	var held, rest, inExp int
+	de, fr := map[string]any{"country": "DE"}, map[string]any{"country": "FR"}
+	for i := range n {
+		unit := "u" + strconv.Itoa(i)
+		got := with.Assign(unit, "pdp", de, nil)
+		var entry *Assignment
+		for j := range got {
+			if got[j].Baseline {
+				if entry != nil {
+					t.Fatalf("%s: two baseline entries: %+v", unit, got)
+				}
+				entry = &got[j]
+			} else if got[j].Experiment == "de-only" {
+				inExp++
+			}
+		}
+		if entry == nil {
+			t.Fatalf("%s: an eligible unit has no baseline entry: %+v", unit, got)
+		}
+		if entry.Experiment != "layer:l" || entry.Layer != "l" || entry.Variant != base.Variants[entry.VariantIndex] || entry.Holdout != (entry.VariantIndex == 0) {
+			t.Fatalf("%s: baseline entry %+v", unit, *entry)
+		}
+		if entry.Holdout {
+			held++
+		} else {
+			rest++
+		}
+		// The baseline changes nothing else: without it the same unit gets
+		// the same experiments and the same holdout verdict.
+		plain := without.Assign(unit, "pdp", de, nil)
+		if len(plain) != len(got)-btoi(!entry.Holdout) {
+			t.Fatalf("%s: with baseline %+v, without %+v", unit, got, plain)
+		}
+		if len(with.Assign(unit, "pdp", fr, nil)) != 0 {
+			t.Fatalf("%s: a unit outside the experiments' audience got a baseline entry", unit)
+		}
+	}
+	if held+rest != n || held < 19_500 || held > 20_500 {
+		t.Fatalf("held out %d, rest %d of %d: want the holdout's 20%%", held, rest, n)
+	}
+	// Only part of the rest enters the experiment (its block and coverage),
+	// yet all of it is the layer arm: the comparison is by layer bucket.
+	if inExp < 19_000 || inExp > 21_000 {
+		t.Fatalf("%d units in the experiment, want about 40%% × 50%% of %d", inExp, n)
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -64,17 +64,20 @@ func (e Experiment) EffectiveSalt() string {
 // Assignment is one result of Snapshot.Assign: either a variant of an
 // experiment or, when Holdout is set, a layer that held the unit out.
 type Assignment struct {
-	// Experiment is the experiment key; empty for a holdout entry.
+	// Experiment is the experiment key; for a holdout entry, the layer's
+	// baseline experiment, or empty when the layer has no baseline.
 	Experiment string `json:"experiment,omitempty"`
 	// Touchpoint is the experiment's touchpoint; for a holdout entry, the
 	// touchpoint that was asked for.
 	Touchpoint string `json:"touchpoint,omitempty"`
 	// Stage is the experiment's journey stage.
 	Stage string `json:"stage,omitempty"`
-	// Variant is the variant key; empty for a holdout entry.
+	// Variant is the variant key; for a baseline entry, the baseline's
+	// variant, else empty for a holdout entry.
 	Variant string `json:"variant,omitempty"`
-	// VariantIndex is the position in Experiment.Variants; -1 for a holdout
-	// entry.
+	// VariantIndex is the position in Experiment.Variants (for a baseline
+	// entry, in Baseline.Variants); -1 for a holdout entry of a layer
+	// without a baseline.
 	VariantIndex int `json:"variant_index"`
 	// Payload is the variant's payload.
 	Payload json.RawMessage `json:"payload,omitempty"`
@@ -87,9 +90,12 @@ type Assignment struct {
 	// the allocation.
 	Sticky bool `json:"sticky,omitempty"`
 	// Holdout marks a layer holdout entry: the unit is in the holdout of
-	// Layer and sees none of its experiments; the server records it as the
-	// layer's baseline.
+	// Layer and sees none of its experiments.
 	Holdout bool `json:"holdout,omitempty"`
+	// Baseline marks an entry of Layer's baseline experiment (Layer.Baseline):
+	// not something to show the unit, but its arm of the holdout comparison,
+	// to be recorded as an exposure.
+	Baseline bool `json:"baseline,omitempty"`
 }
 
 // Snapshot is an immutable, compiled set of running experiments and their
@@ -114,9 +120,10 @@ type touchpointLayer struct {
 }
 
 type compiledLayer struct {
-	key     string
-	salt    string
-	holdout int
+	key      string
+	salt     string
+	holdout  int
+	baseline *Baseline
 }
 
 type compiledExperiment struct {
@@ -149,7 +156,15 @@ func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
 		if math.IsNaN(l.HoldoutShare) || l.HoldoutShare < 0 || l.HoldoutShare > 1 {
 			return nil, fmt.Errorf("%s: holdout_share: %v outside [0, 1]", where, l.HoldoutShare)
 		}
-		layerByKey[l.Key] = &compiledLayer{key: l.Key, salt: l.EffectiveSalt(), holdout: l.HoldoutBuckets()}
+		cl := &compiledLayer{key: l.Key, salt: l.EffectiveSalt(), holdout: l.HoldoutBuckets()}
+		if l.Baseline != nil {
+			if l.Baseline.Experiment == "" || l.Baseline.Variants[0] == "" || l.Baseline.Variants[1] == "" {
+				return nil, fmt.Errorf("%s: baseline: experiment and both variants are required", where)
+			}
+			b := *l.Baseline
+			cl.baseline = &b
+		}
+		layerByKey[l.Key] = cl
 	}
 
 	seen := make(map[string]bool, len(experiments))
@@ -338,6 +353,9 @@ func (s *Snapshot) Len() int {
 // which has, on this touchpoint, an experiment the unit is not forced into
 // and whose targeting matches it — i.e. a layer that actually hid an
 // experiment from the unit, so the baseline has the experiments' audience.
+// A layer with a Baseline gives such a unit a Baseline entry whether or not
+// it is in the holdout (Holdout tells which), so both arms of the
+// comparison are the same audience.
 func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst []Assignment) []Assignment {
 	if s == nil {
 		return dst
@@ -377,18 +395,34 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 	}
 	for i := range idx.layers {
 		tl := &idx.layers[i]
-		if CoverageBucket(Hash(tl.layer.salt, unitID)) >= tl.layer.holdout {
+		held := CoverageBucket(Hash(tl.layer.salt, unitID)) < tl.layer.holdout
+		b := tl.layer.baseline
+		if !held && b == nil || !tl.hides(unitID, attrs) {
 			continue
 		}
-		for _, e := range tl.exps {
-			if _, forced := e.overrides[unitID]; forced || !e.matcher.Match(attrs) {
-				continue
+		a := Assignment{Touchpoint: touchpoint, VariantIndex: -1, Layer: tl.layer.key, Holdout: held}
+		if b != nil {
+			a.VariantIndex = 1
+			if held {
+				a.VariantIndex = 0
 			}
-			dst = append(dst, Assignment{Touchpoint: touchpoint, VariantIndex: -1, Layer: tl.layer.key, Holdout: true})
-			break
+			a.Experiment, a.Variant, a.Baseline = b.Experiment, b.Variants[a.VariantIndex], true
 		}
+		dst = append(dst, a)
 	}
 	return dst
+}
+
+// hides reports whether the layer has, on the touchpoint, an experiment
+// the unit is not forced into and whose targeting matches it: one its
+// holdout would hide from the unit.
+func (tl *touchpointLayer) hides(unitID string, attrs map[string]any) bool {
+	for _, e := range tl.exps {
+		if _, forced := e.overrides[unitID]; !forced && e.matcher.Match(attrs) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *compiledExperiment) result(v int) Assignment {

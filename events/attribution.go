@@ -65,16 +65,23 @@ func (e *ExperimentRules) MetricKeys() []string {
 }
 
 // CompileAttribution compiles every experiment's metrics into rules with
-// ExperimentRule. Metric keys missing from metrics are skipped, and ratio
-// metrics are fed by their denominator event too, once when both events are
-// the same.
-func CompileAttribution(version int64, exps []*experiment.Experiment, metrics []experiment.Metric) *Attribution {
+// ExperimentRule, and those of each layer's holdout baseline
+// (experiment.HoldoutExperiment) under its key. Metric keys missing from
+// metrics are skipped, and ratio metrics are fed by their denominator event
+// too, once when both events are the same.
+func CompileAttribution(version int64, exps []*experiment.Experiment, layers []experiment.Layer, metrics []experiment.Metric) *Attribution {
 	byKey := make(map[string]experiment.Metric, len(metrics))
 	for _, m := range metrics {
 		byKey[m.Key] = m
 	}
 	a := &Attribution{Version: version, Experiments: map[string]*ExperimentRules{}, ByEvent: map[string][]Target{}}
-	for _, e := range exps {
+	all := exps
+	for _, l := range layers {
+		if h := experiment.HoldoutExperiment(l, exps); h != nil {
+			all = append(all[:len(all):len(all)], h)
+		}
+	}
+	for _, e := range all {
 		er := &ExperimentRules{Key: e.Key}
 		for _, k := range e.AllMetrics() {
 			if m, ok := byKey[k]; ok {

@@ -20,30 +20,36 @@ func TestCompileAttribution(t *testing.T) {
 	cases := []struct {
 		name    string
 		exps    []*experiment.Experiment
+		layers  []experiment.Layer
 		rules   map[string][]string
 		byEvent map[string][]string
 		pre     float64
 	}{
-		{"no experiments compile to empty indexes", nil, map[string][]string{}, map[string][]string{}, 0},
+		{"no experiments compile to empty indexes", nil, nil, map[string][]string{}, map[string][]string{}, 0},
 		{"metrics follow goal, secondary, guardrail order, each once, unknown keys skipped",
-			[]*experiment.Experiment{{Key: "e", GoalMetrics: []string{"conv"}, SecondaryMetrics: []string{"missing", "aov"}, GuardrailMetrics: []string{"conv"}}},
+			[]*experiment.Experiment{{Key: "e", GoalMetrics: []string{"conv"}, SecondaryMetrics: []string{"missing", "aov"}, GuardrailMetrics: []string{"conv"}}}, nil,
 			map[string][]string{"e": {"conv", "aov"}},
 			map[string][]string{"order": {"e/conv", "e/aov"}}, 14},
 		{"a ratio is fed by its denominator event too",
-			[]*experiment.Experiment{{Key: "e", GoalMetrics: []string{"ctr"}, Analysis: experiment.Analysis{PreExposureDays: 7}}},
+			[]*experiment.Experiment{{Key: "e", GoalMetrics: []string{"ctr"}, Analysis: experiment.Analysis{PreExposureDays: 7}}}, nil,
 			map[string][]string{"e": {"ctr"}},
 			map[string][]string{"click": {"e/ctr"}, "view": {"e/ctr"}}, 7},
 		{"an experiment without known metrics is indexed with no rules",
-			[]*experiment.Experiment{{Key: "e", GoalMetrics: []string{"missing"}}},
+			[]*experiment.Experiment{{Key: "e", GoalMetrics: []string{"missing"}}}, nil,
 			map[string][]string{"e": nil}, map[string][]string{}, 0},
 		{"events feed the experiments in their listed order",
-			[]*experiment.Experiment{{Key: "b", GoalMetrics: []string{"conv"}}, {Key: "a", GoalMetrics: []string{"conv"}}},
+			[]*experiment.Experiment{{Key: "b", GoalMetrics: []string{"conv"}}, {Key: "a", GoalMetrics: []string{"conv"}}}, nil,
 			map[string][]string{"a": {"conv"}, "b": {"conv"}},
 			map[string][]string{"order": {"b/conv", "a/conv"}}, 14},
+		{"a layer's holdout baseline is compiled under its own key, after the experiments",
+			[]*experiment.Experiment{{Key: "e", Layer: "l", GoalMetrics: []string{"ctr"}}},
+			[]experiment.Layer{{Key: "l", HoldoutShare: 0.1, Metrics: []string{"conv"}}, {Key: "no-metrics", HoldoutShare: 0.1}, {Key: "no-holdout"}},
+			map[string][]string{"e": {"ctr"}, "layer:l": {"conv"}},
+			map[string][]string{"order": {"layer:l/conv"}, "click": {"e/ctr"}, "view": {"e/ctr"}}, 14},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			a := CompileAttribution(42, tc.exps, metrics)
+			a := CompileAttribution(42, tc.exps, tc.layers, metrics)
 			if a.Version != 42 {
 				t.Errorf("Version = %d, want 42", a.Version)
 			}

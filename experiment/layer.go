@@ -1,17 +1,26 @@
 package experiment
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Layer groups mutually exclusive experiments: a unit enters at most one
 // experiment of a layer. HoldoutShare of the layer's units sees none of them
-// and serves as the layer's baseline.
+// and serves as the layer's baseline: with Metrics set, the holdout is
+// compared with the rest of the layer on them (see HoldoutExperiment).
 type Layer struct {
-	Key          string  `json:"key"`
-	Name         string  `json:"name,omitempty"`
-	Salt         string  `json:"salt"`
-	HoldoutShare float64 `json:"holdout_share"`
-	Version      int64   `json:"version"`
+	Key          string   `json:"key"`
+	Name         string   `json:"name,omitempty"`
+	Salt         string   `json:"salt"`
+	HoldoutShare float64  `json:"holdout_share"`
+	Metrics      []string `json:"metrics,omitempty"`
+	Version      int64    `json:"version"`
 }
+
+// maxLayerMetrics bounds the metrics of a layer's holdout baseline, as the
+// goal metrics of an experiment are bounded.
+const maxLayerMetrics = 20
 
 // Normalize fills defaults.
 func (l *Layer) Normalize() {
@@ -33,6 +42,23 @@ func (l *Layer) Validate() error {
 	}
 	if len(l.Salt) > 200 || len(l.Name) > 200 {
 		return invalid("salt", "at most 200 characters")
+	}
+	if len(l.Metrics) > maxLayerMetrics {
+		return invalid("metrics", "at most %d metrics", maxLayerMetrics)
+	}
+	seen := map[string]bool{}
+	for i, k := range l.Metrics {
+		field := fmt.Sprintf("metrics[%d]", i)
+		if !validKey(k) {
+			return invalid(field, "must match %s", keyPattern)
+		}
+		if seen[k] {
+			return invalid(field, "metric %q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	if len(l.Metrics) > 0 && l.HoldoutShare == 0 {
+		return invalid("metrics", "a layer's metrics compare its holdout with the rest of the layer: set holdout_share too")
 	}
 	return nil
 }

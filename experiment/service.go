@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -342,6 +343,14 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 	if err := l.Validate(); err != nil {
 		return Layer{}, err
 	}
+	for i, k := range l.Metrics {
+		if _, err := s.store.GetMetric(ctx, k); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return Layer{}, invalid(fmt.Sprintf("metrics[%d]", i), "unknown metric %q", k)
+			}
+			return Layer{}, fmt.Errorf("check metric %s: %w", k, err)
+		}
+	}
 	prev, err := s.store.GetLayer(ctx, l.Key)
 	switch {
 	case err == nil:
@@ -353,6 +362,13 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 		if l.HoldoutShare != prev.HoldoutShare {
 			if live, lerr := s.liveInLayer(ctx, l.Key); lerr != nil || live {
 				return Layer{}, invalid("holdout_share", "cannot change while the layer has live experiments")
+			}
+		}
+		// A metric added mid-run would count only from then on, and the
+		// baseline would silently miss its history.
+		if !slices.Equal(l.Metrics, prev.Metrics) {
+			if live, lerr := s.liveInLayer(ctx, l.Key); lerr != nil || live {
+				return Layer{}, invalid("metrics", "cannot change while the layer has live experiments")
 			}
 		}
 		l.Version = prev.Version + 1

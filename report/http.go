@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -11,16 +12,27 @@ import (
 	"journeylab/experiment"
 )
 
-// Catalog reads experiments and metric definitions (experiment.Store does).
+// Catalog reads experiments, layers and metric definitions
+// (experiment.Store does).
 type Catalog interface {
 	GetExperiment(ctx context.Context, key string) (*experiment.Experiment, error)
+	ListExperiments(ctx context.Context, f experiment.Filter) ([]*experiment.Experiment, error)
+	GetLayer(ctx context.Context, key string) (experiment.Layer, error)
 	ListMetrics(ctx context.Context) ([]experiment.Metric, error)
 }
 
 // Load returns the experiment and every metric definition, keyed by metric
-// key. An unknown experiment is experiment.ErrNotFound.
+// key. A holdout baseline key (experiment.HoldoutKey) loads the layer's
+// baseline as an experiment (experiment.HoldoutExperiment). An unknown
+// experiment, or a layer without a baseline, is experiment.ErrNotFound.
 func Load(ctx context.Context, cat Catalog, key string) (*experiment.Experiment, map[string]experiment.Metric, error) {
-	e, err := cat.GetExperiment(ctx, key)
+	var e *experiment.Experiment
+	var err error
+	if layer, ok := experiment.HoldoutLayer(key); ok {
+		e, err = loadBaseline(ctx, cat, layer)
+	} else {
+		e, err = cat.GetExperiment(ctx, key)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("report: %w", err)
 	}
@@ -33,6 +45,22 @@ func Load(ctx context.Context, cat Catalog, key string) (*experiment.Experiment,
 		metrics[m.Key] = m
 	}
 	return e, metrics, nil
+}
+
+func loadBaseline(ctx context.Context, cat Catalog, layer string) (*experiment.Experiment, error) {
+	l, err := cat.GetLayer(ctx, layer)
+	if err != nil {
+		return nil, err
+	}
+	members, err := cat.ListExperiments(ctx, experiment.Filter{Layer: layer})
+	if err != nil {
+		return nil, fmt.Errorf("experiments of layer %s: %w", layer, err)
+	}
+	e := experiment.HoldoutExperiment(l, members)
+	if e == nil {
+		return nil, fmt.Errorf("layer %q has no holdout baseline (it needs a holdout_share and metrics): %w", layer, experiment.ErrNotFound)
+	}
+	return e, nil
 }
 
 // Handlers serve the report API under /v1.
@@ -53,6 +81,7 @@ func NewHandlers(cat Catalog, src Source, now func() time.Time) *Handlers {
 // Register mounts the routes on r behind read, the read-scope check.
 func (h *Handlers) Register(r fiber.Router, read fiber.Handler) {
 	r.Get("/experiments/:key/report", read, h.report)
+	r.Get("/layers/:key/report", read, h.layerReport)
 	r.Get("/experiments/:key/report/timeseries", read, h.timeseries)
 	r.Get("/experiments/:key/report/funnel", read, h.funnel)
 	r.Get("/power", read, h.power)
@@ -67,7 +96,14 @@ func key(c *fiber.Ctx) string {
 	return v
 }
 
-func (h *Handlers) report(c *fiber.Ctx) error {
+func (h *Handlers) report(c *fiber.Ctx) error { return h.serveReport(c, key(c)) }
+
+// layerReport serves the report of the layer's holdout baseline.
+func (h *Handlers) layerReport(c *fiber.Ctx) error {
+	return h.serveReport(c, experiment.HoldoutKey(key(c)))
+}
+
+func (h *Handlers) serveReport(c *fiber.Ctx, key string) error {
 	format, err := ParseFormat(c.Query("format"))
 	if err != nil {
 		return err
@@ -76,7 +112,7 @@ func (h *Handlers) report(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, metrics, err := Load(c.UserContext(), h.cat, key(c))
+	e, metrics, err := Load(c.UserContext(), h.cat, key)
 	if err != nil {
 		return err
 	}
@@ -86,7 +122,7 @@ func (h *Handlers) report(c *fiber.Ctx) error {
 	}
 	if format == FormatCSV {
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
-		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+e.Key+`-report.csv"`)
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.ReplaceAll(e.Key, ":", "-")+`-report.csv"`)
 		return WriteCSV(c.Response().BodyWriter(), r)
 	}
 	return c.JSON(r)

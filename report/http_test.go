@@ -20,6 +20,24 @@ import (
 
 type fakeCatalog struct {
 	experiments map[string]*experiment.Experiment
+	layers      map[string]experiment.Layer
+}
+
+func (c fakeCatalog) ListExperiments(ctx context.Context, f experiment.Filter) ([]*experiment.Experiment, error) {
+	var out []*experiment.Experiment
+	for _, e := range c.experiments {
+		if f.Layer == "" || e.Layer == f.Layer {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (c fakeCatalog) GetLayer(ctx context.Context, key string) (experiment.Layer, error) {
+	if l, ok := c.layers[key]; ok {
+		return l, nil
+	}
+	return experiment.Layer{}, fmt.Errorf("layer %q: %w", key, experiment.ErrNotFound)
 }
 
 func (c fakeCatalog) GetExperiment(ctx context.Context, key string) (*experiment.Experiment, error) {

@@ -23,9 +23,9 @@ var benchUnits = func() []string {
 
 var benchAttrs = map[string]any{"device": "mobile", "country": "DE", "channel": "email", "returning": true}
 
-func benchService(b *testing.B) *Service {
+func benchService(b *testing.B, layerMetrics ...string) *Service {
 	e := newEnv(b)
-	e.launchTen(b)
+	e.launchTen(b, layerMetrics...)
 	s := e.start(b, Options{RefreshInterval: time.Hour})
 	for _, u := range benchUnits {
 		s.Assign(u, "checkout_cta", benchAttrs, nil)
@@ -37,6 +37,17 @@ func benchService(b *testing.B) *Service {
 // ten experiments, targeting, layer, and the dedupe check per result.
 func BenchmarkServiceAssign(b *testing.B) {
 	s := benchService(b)
+	dst := make([]assign.Assignment, 0, 16)
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		dst = s.Assign(benchUnits[i&4095], "checkout_cta", benchAttrs, dst[:0])
+	}
+}
+
+// BenchmarkServiceAssignWithBaseline is BenchmarkServiceAssign with the
+// layer's holdout recorded as its baseline: one more result per request.
+func BenchmarkServiceAssignWithBaseline(b *testing.B) {
+	s := benchService(b, "conversion")
 	dst := make([]assign.Assignment, 0, 16)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {

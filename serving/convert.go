@@ -39,9 +39,15 @@ func AssignExperiment(e *experiment.Experiment) assign.Experiment {
 	return out
 }
 
-// AssignLayer converts a stored layer into the assignment view.
+// AssignLayer converts a stored layer into the assignment view. A layer
+// with a holdout baseline has its units' arms reported, to be recorded under
+// experiment.HoldoutKey.
 func AssignLayer(l experiment.Layer) assign.Layer {
-	return assign.Layer{Key: l.Key, Salt: l.Salt, HoldoutShare: l.HoldoutShare}
+	out := assign.Layer{Key: l.Key, Salt: l.Salt, HoldoutShare: l.HoldoutShare}
+	if l.HasBaseline() {
+		out.Baseline = &assign.Baseline{Experiment: experiment.HoldoutKey(l.Key), Variants: [2]string{experiment.HoldoutArm, experiment.LayerArm}}
+	}
+	return out
 }
 
 // compactJSON returns p without insignificant whitespace. Invalid JSON

@@ -79,7 +79,8 @@ func (d *dedupe) shard(unit string) *dedupeShard {
 // observe checks the results of one request for unit against the cache.
 // A result whose pair is remembered with another variant is passed to
 // repin with that variant; a result whose pair is new is remembered and
-// passed to fresh. Forced and holdout results are skipped. unit is retained.
+// passed to fresh. Forced results and holdout entries of layers without a
+// baseline are skipped. unit is retained.
 func (d *dedupe) observe(unit string, as []assign.Assignment, repin func(a *assign.Assignment, v int), fresh func(a *assign.Assignment)) {
 	sh := d.shard(unit)
 	sh.mu.Lock()
@@ -88,7 +89,7 @@ func (d *dedupe) observe(unit string, as []assign.Assignment, repin func(a *assi
 	added := 0
 	for i := range as {
 		a := &as[i]
-		if a.Forced || a.Holdout {
+		if a.Forced || a.Experiment == "" {
 			continue
 		}
 		if u == nil {

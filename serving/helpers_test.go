@@ -270,10 +270,11 @@ func units(prefix string, n int) []string {
 
 // launchTen starts the ten experiments of the HTTP benchmark
 // (bench/http-assign.sh) on touchpoint checkout_cta: six for everyone, two
-// targeted and two sharing a layer with a 5% holdout.
-func (e *env) launchTen(t testing.TB) {
+// targeted and two sharing a layer with a 5% holdout; layerMetrics, when
+// given, make that holdout the layer's recorded baseline.
+func (e *env) launchTen(t testing.TB, layerMetrics ...string) {
 	t.Helper()
-	if _, err := e.exps.PutLayer(context.Background(), experiment.Layer{Key: "checkout", HoldoutShare: 0.05}); err != nil {
+	if _, err := e.exps.PutLayer(context.Background(), experiment.Layer{Key: "checkout", HoldoutShare: 0.05, Metrics: layerMetrics}); err != nil {
 		t.Fatal(err)
 	}
 	for i := range 6 {

@@ -89,7 +89,7 @@ func appendResponse(b []byte, unit string, as []assign.Assignment) []byte {
 	n := 0
 	for i := range as {
 		a := &as[i]
-		if a.Holdout {
+		if a.Holdout || a.Baseline {
 			continue
 		}
 		if n > 0 {

@@ -26,9 +26,12 @@ rebuild), or after changing analysis.pre_exposure_days. The result is the
 same as if the metric had been there from the start.
 
 The service may keep running: the rebuild works through the units in small
-transactions, and events that arrive meanwhile are counted exactly once.`,
+transactions, and events that arrive meanwhile are counted exactly once.
+
+--experiment layer:LAYER rebuilds the holdout baseline of a layer.`,
 		Example: `  journeylab rebuild --experiment checkout-button
-  journeylab rebuild --experiment checkout-button --data-dir /var/lib/journeylab`,
+  journeylab rebuild --experiment checkout-button --data-dir /var/lib/journeylab
+  journeylab rebuild --experiment layer:checkout`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			st, err := openStore(cmd, v, dataDir)

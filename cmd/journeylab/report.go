@@ -34,12 +34,17 @@ so it works while the service runs. --json and --csv print exactly what
 GET /v1/experiments/KEY/report returns. Verdicts are coloured when stdout is a
 terminal (set NO_COLOR or --no-color to turn that off).
 
+KEY may also be layer:LAYER, the holdout baseline of a layer with a
+holdout_share and metrics: its holdout against the rest of the layer (the
+same as GET /v1/layers/LAYER/report).
+
 See docs/report.md for how to read every column.`,
 		Example: `  journeylab report pdp-photo-gallery
   journeylab report one-page-checkout --dimension device
   journeylab report one-page-checkout --funnel add_to_cart_rate,conversion
   journeylab report returns-form --csv > returns-form.csv
-  journeylab report returns-form --json | jq '.stages[].kpis[] | {metric, verdict}'`,
+  journeylab report returns-form --json | jq '.stages[].kpis[] | {metric, verdict}'
+  journeylab report layer:checkout`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asCSV {
@@ -55,6 +60,9 @@ See docs/report.md for how to read every column.`,
 			}
 			defer st.Close()
 			e, metrics, err := report.Load(cmd.Context(), st, args[0])
+			if layer, ok := experiment.HoldoutLayer(args[0]); ok && errors.Is(err, experiment.ErrNotFound) {
+				return fmt.Errorf("no holdout baseline of layer %q in this store: the layer needs a holdout_share and metrics (check --data-dir or mongodb.uri)", layer)
+			}
 			if errors.Is(err, experiment.ErrNotFound) {
 				return fmt.Errorf("no experiment %q in this store (check --data-dir or mongodb.uri)", args[0])
 			}

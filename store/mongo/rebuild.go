@@ -26,7 +26,7 @@ const rebuildChunk = 500
 // the total. There are no totals to fix afterwards: the report sums rollups
 // when it is read.
 func (s *Store) Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error {
-	if _, err := s.GetExperiment(ctx, experimentKey); err != nil {
+	if err := experiment.Recorded(ctx, s, experimentKey); err != nil {
 		return err
 	}
 	cctx, cancel := s.bound(ctx, s.opts.ScanTimeout)

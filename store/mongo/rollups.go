@@ -40,7 +40,11 @@ func (s *Store) attribution(sc drv.SessionContext) (*events.Attribution, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load metrics for attribution: %w", err)
 	}
-	a := events.CompileAttribution(c.V, exps, ms)
+	layers, err := s.ListLayers(sc)
+	if err != nil {
+		return nil, fmt.Errorf("load layers for attribution: %w", err)
+	}
+	a := events.CompileAttribution(c.V, exps, layers, ms)
 	s.out.mu.Lock()
 	s.out.cfg = a
 	s.out.mu.Unlock()

@@ -42,7 +42,11 @@ func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*events.Attributio
 	if err != nil {
 		return nil, fmt.Errorf("load metrics for attribution: %w", err)
 	}
-	a := events.CompileAttribution(v, exps, ms)
+	layers, err := s.ListLayers(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load layers for attribution: %w", err)
+	}
+	a := events.CompileAttribution(v, exps, layers, ms)
 	s.out.mu.Lock()
 	s.out.cfg = a
 	s.out.mu.Unlock()

@@ -30,7 +30,7 @@ var rebuildChunk = 1000
 // the recomputed rollups, while ingestion moves them only for the units
 // already filled.
 func (s *Store) Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error {
-	if _, err := s.GetExperiment(ctx, experimentKey); err != nil {
+	if err := experiment.Recorded(ctx, s, experimentKey); err != nil {
 		return err
 	}
 	if err := s.rebuildStart(ctx, experimentKey); err != nil {

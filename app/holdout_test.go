@@ -1,0 +1,132 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"journeylab/report"
+)
+
+// TestALayersHoldoutIsReportedAsItsOwnBaseline drives the holdout baseline
+// through the API: visitors are assigned, those the layer held out convert
+// at 10% and the others at 20%, and the layer's report compares the two arms
+// with the units each visitor was actually put in.
+func TestALayersHoldoutIsReportedAsItsOwnBaseline(t *testing.T) {
+	a := testApp(t, true)
+	ctx := context.Background()
+
+	for _, bad := range []struct{ body, field string }{
+		{`{"holdout_share":0.2,"metrics":["no_such_metric"]}`, "metrics[0]"},
+		{`{"metrics":["conversion"]}`, "metrics"},
+		{`{"holdout_share":0.2,"metrics":["conversion","conversion"]}`, "metrics[1]"},
+	} {
+		if r := do(t, a, "PUT", "/v1/layers/checkout", bad.body); r.status != 400 || r.errField() != bad.field {
+			t.Fatalf("PUT layer %s = %d field %q, want 400 naming %s: %s", bad.body, r.status, r.errField(), bad.field, r.raw)
+		}
+	}
+	if r := do(t, a, "PUT", "/v1/layers/checkout", `{"holdout_share":0.2,"metrics":["conversion"]}`); r.status != 200 {
+		t.Fatalf("PUT layer = %d %s", r.status, r.raw)
+	}
+	if r := do(t, a, "GET", "/v1/layers/checkout/report", ""); r.status != 200 {
+		t.Fatalf("report of a layer with no experiment yet = %d %s", r.status, r.raw)
+	}
+	if r := do(t, a, "GET", "/v1/layers/nope/report", ""); r.status != 404 {
+		t.Fatalf("report of an unknown layer = %d, want 404: %s", r.status, r.raw)
+	}
+	exp := `{"key":"one-page","name":"One-page checkout","stage":"checkout","touchpoint":"checkout_cta",
+	 "layer":"checkout","layer_share":0.8,
+	 "variants":[{"key":"control","weight":1},{"key":"one_page","weight":1}],"goal_metrics":["conversion"]}`
+	if r := do(t, a, "POST", "/v1/experiments", exp); r.status != 201 {
+		t.Fatalf("create = %d %s", r.status, r.raw)
+	}
+	if r := do(t, a, "POST", "/v1/experiments/one-page/launch", ""); r.status != 200 {
+		t.Fatalf("launch = %d %s", r.status, r.raw)
+	}
+	if r := do(t, a, "PUT", "/v1/layers/checkout", `{"holdout_share":0.2,"metrics":["conversion","revenue_per_visitor"]}`); r.status != 400 || r.errField() != "metrics" {
+		t.Fatalf("changing a live layer's metrics = %d field %q, want 400 naming metrics", r.status, r.errField())
+	}
+	if _, err := a.Serving.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	const visitors = 4000
+	held := map[string]bool{}
+	var evs []string
+	for i := range visitors {
+		unit := fmt.Sprintf("visitor-%d", i)
+		r := do(t, a, "POST", "/v1/assign", `{"unit_id":"`+unit+`","touchpoint":"checkout_cta"}`)
+		var got struct {
+			Assignments []struct{ Experiment string } `json:"assignments"`
+			Holdouts    []string                      `json:"holdouts"`
+		}
+		if r.status != 200 || json.Unmarshal([]byte(r.raw), &got) != nil {
+			t.Fatalf("assign %s = %d %s", unit, r.status, r.raw)
+		}
+		held[unit] = len(got.Holdouts) == 1 && got.Holdouts[0] == "checkout"
+		// The baseline is recorded, never shown: a held-out visitor gets
+		// nothing, any other the layer's one experiment (it has the whole
+		// rest of the layer).
+		if held[unit] != (len(got.Assignments) == 0) || !held[unit] && got.Assignments[0].Experiment != "one-page" {
+			t.Fatalf("assign %s: %s", unit, r.raw)
+		}
+		rate := 20
+		if held[unit] {
+			rate = 10
+		}
+		if (i*7919)%100 < rate {
+			evs = append(evs, fmt.Sprintf(`{"event_id":"o-%d","unit_id":"%s","event":"order_completed","value":50,"ts":"2026-11-23T12:00:30Z"}`, i, unit))
+		}
+	}
+	if err := a.Serving.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for len(evs) > 0 {
+		n := min(len(evs), 500)
+		if r := do(t, a, "POST", "/v1/events", `{"events":[`+strings.Join(evs[:n], ",")+`]}`); r.status != 200 {
+			t.Fatalf("events = %d %s", r.status, r.raw)
+		}
+		evs = evs[n:]
+	}
+
+	r := do(t, a, "GET", "/v1/layers/checkout/report", "")
+	var rep report.Report
+	if r.status != 200 || json.Unmarshal([]byte(r.raw), &rep) != nil {
+		t.Fatalf("layer report = %d %s", r.status, r.raw)
+	}
+	nHeld := 0
+	for _, h := range held {
+		if h {
+			nHeld++
+		}
+	}
+	if rep.Experiment != "layer:checkout" || rep.Control != "holdout" || rep.Status != "running" || len(rep.Variants) != 2 ||
+		rep.Variants[0].Units != int64(nHeld) || rep.Variants[1].Units != int64(visitors-nHeld) {
+		t.Fatalf("baseline arms = %+v (control %q, status %q), want holdout %d and layer %d units", rep.Variants, rep.Control, rep.Status, nHeld, visitors-nHeld)
+	}
+	if nHeld < 700 || nHeld > 900 {
+		t.Fatalf("%d of %d visitors held out, want about 20%%", nHeld, visitors)
+	}
+	if rep.SRM.PValue < 0.001 {
+		t.Fatalf("SRM p = %v on a correct split", rep.SRM.PValue)
+	}
+	if len(rep.Stages) != 1 || len(rep.Stages[0].KPIs) != 1 {
+		t.Fatalf("stages = %+v, want one KPI", rep.Stages)
+	}
+	k := rep.Stages[0].KPIs[0]
+	if k.Metric != "conversion" || len(k.Arms) != 2 || len(k.Comparisons) != 1 {
+		t.Fatalf("KPI = %+v", k)
+	}
+	if h, l := k.Arms[0].Value, k.Arms[1].Value; h < 0.07 || h > 0.13 || l < 0.17 || l > 0.23 {
+		t.Fatalf("conversion holdout %.3f, layer %.3f, want about 0.10 and 0.20", h, l)
+	}
+	if c := k.Comparisons[0]; c.Variant != "layer" || c.Verdict != report.Improves {
+		t.Fatalf("layer vs holdout = %+v, want the layer to improve conversion", c)
+	}
+	// The same baseline is the experiment "layer:checkout" everywhere a key is taken.
+	if r := do(t, a, "GET", "/v1/experiments/layer:checkout/report?format=csv", ""); r.status != 200 || !strings.Contains(r.raw, "conversion") {
+		t.Fatalf("CSV of the baseline = %d %s", r.status, r.raw)
+	}
+}

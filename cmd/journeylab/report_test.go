@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"journeylab/experiment"
+	"journeylab/store/sqlite"
+)
+
+func TestReportAndRebuildTakeALayersHoldoutBaseline(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	svc := experiment.NewService(st, func() time.Time { return at })
+	if err := svc.SeedBuiltinMetrics(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PutLayer(ctx, experiment.Layer{Key: "checkout", HoldoutShare: 0.1, Metrics: []string{"conversion"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PutLayer(ctx, experiment.Layer{Key: "plain", HoldoutShare: 0.1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.InsertExposures(ctx, []experiment.Exposure{
+		{Experiment: "layer:checkout", Unit: "u1", Variant: experiment.HoldoutArm, At: at},
+		{Experiment: "layer:checkout", Unit: "u2", Variant: experiment.LayerArm, At: at},
+		{Experiment: "layer:checkout", Unit: "u3", Variant: experiment.LayerArm, At: at},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	out, _, err := run(t, "report", "layer:checkout", "--json", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Experiment string
+		Variants   []struct {
+			Key   string
+			Units int64
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out)
+	}
+	if rep.Experiment != "layer:checkout" || len(rep.Variants) != 2 || rep.Variants[0].Units != 1 || rep.Variants[1].Units != 2 {
+		t.Fatalf("baseline report = %+v, want holdout 1 unit and layer 2", rep)
+	}
+	if out, _, err := run(t, "rebuild", "--experiment", "layer:checkout", "--data-dir", dir, "--quiet"); err != nil || !strings.Contains(out, "rebuilt layer:checkout: 3 units") {
+		t.Errorf("rebuild of the baseline: %v, %q", err, out)
+	}
+	if _, _, err := run(t, "rebuild", "--experiment", "layer:plain", "--data-dir", dir, "--quiet"); !errors.Is(err, experiment.ErrNotFound) {
+		t.Errorf("rebuild of a layer without a baseline: err = %v, want ErrNotFound", err)
+	}
+	_, _, err = run(t, "report", "layer:plain", "--data-dir", dir)
+	if err == nil || !strings.Contains(err.Error(), "holdout baseline") || !strings.Contains(err.Error(), "metrics") {
+		t.Fatalf("a layer without metrics: err = %v, want it to say what is missing", err)
+	}
+}
