@@ -12,18 +12,26 @@ import (
 	"journeylab/store/sqlite"
 )
 
-func TestRebuildRecomputesAnExperiment(t *testing.T) {
+// seededStore opens a store in a fresh directory with the built-in metrics,
+// and a Service on it whose clock stands at the returned time.
+func seededStore(t *testing.T) (string, *sqlite.Store, *experiment.Service, time.Time) {
+	t.Helper()
 	dir := t.TempDir()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dir)
+	st, err := sqlite.Open(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 	svc := experiment.NewService(st, func() time.Time { return at })
-	if err := svc.SeedBuiltinMetrics(ctx); err != nil {
+	if err := svc.SeedBuiltinMetrics(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return dir, st, svc, at
+}
+
+func TestRebuildRecomputesAnExperiment(t *testing.T) {
+	dir, st, svc, at := seededStore(t)
+	ctx := context.Background()
 	e := &experiment.Experiment{Key: "checkout-button", Name: "Checkout button", Stage: experiment.StageCheckout, Touchpoint: "checkout",
 		Variants: []experiment.Variant{{Key: "control", Weight: 1}, {Key: "green", Weight: 1}}, GoalMetrics: []string{"conversion"}}
 	if _, err := svc.Create(ctx, "test", e); err != nil {

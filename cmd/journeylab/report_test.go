@@ -6,24 +6,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"journeylab/experiment"
-	"journeylab/store/sqlite"
 )
 
 func TestReportAndRebuildTakeALayersHoldoutBaseline(t *testing.T) {
-	dir := t.TempDir()
+	dir, st, svc, at := seededStore(t)
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	svc := experiment.NewService(st, func() time.Time { return at })
-	if err := svc.SeedBuiltinMetrics(ctx); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := svc.PutLayer(ctx, experiment.Layer{Key: "checkout", HoldoutShare: 0.1, Metrics: []string{"conversion"}}); err != nil {
 		t.Fatal(err)
 	}
