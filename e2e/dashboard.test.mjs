@@ -3,7 +3,8 @@
 // an experiment through the form (hitting the API's validation on the way),
 // launches it, sends assignments and events through the API, and checks that
 // every number the report page shows is the JSON report's number. Then the
-// list, journey map, sample-size calculator, pausing, keyboard use and a
+// list, journey map, a layer's holdout baseline, sample-size calculator,
+// pausing, keyboard use and a
 // read-only key. Screenshots go to $JOURNEYLAB_ARTIFACTS.
 //
 // Environment: JOURNEYLAB_URL, JOURNEYLAB_ADMIN_KEY, JOURNEYLAB_READ_KEY,
@@ -387,6 +388,51 @@ test('the dashboard, end to end', async (outer) => {
     const tp = stage.locator('li.touchpoint[data-touchpoint="product_page"]');
     assert.ok((await tp.textContent()).includes('E2E photo gallery'));
     await shot('06-journey');
+  });
+
+  await t.test('a layer\'s holdout baseline has a page of its own with the API\'s numbers', async () => {
+    let r = await api('PUT', '/v1/layers/e2e-checkout', { holdout_share: 0.3, metrics: ['conversion'] });
+    assert.equal(r.status, 200, r.text);
+    r = await api('POST', '/v1/experiments', {
+      key: 'e2e-layered', name: 'E2E layered checkout', stage: 'checkout', touchpoint: 'checkout_flow',
+      layer: 'e2e-checkout', layer_share: 0.7, variants: [{ key: 'control', weight: 1 }, { key: 'express', weight: 1 }], goal_metrics: ['conversion'],
+    });
+    assert.equal(r.status, 201, r.text);
+    assert.equal((await api('POST', '/v1/experiments/e2e-layered/launch')).status, 200);
+    const layered = (u) => u.json.assignments.some((a) => a.experiment === 'e2e-layered');
+    const heldOut = (u) => u.json.holdouts.includes('e2e-checkout');
+    await until('the layered experiment to be served', async () => {
+      const u = await api('POST', '/v1/assign', { unit_id: 'l-probe', touchpoint: 'checkout_flow' }, SDK);
+      return layered(u) || heldOut(u);
+    });
+    const arms = { holdout: 0, layer: 0 };
+    for (let i = 0; i < 150; i += 1) {
+      const u = await api('POST', '/v1/assign', { unit_id: `l${i}`, touchpoint: 'checkout_flow' }, SDK);
+      assert.ok(!u.json.assignments.some((a) => a.experiment.startsWith('layer:')), 'the baseline is never shown to a visitor');
+      assert.equal(heldOut(u), !layered(u), `l${i} is either held out or in the layer's one experiment`);
+      arms[heldOut(u) ? 'holdout' : 'layer'] += 1;
+    }
+    const probe = await api('POST', '/v1/assign', { unit_id: 'l-probe', touchpoint: 'checkout_flow' }, SDK);
+    arms[heldOut(probe) ? 'holdout' : 'layer'] += 1;
+    const rep = await until('the baseline exposures to be recorded', async () => {
+      const b = (await api('GET', '/v1/layers/e2e-checkout/report')).json;
+      return b.srm.units === 151 && b;
+    });
+    assert.deepEqual(rep.variants.map((v) => [v.key, v.units]), [['holdout', arms.holdout], ['layer', arms.layer]]);
+
+    await page.getByRole('link', { name: 'Layers' }).click();
+    const row = page.locator('tr[data-layer="e2e-checkout"]');
+    await row.waitFor();
+    assert.ok((await row.textContent()).includes('30.0'), 'the holdout share is shown');
+    await row.getByRole('link', { name: 'Holdout vs layer' }).click();
+    await page.getByRole('heading', { name: 'Holdout baseline of layer e2e-checkout' }).waitFor();
+    await page.locator('table.scorecard').waitFor();
+    for (const v of rep.variants) {
+      const cell = page.locator(`table.variants tr[data-variant="${v.key}"] td[data-cell="units"]`);
+      assert.equal(parseShown(await cell.textContent()), v.units, `${v.key} units`);
+    }
+    assert.equal(await page.getByRole('button', { name: 'Download CSV' }).count(), 1);
+    await shot('06b-layer-baseline', true);
   });
 
   await t.test('the sample-size calculator shows the API\'s plan and its errors', async () => {

@@ -10,6 +10,7 @@ import * as form from './pages/form.js';
 import * as report from './pages/report.js';
 import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
+import * as layers from './pages/layers.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -18,6 +19,8 @@ const routes = [
   { re: /^\/experiments\/([^/]+)\/edit$/, page: form, nav: 'experiments', names: ['key'] },
   { re: /^\/experiments\/([^/]+)$/, page: report, nav: 'experiments', names: ['key'] },
   { re: /^\/journey$/, page: journey, nav: 'journey' },
+  { re: /^\/layers$/, page: layers, nav: 'layers' },
+  { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
 ];
 

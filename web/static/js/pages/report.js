@@ -57,7 +57,7 @@ export async function render(view, ctx) {
   if (rep.status === 'rejected') {
     replace(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
   } else {
-    replace(body, ...reportSections(exp, rep.value, ts, funnel));
+    replace(body, ...reportSections(rep.value, ts, funnel));
   }
   add(body, trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
   if (audit.status === 'fulfilled') add(body, auditSection(audit.value.audit));
@@ -85,7 +85,7 @@ function header(exp, redraw) {
       }, t.label));
     }
   }
-  add(actions, h('button', { type: 'button', class: 'btn', onclick: () => downloadCSV(exp.key) }, 'Download CSV'));
+  add(actions, csvButton(`/v1/experiments/${enc(exp.key)}/report?format=csv`, `${exp.key}-report.csv`));
   add(actions, h('button', { type: 'button', class: 'btn', onclick: redraw }, 'Refresh'));
 
   return h('div', { class: 'exp-head' },
@@ -101,11 +101,16 @@ function header(exp, redraw) {
     actions);
 }
 
-async function downloadCSV(key) {
+/** csvButton downloads the report CSV at path (with the session's key) as file. */
+export function csvButton(path, file) {
+  return h('button', { type: 'button', class: 'btn', onclick: () => downloadCSV(path, file) }, 'Download CSV');
+}
+
+async function downloadCSV(path, file) {
   try {
-    const res = await request('GET', `/v1/experiments/${enc(key)}/report?format=csv`, undefined, { raw: true });
+    const res = await request('GET', path, undefined, { raw: true });
     const url = URL.createObjectURL(await res.blob());
-    const a = h('a', { href: url, download: `${key}-report.csv`, hidden: true });
+    const a = h('a', { href: url, download: file, hidden: true });
     document.body.append(a);
     a.click();
     a.remove();
@@ -217,7 +222,8 @@ function variantClassFor(rep) {
   return (v) => `var-${Math.max(0, keys.indexOf(v)) % 6}`;
 }
 
-function reportSections(exp, rep, ts, funnel) {
+/** reportSections draws a report's sections from the report, time series and funnel results (Promise.allSettled). */
+export function reportSections(rep, ts, funnel) {
   const out = [srmBanner(rep.srm), breaches(rep)];
   if (rep.optimise) {
     out.push(h('div', { class: 'banner banner-info', dataset: { optimise: rep.optimise.metric } },
@@ -282,7 +288,8 @@ function timeSeries(ts, rep) {
   return [h('div', { class: 'row-fields' }, field({ label: 'KPI', control: sel })), h('p', { class: 'hint' }, note), chartBox];
 }
 
-function trafficSection(exp, rep) {
+/** trafficSection draws exp's variants with the report's observed split. */
+export function trafficSection(exp, rep) {
   const srmArms = rep ? new Map(rep.srm.arms.map((a) => [a.variant, a])) : new Map();
   return h('section', { class: 'card' }, h('h2', {}, 'Variants and traffic'),
     h('div', { class: 'table-wrap' }, h('table', { class: 'grid variants' },
