@@ -4,8 +4,8 @@
 // launches it, sends assignments and events through the API, and checks that
 // every number the report page shows is the JSON report's number. Then the
 // list, journey map, a layer's holdout baseline, sample-size calculator,
-// pausing, keyboard use and a
-// read-only key. Screenshots go to $JOURNEYLAB_ARTIFACTS.
+// pausing, keyboard use and a read-only key. Screenshots go to
+// $JOURNEYLAB_ARTIFACTS.
 //
 // Environment: JOURNEYLAB_URL, JOURNEYLAB_ADMIN_KEY, JOURNEYLAB_READ_KEY,
 // JOURNEYLAB_SDK_KEY, JOURNEYLAB_CHROMIUM, JOURNEYLAB_ARTIFACTS.
