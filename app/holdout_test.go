@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -45,8 +46,8 @@ func TestALayersHoldoutIsReportedAsItsOwnBaseline(t *testing.T) {
 	if r := do(t, a, "POST", "/v1/experiments/one-page/launch", ""); r.status != 200 {
 		t.Fatalf("launch = %d %s", r.status, r.raw)
 	}
-	if r := do(t, a, "PUT", "/v1/layers/checkout", `{"holdout_share":0.2,"metrics":["conversion","revenue_per_visitor"]}`); r.status != 400 || r.errField() != "metrics" {
-		t.Fatalf("changing a live layer's metrics = %d field %q, want 400 naming metrics", r.status, r.errField())
+	if r := do(t, a, "PUT", "/v1/layers/checkout", `{"holdout_share":0.3,"metrics":["conversion"]}`); r.status != 400 || r.errField() != "holdout_share" {
+		t.Fatalf("changing a live layer's holdout = %d field %q, want 400 naming holdout_share", r.status, r.errField())
 	}
 	if _, err := a.Serving.Refresh(ctx); err != nil {
 		t.Fatal(err)
@@ -124,6 +125,22 @@ func TestALayersHoldoutIsReportedAsItsOwnBaseline(t *testing.T) {
 	}
 	if c := k.Comparisons[0]; c.Variant != "layer" || c.Verdict != report.Improves {
 		t.Fatalf("layer vs holdout = %+v, want the layer to improve conversion", c)
+	}
+	// A metric added now counts the events already stored: the baseline's
+	// rollups are rebuilt from raw events, as an experiment's are.
+	if r := do(t, a, "PUT", "/v1/layers/checkout", `{"holdout_share":0.2,"metrics":["conversion","revenue_per_visitor"]}`); r.status != 200 {
+		t.Fatalf("adding a metric to a live layer = %d %s", r.status, r.raw)
+	}
+	a.rebuilds.Wait()
+	r = do(t, a, "GET", "/v1/layers/checkout/report", "")
+	rep = report.Report{}
+	if r.status != 200 || json.Unmarshal([]byte(r.raw), &rep) != nil || len(rep.Stages) != 1 || len(rep.Stages[0].KPIs) != 2 {
+		t.Fatalf("layer report after adding a metric = %d %s", r.status, r.raw)
+	}
+	rpv := rep.Stages[0].KPIs[1]
+	same := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
+	if rpv.Metric != "revenue_per_visitor" || !same(rpv.Arms[0].Value, 50*k.Arms[0].Value) || !same(rpv.Arms[1].Value, 50*k.Arms[1].Value) {
+		t.Fatalf("revenue per visitor = %+v, want 50 × the conversion rates %v, %v", rpv.Arms, k.Arms[0].Value, k.Arms[1].Value)
 	}
 	// The same baseline is the experiment "layer:checkout" everywhere a key is taken.
 	if r := do(t, a, "GET", "/v1/experiments/layer:checkout/report?format=csv", ""); r.status != 200 || !strings.Contains(r.raw, "conversion") {

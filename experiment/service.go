@@ -351,6 +351,7 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 			return Layer{}, fmt.Errorf("check metric %s: %w", k, err)
 		}
 	}
+	stale := false
 	prev, err := s.store.GetLayer(ctx, l.Key)
 	switch {
 	case err == nil:
@@ -364,12 +365,15 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 				return Layer{}, invalid("holdout_share", "cannot change while the layer has live experiments")
 			}
 		}
-		// A metric added mid-run would count only from then on, and the
-		// baseline would silently miss its history.
-		if !slices.Equal(l.Metrics, prev.Metrics) {
-			if live, lerr := s.liveInLayer(ctx, l.Key); lerr != nil || live {
-				return Layer{}, invalid("metrics", "cannot change while the layer has live experiments")
+		// Rollups exist only for the metrics in force when events arrived,
+		// so a metric added once the baseline has data needs a rebuild, as
+		// for an experiment (OnRollupsStale).
+		if s.rollupsStale != nil && addsMetrics(prev.Metrics, l.Metrics) {
+			started, err := s.inLayer(ctx, l.Key, Status.Started)
+			if err != nil {
+				return Layer{}, fmt.Errorf("experiments of layer %s: %w", l.Key, err)
 			}
+			stale = started
 		}
 		l.Version = prev.Version + 1
 	case errors.Is(err, ErrNotFound):
@@ -380,16 +384,34 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 	if err := s.store.PutLayer(ctx, l); err != nil {
 		return Layer{}, fmt.Errorf("put layer %s: %w", l.Key, err)
 	}
+	if stale {
+		s.rollupsStale(HoldoutKey(l.Key))
+	}
 	return l, nil
 }
 
+// addsMetrics reports whether next lists a metric cur does not.
+func addsMetrics(cur, next []string) bool {
+	for _, k := range next {
+		if !slices.Contains(cur, k) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Service) liveInLayer(ctx context.Context, layer string) (bool, error) {
+	return s.inLayer(ctx, layer, Status.Live)
+}
+
+// inLayer reports whether some experiment of the layer has a status is accepts.
+func (s *Service) inLayer(ctx context.Context, layer string, is func(Status) bool) (bool, error) {
 	list, err := s.store.ListExperiments(ctx, Filter{Layer: layer})
 	if err != nil {
 		return false, err
 	}
 	for _, e := range list {
-		if e.Status.Live() {
+		if is(e.Status) {
 			return true, nil
 		}
 	}
