@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -296,7 +297,12 @@ func testKeys(t *testing.T, s Backend) {
 		t.Fatal(err)
 	}
 	_, secret, _ := auth.Split(token)
-	if !got.Matches(secret) || got.Matches(secret[:63]+"0") || got.Scope != auth.ScopeRead {
+	// Another secret differs in its last character (which may be "0" itself).
+	last := "0"
+	if strings.HasSuffix(secret, last) {
+		last = "1"
+	}
+	if !got.Matches(secret) || got.Matches(secret[:len(secret)-1]+last) || got.Scope != auth.ScopeRead {
 		t.Fatalf("stored key does not verify its own secret only: %+v", got)
 	}
 	if _, err := s.GetKey(ctx, "000000000000"); !errors.Is(err, auth.ErrUnknownKey) {
