@@ -14,7 +14,8 @@ import (
 // TestALayersHoldoutIsReportedAsItsOwnBaseline drives the holdout baseline
 // through the API: visitors are assigned, those the layer held out convert
 // at 10% and the others at 20%, and the layer's report compares the two arms
-// with the units each visitor was actually put in.
+// with the units each visitor was actually put in. Its split is then fixed,
+// where a layer without a baseline may change its split between experiments.
 func TestALayersHoldoutIsReportedAsItsOwnBaseline(t *testing.T) {
 	a := testApp(t, true)
 	ctx := context.Background()
@@ -141,6 +142,36 @@ func TestALayersHoldoutIsReportedAsItsOwnBaseline(t *testing.T) {
 	same := func(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Abs(b) }
 	if rpv.Metric != "revenue_per_visitor" || !same(rpv.Arms[0].Value, 50*k.Arms[0].Value) || !same(rpv.Arms[1].Value, 50*k.Arms[1].Value) {
 		t.Fatalf("revenue per visitor = %+v, want 50 × the conversion rates %v, %v", rpv.Arms, k.Arms[0].Value, k.Arms[1].Value)
+	}
+	// Once the baseline has data its split is fixed for good, even with no
+	// experiment live: a new share would mix two splits under one key.
+	if r := do(t, a, "POST", "/v1/experiments/one-page/stop", `{"reason":"done"}`); r.status != 200 {
+		t.Fatalf("stop = %d %s", r.status, r.raw)
+	}
+	for _, body := range []string{`{"holdout_share":0.3,"metrics":["conversion"]}`, `{"holdout_share":0.2,"salt":"other","metrics":["conversion"]}`} {
+		if r := do(t, a, "PUT", "/v1/layers/checkout", body); r.status != 400 || !strings.Contains(r.raw, "baseline has data") {
+			t.Fatalf("changing the split of a layer whose baseline has data: %s = %d %s", body, r.status, r.raw)
+		}
+	}
+	// A layer without a baseline records nothing, so its split may change
+	// once none of its experiments is live.
+	if r := do(t, a, "PUT", "/v1/layers/plain", `{"holdout_share":0.1}`); r.status != 200 {
+		t.Fatalf("PUT plain layer = %d %s", r.status, r.raw)
+	}
+	plain := strings.NewReplacer(`"one-page"`, `"plain-exp"`, `"layer":"checkout"`, `"layer":"plain"`).Replace(exp)
+	for _, step := range [][3]string{{"POST", "/v1/experiments", plain}, {"POST", "/v1/experiments/plain-exp/launch", ""}} {
+		if r := do(t, a, step[0], step[1], step[2]); r.status/100 != 2 {
+			t.Fatalf("%s %s = %d %s", step[0], step[1], r.status, r.raw)
+		}
+	}
+	if r := do(t, a, "PUT", "/v1/layers/plain", `{"holdout_share":0.2}`); r.status != 400 || r.errField() != "holdout_share" || !strings.Contains(r.raw, "live") {
+		t.Fatalf("changing a live plain layer's holdout = %d %s", r.status, r.raw)
+	}
+	if r := do(t, a, "POST", "/v1/experiments/plain-exp/stop", `{"reason":"done"}`); r.status != 200 {
+		t.Fatalf("stop = %d %s", r.status, r.raw)
+	}
+	if r := do(t, a, "PUT", "/v1/layers/plain", `{"holdout_share":0.2}`); r.status != 200 {
+		t.Fatalf("changing a stopped plain layer's holdout = %d %s", r.status, r.raw)
 	}
 	// The same baseline is the experiment "layer:checkout" everywhere a key is taken.
 	if r := do(t, a, "GET", "/v1/experiments/layer:checkout/report?format=csv", ""); r.status != 200 || !strings.Contains(r.raw, "conversion") {

@@ -356,13 +356,13 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 	switch {
 	case err == nil:
 		if prev.Salt != l.Salt {
-			if live, lerr := s.liveInLayer(ctx, l.Key); lerr != nil || live {
-				return Layer{}, invalid("salt", "cannot change while the layer has live experiments")
+			if err := s.splitFixed(ctx, prev, "salt"); err != nil {
+				return Layer{}, err
 			}
 		}
 		if l.HoldoutShare != prev.HoldoutShare {
-			if live, lerr := s.liveInLayer(ctx, l.Key); lerr != nil || live {
-				return Layer{}, invalid("holdout_share", "cannot change while the layer has live experiments")
+			if err := s.splitFixed(ctx, prev, "holdout_share"); err != nil {
+				return Layer{}, err
 			}
 		}
 		// Rollups exist only for the metrics in force when events arrived,
@@ -388,6 +388,30 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 		s.rollupsStale(HoldoutKey(l.Key))
 	}
 	return l, nil
+}
+
+// splitFixed refuses a change of field, which decides who is held out, while
+// the layer has live experiments (their units would move) or once its holdout
+// baseline may have data (two splits would be mixed under one key).
+func (s *Service) splitFixed(ctx context.Context, prev Layer, field string) error {
+	live, err := s.liveInLayer(ctx, prev.Key)
+	if err != nil {
+		return fmt.Errorf("experiments of layer %s: %w", prev.Key, err)
+	}
+	if live {
+		return invalid(field, "cannot change while the layer has live experiments")
+	}
+	if !prev.HasBaseline() {
+		return nil
+	}
+	started, err := s.inLayer(ctx, prev.Key, Status.Started)
+	if err != nil {
+		return fmt.Errorf("experiments of layer %s: %w", prev.Key, err)
+	}
+	if started {
+		return invalid(field, "cannot change once the layer's holdout baseline has data; use a new layer")
+	}
+	return nil
 }
 
 // addsMetrics reports whether next lists a metric cur does not.
