@@ -168,6 +168,13 @@ type Contribution struct {
 // the conventions of report.Source.
 func (r *Rule) Contribution(u Rollup, cap float64) Contribution {
 	y, x, pre, counts := r.Values(u)
+	return r.ContributionOf(y, x, pre, counts, cap)
+}
+
+// ContributionOf is Contribution for a unit whose Values are y, x, pre and
+// counts: a reader that needs the values first (a percentile cap depends on
+// every unit's) does not read the rollup twice.
+func (r *Rule) ContributionOf(y, x, pre float64, counts bool, cap float64) Contribution {
 	if !counts {
 		return Contribution{}
 	}

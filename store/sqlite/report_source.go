@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,15 +147,18 @@ func (s *Store) addExposureCells(ctx context.Context, exp string, kind experimen
 }
 
 // scannedCells sums per-unit contributions with a percentile cap computed
-// over every exposed unit (units without events have the value 0).
+// over every exposed unit (units without events have the value 0). The
+// rollups are read once: their values are kept until the cap is known.
 func (s *Store) scannedCells(ctx context.Context, exp string, rule *events.Rule, set *cellSet) error {
 	if err := s.addExposureCells(ctx, exp, rule.Metric.Kind, set); err != nil {
 		return err
 	}
-	cap, err := s.percentileCap(ctx, exp, rule)
-	if err != nil {
-		return err
+	type unitValues struct {
+		arm       *stats.ArmStats
+		y, x, pre float64
+		counts    bool
 	}
+	var units []unitValues
 	rows, err := s.r.QueryContext(ctx, `SELECT variant, day, `+rollupColumns+` FROM unit_metrics WHERE experiment = ? AND metric = ?`, exp, rule.Metric.Key)
 	if err != nil {
 		return fmt.Errorf("scan rollups: %w", err)
@@ -168,22 +171,33 @@ func (s *Store) scannedCells(ctx context.Context, exp string, rule *events.Rule,
 		if err != nil {
 			return fmt.Errorf("scan rollup: %w", err)
 		}
-		rule.Contribution(u, cap).AddTo(set.at(v, "", day))
+		y, x, pre, counts := rule.Values(u)
+		units = append(units, unitValues{set.at(v, "", day), y, x, pre, counts})
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan rollups: %w", err)
+	}
+	cap := rule.FixedCap()
+	if rule.Metric.Capping.Type == "percentile" {
+		ys := make([]float64, len(units))
+		for i := range units {
+			ys[i] = units[i].y
+		}
+		if cap, err = s.quantileOfExposed(ctx, exp, rule.Metric.Capping.Value, ys); err != nil {
+			return err
+		}
+	}
+	for _, u := range units {
+		rule.ContributionOf(u.y, u.x, u.pre, u.counts, cap).AddTo(u.arm)
+	}
+	return nil
 }
 
 // percentileCap returns the cap of the metric's capping: its fixed value,
-// the Value-quantile of every exposed unit's value, or NaN for none. The
-// quantile is stats.PercentileCap's (empirical) over all units, with the
-// units that have no rollup counted as one weighted zero.
+// the Value-quantile of every exposed unit's value, or NaN for none.
 func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule) (float64, error) {
 	if rule.Metric.Capping.Type != "percentile" {
 		return rule.FixedCap(), nil
-	}
-	var exposed int64
-	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM exposure_counts WHERE experiment = ?`, exp).Scan(&exposed); err != nil {
-		return 0, fmt.Errorf("count exposures: %w", err)
 	}
 	rows, err := s.r.QueryContext(ctx, `SELECT `+rollupColumns+` FROM unit_metrics WHERE experiment = ? AND metric = ?`, exp, rule.Metric.Key)
 	if err != nil {
@@ -202,27 +216,34 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	return s.quantileOfExposed(ctx, exp, rule.Metric.Capping.Value, values)
+}
+
+// quantileOfExposed returns the p-quantile of the values of the units with a
+// rollup together with the experiment's other exposed units, whose value is
+// 0: stats.PercentileCap's empirical quantile, with those units counted as
+// one weighted zero; NaN when nobody is exposed. It sorts values.
+func (s *Store) quantileOfExposed(ctx context.Context, exp string, p float64, values []float64) (float64, error) {
+	var exposed int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM exposure_counts WHERE experiment = ?`, exp).Scan(&exposed); err != nil {
+		return 0, fmt.Errorf("count exposures: %w", err)
+	}
+	slices.Sort(values)
 	weights := make([]float64, len(values), len(values)+1)
 	for i := range weights {
 		weights[i] = 1
 	}
 	if rest := exposed - int64(len(values)); rest > 0 {
-		values = append(values, 0)
-		weights = append(weights, float64(rest))
+		// The zero goes where it sorts; among equal values the order of
+		// weights does not change an empirical quantile.
+		at, _ := slices.BinarySearch(values, 0)
+		values = slices.Insert(values, at, 0)
+		weights = slices.Insert(weights, at, float64(rest))
 	}
 	if len(values) == 0 {
 		return math.NaN(), nil
 	}
-	idx := make([]int, len(values))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return values[idx[a]] < values[idx[b]] })
-	xs, ws := make([]float64, len(idx)), make([]float64, len(idx))
-	for i, j := range idx {
-		xs[i], ws[i] = values[j], weights[j]
-	}
-	return stat.Quantile(rule.Metric.Capping.Value, stat.Empirical, xs, ws), nil
+	return stat.Quantile(p, stat.Empirical, values, weights), nil
 }
 
 // segmentCells breaks the metric down by an exposure attribute: it joins
