@@ -281,18 +281,8 @@ func (e *Experiment) Validate() error {
 		return invalid("goal_metrics", "at least one goal metric is required")
 	}
 	for name, list := range map[string][]string{"goal_metrics": e.GoalMetrics, "secondary_metrics": e.SecondaryMetrics, "guardrail_metrics": e.GuardrailMetrics} {
-		if len(list) > 50 {
-			return invalid(name, "at most 50 metrics")
-		}
-		seen := map[string]bool{}
-		for i, k := range list {
-			if !validKey(k) {
-				return invalid(name+"["+strconv.Itoa(i)+"]", "must be a metric key matching %s", keyPattern)
-			}
-			if seen[k] {
-				return invalid(name+"["+strconv.Itoa(i)+"]", "metric %q listed twice", k)
-			}
-			seen[k] = true
+		if err := validateMetricKeys(name, list); err != nil {
+			return err
 		}
 	}
 	if err := e.validateAnalysis(); err != nil {
@@ -382,6 +372,25 @@ func (e *Experiment) validateAnalysis() error {
 	}
 	if !(a.PreExposureDays > 0 && a.PreExposureDays <= 365) {
 		return invalid("analysis.pre_exposure_days", "must be in (0, 365]")
+	}
+	return nil
+}
+
+// validateMetricKeys checks a list of metric keys given in field: at most 50,
+// each a valid key, none twice.
+func validateMetricKeys(field string, keys []string) error {
+	if len(keys) > 50 {
+		return invalid(field, "at most 50 metrics")
+	}
+	seen := map[string]bool{}
+	for i, k := range keys {
+		if !validKey(k) {
+			return invalid(field+"["+strconv.Itoa(i)+"]", "must be a metric key matching %s", keyPattern)
+		}
+		if seen[k] {
+			return invalid(field+"["+strconv.Itoa(i)+"]", "metric %q listed twice", k)
+		}
+		seen[k] = true
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package experiment
 
-import (
-	"fmt"
-	"math"
-)
+import "math"
 
 // Layer groups mutually exclusive experiments: a unit enters at most one
 // experiment of a layer. HoldoutShare of the layer's units sees none of them
@@ -17,10 +14,6 @@ type Layer struct {
 	Metrics      []string `json:"metrics,omitempty"`
 	Version      int64    `json:"version"`
 }
-
-// maxLayerMetrics bounds the metrics of a layer's holdout baseline, as the
-// goal metrics of an experiment are bounded.
-const maxLayerMetrics = 20
 
 // Normalize fills defaults.
 func (l *Layer) Normalize() {
@@ -43,19 +36,8 @@ func (l *Layer) Validate() error {
 	if len(l.Salt) > 200 || len(l.Name) > 200 {
 		return invalid("salt", "at most 200 characters")
 	}
-	if len(l.Metrics) > maxLayerMetrics {
-		return invalid("metrics", "at most %d metrics", maxLayerMetrics)
-	}
-	seen := map[string]bool{}
-	for i, k := range l.Metrics {
-		field := fmt.Sprintf("metrics[%d]", i)
-		if !validKey(k) {
-			return invalid(field, "must match %s", keyPattern)
-		}
-		if seen[k] {
-			return invalid(field, "metric %q is listed twice", k)
-		}
-		seen[k] = true
+	if err := validateMetricKeys("metrics", l.Metrics); err != nil {
+		return err
 	}
 	if len(l.Metrics) > 0 && l.HoldoutShare == 0 {
 		return invalid("metrics", "a layer's metrics compare its holdout with the rest of the layer: set holdout_share too")

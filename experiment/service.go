@@ -288,16 +288,24 @@ func (s *Service) layerRange(ctx context.Context, e *Experiment) (assign.Range, 
 	return r, nil
 }
 
+// checkMetricsExist verifies that every metric key given in field is in the catalogue.
+func (s *Service) checkMetricsExist(ctx context.Context, field string, keys []string) error {
+	for i, k := range keys {
+		if _, err := s.store.GetMetric(ctx, k); err != nil {
+			if errors.Is(err, ErrNotFound) {
+				return invalid(fmt.Sprintf("%s[%d]", field, i), "unknown metric %q", k)
+			}
+			return fmt.Errorf("check metric %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
 // checkReferences verifies that metrics and the layer exist.
 func (s *Service) checkReferences(ctx context.Context, e *Experiment) error {
 	for name, list := range map[string][]string{"goal_metrics": e.GoalMetrics, "secondary_metrics": e.SecondaryMetrics, "guardrail_metrics": e.GuardrailMetrics} {
-		for i, k := range list {
-			if _, err := s.store.GetMetric(ctx, k); err != nil {
-				if errors.Is(err, ErrNotFound) {
-					return invalid(fmt.Sprintf("%s[%d]", name, i), "unknown metric %q", k)
-				}
-				return fmt.Errorf("check metric %s: %w", k, err)
-			}
+		if err := s.checkMetricsExist(ctx, name, list); err != nil {
+			return err
 		}
 	}
 	if e.Layer != "" {
@@ -343,13 +351,8 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 	if err := l.Validate(); err != nil {
 		return Layer{}, err
 	}
-	for i, k := range l.Metrics {
-		if _, err := s.store.GetMetric(ctx, k); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return Layer{}, invalid(fmt.Sprintf("metrics[%d]", i), "unknown metric %q", k)
-			}
-			return Layer{}, fmt.Errorf("check metric %s: %w", k, err)
-		}
+	if err := s.checkMetricsExist(ctx, "metrics", l.Metrics); err != nil {
+		return Layer{}, err
 	}
 	stale := false
 	prev, err := s.store.GetLayer(ctx, l.Key)
