@@ -86,27 +86,40 @@ func HoldoutExperiment(l Layer, members []*Experiment) *Experiment {
 	return e
 }
 
-// definitions reads what Recorded needs; Store implementations have it.
+// definitions reads what Baseline and Recorded need; Store implementations have it.
 type definitions interface {
 	GetExperiment(ctx context.Context, key string) (*Experiment, error)
+	ListExperiments(ctx context.Context, f Filter) ([]*Experiment, error)
 	GetLayer(ctx context.Context, key string) (Layer, error)
+}
+
+// Baseline loads the layer and its experiments and returns its holdout
+// baseline (HoldoutExperiment). A layer without one is ErrNotFound.
+func Baseline(ctx context.Context, defs definitions, layer string) (*Experiment, error) {
+	l, err := defs.GetLayer(ctx, layer)
+	if err != nil {
+		return nil, err
+	}
+	members, err := defs.ListExperiments(ctx, Filter{Layer: layer})
+	if err != nil {
+		return nil, fmt.Errorf("experiments of layer %s: %w", layer, err)
+	}
+	e := HoldoutExperiment(l, members)
+	if e == nil {
+		return nil, fmt.Errorf("layer %q has no holdout baseline (it needs a holdout_share and metrics): %w", layer, ErrNotFound)
+	}
+	return e, nil
 }
 
 // Recorded checks that key names something whose exposures and rollups a
 // store keeps: an experiment, or the holdout baseline of a layer that has
 // one. Anything else is ErrNotFound.
 func Recorded(ctx context.Context, defs definitions, key string) error {
-	layer, ok := HoldoutLayer(key)
-	if !ok {
-		_, err := defs.GetExperiment(ctx, key)
-		return err
+	var err error
+	if layer, ok := HoldoutLayer(key); ok {
+		_, err = Baseline(ctx, defs, layer)
+	} else {
+		_, err = defs.GetExperiment(ctx, key)
 	}
-	l, err := defs.GetLayer(ctx, layer)
-	if err != nil {
-		return err
-	}
-	if !l.HasBaseline() {
-		return fmt.Errorf("layer %q has no holdout baseline (it needs a holdout_share and metrics): %w", layer, ErrNotFound)
-	}
-	return nil
+	return err
 }

@@ -29,7 +29,7 @@ func Load(ctx context.Context, cat Catalog, key string) (*experiment.Experiment,
 	var e *experiment.Experiment
 	var err error
 	if layer, ok := experiment.HoldoutLayer(key); ok {
-		e, err = loadBaseline(ctx, cat, layer)
+		e, err = experiment.Baseline(ctx, cat, layer)
 	} else {
 		e, err = cat.GetExperiment(ctx, key)
 	}
@@ -45,22 +45,6 @@ func Load(ctx context.Context, cat Catalog, key string) (*experiment.Experiment,
 		metrics[m.Key] = m
 	}
 	return e, metrics, nil
-}
-
-func loadBaseline(ctx context.Context, cat Catalog, layer string) (*experiment.Experiment, error) {
-	l, err := cat.GetLayer(ctx, layer)
-	if err != nil {
-		return nil, err
-	}
-	members, err := cat.ListExperiments(ctx, experiment.Filter{Layer: layer})
-	if err != nil {
-		return nil, fmt.Errorf("experiments of layer %s: %w", layer, err)
-	}
-	e := experiment.HoldoutExperiment(l, members)
-	if e == nil {
-		return nil, fmt.Errorf("layer %q has no holdout baseline (it needs a holdout_share and metrics): %w", layer, experiment.ErrNotFound)
-	}
-	return e, nil
 }
 
 // Handlers serve the report API under /v1.
