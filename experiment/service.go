@@ -358,25 +358,27 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 	prev, err := s.store.GetLayer(ctx, l.Key)
 	switch {
 	case err == nil:
-		if prev.Salt != l.Salt {
-			if err := s.splitFixed(ctx, prev, "salt"); err != nil {
-				return Layer{}, err
-			}
-		}
-		if l.HoldoutShare != prev.HoldoutShare {
-			if err := s.splitFixed(ctx, prev, "holdout_share"); err != nil {
-				return Layer{}, err
-			}
-		}
-		// Rollups exist only for the metrics in force when events arrived,
-		// so a metric added once the baseline has data needs a rebuild, as
-		// for an experiment (OnRollupsStale).
-		if s.rollupsStale != nil && addsMetrics(prev.Metrics, l.Metrics) {
-			started, err := s.inLayer(ctx, l.Key, Status.Started)
+		split := prev.Salt != l.Salt || l.HoldoutShare != prev.HoldoutShare
+		added := s.rollupsStale != nil && addsMetrics(prev.Metrics, l.Metrics)
+		if split || added {
+			live, started, err := s.layerState(ctx, l.Key)
 			if err != nil {
-				return Layer{}, fmt.Errorf("experiments of layer %s: %w", l.Key, err)
+				return Layer{}, err
 			}
-			stale = started
+			if prev.Salt != l.Salt {
+				if err := splitFixed(prev, "salt", live, started); err != nil {
+					return Layer{}, err
+				}
+			}
+			if l.HoldoutShare != prev.HoldoutShare {
+				if err := splitFixed(prev, "holdout_share", live, started); err != nil {
+					return Layer{}, err
+				}
+			}
+			// Rollups exist only for the metrics in force when events
+			// arrived, so a metric added once the baseline has data needs a
+			// rebuild, as for an experiment (OnRollupsStale).
+			stale = added && started
 		}
 		l.Version = prev.Version + 1
 	case errors.Is(err, ErrNotFound):
@@ -395,23 +397,13 @@ func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 
 // splitFixed refuses a change of field, which decides who is held out, while
 // the layer has live experiments (their units would move) or once its holdout
-// baseline may have data (two splits would be mixed under one key).
-func (s *Service) splitFixed(ctx context.Context, prev Layer, field string) error {
-	live, err := s.liveInLayer(ctx, prev.Key)
-	if err != nil {
-		return fmt.Errorf("experiments of layer %s: %w", prev.Key, err)
-	}
+// baseline may have data, i.e. an experiment of it has started (two splits
+// would be mixed under one key).
+func splitFixed(prev Layer, field string, live, started bool) error {
 	if live {
 		return invalid(field, "cannot change while the layer has live experiments")
 	}
-	if !prev.HasBaseline() {
-		return nil
-	}
-	started, err := s.inLayer(ctx, prev.Key, Status.Started)
-	if err != nil {
-		return fmt.Errorf("experiments of layer %s: %w", prev.Key, err)
-	}
-	if started {
+	if prev.HasBaseline() && started {
 		return invalid(field, "cannot change once the layer's holdout baseline has data; use a new layer")
 	}
 	return nil
@@ -427,20 +419,16 @@ func addsMetrics(cur, next []string) bool {
 	return false
 }
 
-func (s *Service) liveInLayer(ctx context.Context, layer string) (bool, error) {
-	return s.inLayer(ctx, layer, Status.Live)
-}
-
-// inLayer reports whether some experiment of the layer has a status is accepts.
-func (s *Service) inLayer(ctx context.Context, layer string, is func(Status) bool) (bool, error) {
+// layerState reports whether some experiment of the layer is live and
+// whether some has started, from one read of the layer's experiments.
+func (s *Service) layerState(ctx context.Context, layer string) (live, started bool, err error) {
 	list, err := s.store.ListExperiments(ctx, Filter{Layer: layer})
 	if err != nil {
-		return false, err
+		return false, false, fmt.Errorf("experiments of layer %s: %w", layer, err)
 	}
 	for _, e := range list {
-		if is(e.Status) {
-			return true, nil
-		}
+		live = live || e.Status.Live()
+		started = started || e.Status.Started()
 	}
-	return false, nil
+	return live, started, nil
 }
