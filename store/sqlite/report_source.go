@@ -146,9 +146,10 @@ func (s *Store) addExposureCells(ctx context.Context, exp string, kind experimen
 	return rows.Err()
 }
 
-// scannedCells sums per-unit contributions with a percentile cap computed
-// over every exposed unit (units without events have the value 0). The
-// rollups are read once: their values are kept until the cap is known.
+// scannedCells sums per-unit contributions of a percentile-capped metric,
+// with the cap computed over every exposed unit (units without events have
+// the value 0). The rollups are read once: their values are kept until the
+// cap is known.
 func (s *Store) scannedCells(ctx context.Context, exp string, rule *events.Rule, set *cellSet) error {
 	if err := s.addExposureCells(ctx, exp, rule.Metric.Kind, set); err != nil {
 		return err
@@ -177,15 +178,13 @@ func (s *Store) scannedCells(ctx context.Context, exp string, rule *events.Rule,
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("scan rollups: %w", err)
 	}
-	cap := rule.FixedCap()
-	if rule.Metric.Capping.Type == "percentile" {
-		ys := make([]float64, len(units))
-		for i := range units {
-			ys[i] = units[i].y
-		}
-		if cap, err = s.quantileOfExposed(ctx, exp, rule.Metric.Capping.Value, ys); err != nil {
-			return err
-		}
+	ys := make([]float64, len(units))
+	for i := range units {
+		ys[i] = units[i].y
+	}
+	cap, err := s.quantileOfExposed(ctx, exp, rule.Metric.Capping.Value, ys)
+	if err != nil {
+		return err
 	}
 	for _, u := range units {
 		rule.ContributionOf(u.y, u.x, u.pre, u.counts, cap).AddTo(u.arm)
