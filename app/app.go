@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"journeylab/auth"
@@ -114,11 +115,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
 	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
-	// Serving is closed before the store (closers run in reverse), so
-	// buffered exposures are written on shutdown.
+	// Serving is closed before the store (closers run in reverse), so the
+	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, st, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
-		BufferSize: cfg.BufferSize, DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
+		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()
@@ -164,4 +166,13 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// journalSync maps the setting (0 = sync on every request) to serving's
+// option (negative = every request).
+func journalSync(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -28,7 +28,7 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{"listen", "127.0.0.1:8080", "address the HTTP server listens on"},
-		{"data_dir", "./data", "directory of the embedded SQLite store (created if missing)"},
+		{"data_dir", "./data", "directory of the embedded SQLite store and of the exposure journal (created if missing)"},
 		{"mongodb.uri", "", "MongoDB connection string; set it to use MongoDB instead of SQLite"},
 		{"mongodb.database", "journeylab", "MongoDB database name"},
 		{"dev_mode", false, "disable API-key checks (development only; logs a loud warning)"},
@@ -39,9 +39,10 @@ func Settings() []Setting {
 		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
 		{"http.shutdown_timeout", 15 * time.Second, "how long graceful shutdown waits for requests and exposure flushes"},
 		{"assign.refresh_interval", 250 * time.Millisecond, "how often serving checks the store for experiment changes"},
-		{"exposures.flush_interval", 200 * time.Millisecond, "how often buffered exposures are written"},
-		{"exposures.batch_size", 2000, "exposures per write batch"},
-		{"exposures.buffer_size", 200000, "exposures held in memory before assign calls wait"},
+		{"exposures.flush_interval", 200 * time.Millisecond, "longest a journaled exposure waits before it is merged into the store"},
+		{"exposures.batch_size", 5000, "exposures per store write when merging the journal"},
+		{"exposures.journal_max_bytes", 1 << 30, "bytes of journaled exposures not yet in the store before assign answers without recording (and says so)"},
+		{"exposures.journal_sync", time.Second, "how often the exposure journal is synced to disk; 0 = on every request (a process crash loses nothing either way)"},
 		{"exposures.dedupe_size", 1000000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
 		{"events.max_batch", 1000, "most events in one POST /v1/events"},
 		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},
@@ -67,8 +68,10 @@ type Config struct {
 
 	FlushInterval time.Duration
 	BatchSize     int
-	BufferSize    int
 	DedupeSize    int
+	// JournalMaxBytes and JournalSync tune the exposure journal.
+	JournalMaxBytes int64
+	JournalSync     time.Duration
 
 	MaxEventBatch  int
 	MaxFutureSkew  time.Duration
@@ -176,7 +179,8 @@ func Load(v *viper.Viper) (Config, error) {
 		RefreshInterval: dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
 		FlushInterval:   dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
 		BatchSize:       num("exposures.batch_size", 1, 100_000),
-		BufferSize:      num("exposures.buffer_size", 100, 10_000_000),
+		JournalMaxBytes: int64(num("exposures.journal_max_bytes", 1<<20, 1<<40)),
+		JournalSync:     dur("exposures.journal_sync", 0, time.Minute),
 		DedupeSize:      num("exposures.dedupe_size", 1000, 100_000_000),
 		MaxEventBatch:   num("events.max_batch", 1, 10_000),
 		MaxFutureSkew:   dur("events.max_future_skew", 0, 24*time.Hour),

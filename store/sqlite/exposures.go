@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"journeylab/events"
 	"journeylab/experiment"
@@ -33,12 +34,24 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO exposures (experiment, unit_id, variant, at, attributes)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (experiment, unit_id) DO NOTHING`)
+		fresh, err := insertExposureRows(ctx, tx, xs)
 		if err != nil {
-			return fmt.Errorf("prepare exposure insert: %w", err)
+			return err
 		}
-		defer ins.Close()
+		// Only units that already sent events need a back-fill: one
+		// set-based probe instead of an event query per new exposure.
+		var probe []string
+		seen := map[string]bool{}
+		for i, x := range xs {
+			if er := cfg.Experiments[x.Experiment]; fresh[i] && er != nil && len(er.Rules) > 0 && !seen[x.Unit] {
+				seen[x.Unit] = true
+				probe = append(probe, x.Unit)
+			}
+		}
+		withEvents, err := unitsWithEvents(ctx, tx, probe)
+		if err != nil {
+			return err
+		}
 		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY seq`)
 		if err != nil {
 			return fmt.Errorf("prepare event lookup: %w", err)
@@ -51,27 +64,12 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		counts := map[countKey]int64{}
 		var ckeys []countKey
 		b := newRollupBatch()
-		for _, x := range xs {
-			var attrs any
-			if len(x.Attributes) > 0 {
-				enc, err := json.Marshal(x.Attributes)
-				if err != nil {
-					return fmt.Errorf("encode exposure attributes: %w", err)
-				}
-				attrs = string(enc)
-			}
-			at := x.At.UnixNano()
-			res, err := ins.ExecContext(ctx, x.Experiment, x.Unit, x.Variant, at, attrs)
-			if err != nil {
-				return fmt.Errorf("insert exposure: %w", err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				if err != nil {
-					return fmt.Errorf("insert exposure: %w", err)
-				}
+		for i, x := range xs {
+			if !fresh[i] {
 				continue
 			}
 			inserted++
+			at := x.At.UnixNano()
 			ck := countKey{x.Experiment, x.Variant, events.DayOf(at)}
 			if counts[ck] == 0 {
 				ckeys = append(ckeys, ck)
@@ -84,7 +82,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				segs = nil
 			}
 			b.seg.addExposure(x.Experiment, x.Variant, events.DayOf(at), segs, overflow)
-			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 {
+			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 && withEvents[x.Unit] {
 				if err := backfill(ctx, evq, b, er, x.Unit, x.Variant, at, segs); err != nil {
 					return err
 				}
@@ -99,6 +97,101 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		return 0, err
 	}
 	return inserted, nil
+}
+
+// insertExposureRows inserts xs with multi-row statements and reports, per
+// exposure, whether it was stored: false for a pair already stored, and
+// for a pair repeated earlier in xs (the first occurrence is kept).
+func insertExposureRows(ctx context.Context, tx *sql.Tx, xs []experiment.Exposure) ([]bool, error) {
+	// OR IGNORE: no constraint can abort the statement, so SQLite skips
+	// the statement journal (see appendBatch).
+	ins := newBulk(tx, `INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, at, attributes)`, 5, `RETURNING experiment, unit_id`)
+	defer ins.close()
+	stored := map[[2]string]bool{}
+	args := make([]any, 0, bulkRows*5)
+	// Exposures of one request share their attribute map: encode it once.
+	var lastAttrs map[string]string
+	var lastEnc any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		st, err := ins.stmt(ctx, len(args)/5)
+		if err != nil {
+			return err
+		}
+		rows, err := st.QueryContext(ctx, args...)
+		if err != nil {
+			return fmt.Errorf("insert exposures: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k [2]string
+			if err := rows.Scan(&k[0], &k[1]); err != nil {
+				return fmt.Errorf("insert exposures: %w", err)
+			}
+			stored[k] = true
+		}
+		args = args[:0]
+		return rows.Err()
+	}
+	for _, x := range xs {
+		if len(x.Attributes) == 0 {
+			lastAttrs, lastEnc = nil, nil
+		} else if lastAttrs == nil || !maps.Equal(lastAttrs, x.Attributes) {
+			enc, err := json.Marshal(x.Attributes)
+			if err != nil {
+				return nil, fmt.Errorf("encode exposure attributes: %w", err)
+			}
+			lastAttrs, lastEnc = x.Attributes, string(enc)
+		}
+		args = append(args, x.Experiment, x.Unit, x.Variant, x.At.UnixNano(), lastEnc)
+		if len(args) == bulkRows*5 {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	fresh := make([]bool, len(xs))
+	for i, x := range xs {
+		k := [2]string{x.Experiment, x.Unit}
+		if stored[k] {
+			fresh[i] = true
+			delete(stored, k)
+		}
+	}
+	return fresh, nil
+}
+
+// unitsWithEvents returns which of units have at least one stored event.
+func unitsWithEvents(ctx context.Context, tx *sql.Tx, units []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(units) == 0 {
+		return out, nil
+	}
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT value FROM json_each(?) AS u WHERE EXISTS (SELECT 1 FROM events WHERE unit_id = u.value)`, list)
+	if err != nil {
+		return nil, fmt.Errorf("look up units with events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, fmt.Errorf("scan unit: %w", err)
+		}
+		out[u] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up units with events: %w", err)
+	}
+	return out, nil
 }
 
 // backfill folds the unit's stored events, in storage order, into fresh
