@@ -167,7 +167,7 @@ func New(ctx context.Context, store Store, opts Options) (*Service, error) {
 		_ = s.exposures.close(ctx)
 		return nil, fmt.Errorf("start serving: %w", err)
 	}
-	go s.exposures.run()
+	s.exposures.start()
 	go s.poll()
 	return s, nil
 }
