@@ -29,7 +29,7 @@ import (
 type Backend interface {
 	experiment.Store
 	auth.KeyStore
-	events.Store
+	events.StagingBackend
 	serving.Store
 	report.Source
 	// Rebuild recomputes an experiment's rollups from raw events.
@@ -63,6 +63,8 @@ type App struct {
 	Experiment *experiment.Service
 	Server     *server.Server
 	Serving    *serving.Service
+	// Events stages acknowledged events and merges them into the store.
+	Events *events.Staging
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 
@@ -113,7 +115,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
-	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	// Events are acknowledged once journaled and merged into the store in
+	// the background; closed before the store (closers run in reverse).
+	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
+		MaxBytes: cfg.EventJournalMaxBytes, MergeInterval: cfg.FlushInterval, Logger: log,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Events.Close)
+	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
@@ -156,6 +168,12 @@ func (a *App) Listen(ctx context.Context) error {
 	defer cancel()
 	err := a.Server.App().ShutdownWithContext(sctx)
 	return errors.Join(err, a.Close(sctx))
+}
+
+// Flush merges every exposure and event recorded so far into the store, so
+// that reports read them (they otherwise do within exposures.flush_interval).
+func (a *App) Flush(ctx context.Context) error {
+	return errors.Join(a.Serving.Flush(ctx), a.Events.Flush(ctx))
 }
 
 // Close releases everything in reverse order of creation (flushers before the store).

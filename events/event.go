@@ -29,6 +29,10 @@ type Event struct {
 	TS *time.Time `json:"ts,omitempty"`
 	// Attributes are kept with the raw event for later analysis.
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// Received is when journeylab acknowledged the event; stores use it
+	// instead of AppendEvents' received time when it is set (events merged
+	// from the staging journal keep the time they were acknowledged).
+	Received time.Time `json:"-"`
 }
 
 // Limits on one event; they keep a single batch bounded in memory and storage.

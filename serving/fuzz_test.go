@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -116,6 +117,33 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if back != want {
 			t.Fatalf("%q round-trips to %q, want %q", s, back, want)
+		}
+	})
+}
+
+func FuzzDecodeExposureRecord(f *testing.F) {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	f.Add(appendRecord(nil, []experiment.Exposure{{Experiment: "a", Unit: "u", Variant: "v", At: at, Attributes: map[string]string{"device": "mobile"}}}))
+	f.Add([]byte{1, 0, 0, 0, 255, 255, 255, 255, 15})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		xs, err := decodeRecord(nil, b)
+		if err != nil {
+			if len(xs) != 0 {
+				t.Fatalf("error %v with %d exposures decoded", err, len(xs))
+			}
+			return
+		}
+		if len(xs) == 0 {
+			return
+		}
+		again, err := decodeRecord(nil, appendRecord(nil, xs))
+		if err != nil || len(again) != len(xs) {
+			t.Fatalf("re-encoded record: %d exposures, %v; want %d", len(again), err, len(xs))
+		}
+		for i := range xs {
+			if again[i].Experiment != xs[i].Experiment || again[i].Variant != xs[i].Variant || again[i].Unit != xs[i].Unit || !again[i].At.Equal(xs[i].At) {
+				t.Fatalf("exposure %d changed in a round trip: %+v -> %+v", i, xs[i], again[i])
+			}
 		}
 	})
 }

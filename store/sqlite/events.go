@@ -127,11 +127,14 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 			return rows.Err()
 		}
 		for _, r := range reqs {
-			recv := r.received.UnixNano()
 			for i := range r.evs {
 				ev := &r.evs[i]
+				recv := r.received
+				if !ev.Received.IsZero() {
+					recv = ev.Received
+				}
 				seq++
-				args = append(args, ev.UnitID, ev.EventID, seq, ev.Event, *ev.Value, ev.TS.UnixNano(), recv, r.attrs[i])
+				args = append(args, ev.UnitID, ev.EventID, seq, ev.Event, *ev.Value, ev.TS.UnixNano(), recv.UnixNano(), r.attrs[i])
 				if len(args) == bulkRows*8 {
 					if err := flush(); err != nil {
 						return err
@@ -307,4 +310,43 @@ func rollupsOf(ctx context.Context, tx *sql.Tx, exp string, units []string) (map
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}
 	return collectRollups(rows)
+}
+
+// StoredEvents reports, for each key, whether an event with that unit and
+// event id is stored: one set-based query on the primary key, on the read
+// pool so it runs beside the writer.
+func (s *Store) StoredEvents(ctx context.Context, keys []events.Key) ([]bool, error) {
+	out := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	pairs := make([][2]string, len(keys))
+	at := make(map[events.Key][]int, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]string{k.Unit, k.ID}
+		at[k] = append(at[k], i)
+	}
+	list, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, fmt.Errorf("encode event keys: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT e.unit_id, e.event_id FROM json_each(?) AS k
+		JOIN events AS e ON e.unit_id = k.value ->> 0 AND e.event_id = k.value ->> 1`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("look up stored events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k events.Key
+		if err := rows.Scan(&k.Unit, &k.ID); err != nil {
+			return nil, fmt.Errorf("look up stored events: %w", err)
+		}
+		for _, i := range at[k] {
+			out[i] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up stored events: %w", err)
+	}
+	return out, nil
 }
