@@ -46,8 +46,8 @@ func main() {
 
 type options struct {
 	events, batch, clients, units, exposed, preload int
-	duration                               time.Duration
-	dataDir                                string
+	duration                                        time.Duration
+	dataDir                                         string
 }
 
 func run() error {
