@@ -139,7 +139,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	serving.NewHandlers(a.Serving).Register(v1, a.Server.Require(auth.ScopeSDK))
+	serving.NewHandlers(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	report.NewHandlers(st, st, now).Register(v1, read)
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})

@@ -99,6 +99,29 @@ func (l *exposureLog) append(xs []experiment.Exposure) error {
 	return nil
 }
 
+// appendGroups journals several groups (each sharing unit, time and
+// attributes) with one write: all of them or, on error, none.
+func (l *exposureLog) appendGroups(groups [][]experiment.Exposure) error {
+	if l.closed.Load() {
+		return ErrClosed
+	}
+	recs := make([][]byte, len(groups))
+	n := 0
+	for i, g := range groups {
+		recs[i] = appendRecord(nil, g)
+		n += len(g)
+	}
+	if _, err := l.j.Append(recs...); err != nil {
+		return err
+	}
+	l.m.queued.Add(float64(n))
+	if l.sinceWake.Add(int64(n)) >= int64(l.batchSize) {
+		l.sinceWake.Store(0)
+		l.merger.Wake()
+	}
+	return nil
+}
+
 // dropped counts exposures that could not be journaled and logs them, at
 // most once a second so a full journal under load does not also flood the log.
 func (l *exposureLog) dropped(n int, err error) {

@@ -23,6 +23,8 @@ func FuzzAssignRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"unit_id":"u-1","touchpoint":"checkout","attributes":{"device":"mobile","visits":3,"new":true,"tags":["a",1,null],"x":null}}`,
 		`{"unit_id":"u"}`,
+		`{"unit_id":"u","touchpoint":"t","expose":false}`,
+		`{"unit_id":"u","expose":null}`,
 		` { "unit_id" : "\u00e9\ud83d\uded2\n" , "touchpoint" : null , "attributes" : null } `,
 		`{"unit_id":"u","attributes":{"a":-0.5e+10,"b":0,"c":1E-3,"d":[]}}`,
 		`{"unit_id":"\ud800","attributes":{"\"q\"":"\\/"}}`,
@@ -55,6 +57,7 @@ func FuzzAssignRequest(f *testing.F) {
 			UnitID     *string        `json:"unit_id"`
 			Touchpoint *string        `json:"touchpoint"`
 			Attributes map[string]any `json:"attributes"`
+			Expose     *bool          `json:"expose"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
@@ -66,6 +69,9 @@ func FuzzAssignRequest(f *testing.F) {
 		}
 		if tp := ref.Touchpoint; (tp == nil && r.touchpoint != "") || (tp != nil && *tp != r.touchpoint) {
 			t.Fatalf("touchpoint = %q, encoding/json says %v", r.touchpoint, tp)
+		}
+		if want := map[bool]exposeMode{true: exposeYes, false: exposeNo}; (ref.Expose == nil && r.expose != exposeDefault) || (ref.Expose != nil && want[*ref.Expose] != r.expose) {
+			t.Fatalf("expose = %v, encoding/json says %v", r.expose, ref.Expose)
 		}
 		if len(ref.Attributes) != len(r.attrs) || (len(r.attrs) > 0 && !reflect.DeepEqual(ref.Attributes, r.attrs)) {
 			t.Fatalf("attributes = %#v, encoding/json says %#v", r.attrs, ref.Attributes)

@@ -107,6 +107,8 @@ type state struct {
 	// variants by experiment key, to re-pin a result to a remembered
 	// variant index.
 	variants map[string][]assign.Variant
+	// touchpoints by experiment key, to evaluate one experiment.
+	touchpoints map[string]string
 }
 
 // Service assigns units to the running experiments and records first
@@ -191,6 +193,20 @@ func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []
 	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
 	if len(dst) > start {
 		s.record(st, unitID, attrs, dst[start:])
+	}
+	return dst
+}
+
+// Evaluate is Assign without recording: the same answer (sticky variants
+// included), but no exposure is journaled. Clients that fetch variants
+// before showing them use it and report what they showed with
+// RecordExposures.
+func (s *Service) Evaluate(unitID, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
+	st := s.cur.Load()
+	start := len(dst)
+	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
+	if len(dst) > start {
+		s.dedupe.peek(unitID, dst[start:], st.repin)
 	}
 	return dst
 }
