@@ -122,10 +122,17 @@
 //   - Holm (family-wise error rate; Holm 1979) and BenjaminiHochberg (false
 //     discovery rate; Benjamini & Hochberg 1995): adjusted p-values in input
 //     order, for the family of goal metrics.
-//   - Power: SampleSizeProportions (pooled or unpooled two-proportion
-//     z-test, relative or absolute MDE), SampleSizeMeans
-//     (n = 2σ²(z(1−α/2) + z(1−β))²/δ²), MDEProportions, MDEMeans and
-//     Duration (days from daily traffic, arms and coverage).
+//   - Planning: a Design (binomial or mean metric, k equal arms, Bonferroni
+//     or no family-wise correction, z or exact noncentral-t test, fixed
+//     horizon or sequential) answers Power for a given n, SampleSize for a
+//     given effect and MDE for a given n, with effects stated on the
+//     absolute or relative scale. Its Contrast picks the test planned for:
+//     the difference (the report's verdicts) or the relative lift with its
+//     delta-method variance. Two-sided power counts both tails; a
+//     sequential plan gives the chance that the confidence sequence
+//     excludes 0 at the planned end. SampleSizeProportions is the textbook
+//     closed form (pooled or unpooled), kept for cross-checks, and Duration
+//     turns a sample into days.
 //   - Capping (winsorisation): CapAt and PercentileCap.
 //   - Bandits: ProbabilityBest computes P(arm i is best) for independent
 //     Gaussian posteriors by deterministic Gauss–Legendre quadrature (no
