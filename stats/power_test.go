@@ -40,8 +40,14 @@ func TestSampleSize(t *testing.T) {
 			func() error { _, err := SampleSizeProportions(0.5, 0.6, AbsoluteMDE, false, PowerParams{}); return err },
 			func() error { _, err := SampleSizeProportions(0.5, 0, RelativeMDE, false, PowerParams{}); return err },
 			func() error { _, err := SampleSizeProportions(0.5, 0.1, "percent", false, PowerParams{}); return err },
-			func() error { _, err := SampleSizeProportions(0.1, 0.1, RelativeMDE, false, PowerParams{Alpha: 2}); return err },
-			func() error { _, err := SampleSizeProportions(0.1, 0.1, RelativeMDE, false, PowerParams{Sides: "up"}); return err },
+			func() error {
+				_, err := SampleSizeProportions(0.1, 0.1, RelativeMDE, false, PowerParams{Alpha: 2})
+				return err
+			},
+			func() error {
+				_, err := SampleSizeProportions(0.1, 0.1, RelativeMDE, false, PowerParams{Sides: "up"})
+				return err
+			},
 		} {
 			if err := f(); !errors.Is(err, ErrInvalidInput) {
 				t.Errorf("err = %v", err)
