@@ -135,7 +135,7 @@ func TestGoalMetricsAreAdjustedAcrossTheFamily(t *testing.T) {
 func TestGoalVerdictUsesTheAdjustedPValue(t *testing.T) {
 	// Two goal metrics, each with raw p just under alpha: Holm doubles the
 	// smaller one, so neither stays significant.
-	c := Comparison{Status: stats.StatusOK, Relative: &Interval{Estimate: 0.05}, PValue: ptr(0.03), AdjustedPValue: ptr(0.06)}
+	c := Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: 0.005}, Relative: &Interval{Estimate: 0.05}, PValue: ptr(0.03), AdjustedPValue: ptr(0.06)}
 	if v := verdict(c, experiment.HigherIsBetter, 0.05, c.AdjustedPValue); v != Inconclusive {
 		t.Fatalf("verdict on adjusted = %s, want inconclusive", v)
 	}
@@ -156,6 +156,7 @@ func TestVerdictHonoursTheMetricDirection(t *testing.T) {
 		{"a significant fall of a lower-is-better metric improves", okComparison(-0.1, 0.001), experiment.LowerIsBetter, Improves},
 		{"a significant rise of a lower-is-better metric harms", okComparison(0.1, 0.001), experiment.LowerIsBetter, Harms},
 		{"a non-significant change is inconclusive", okComparison(0.1, 0.2), experiment.HigherIsBetter, Inconclusive},
+		{"a significant rise from a zero control (no relative lift) improves", Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: 0.03}, PValue: ptr(0.001)}, experiment.HigherIsBetter, Improves},
 		{"not enough data is inconclusive", Comparison{Status: stats.StatusNotEnoughData}, experiment.HigherIsBetter, Inconclusive},
 		{"a high chance to win improves", bayesComparison(0.99), experiment.LowerIsBetter, Improves},
 		{"a low chance to win harms", bayesComparison(0.01), experiment.HigherIsBetter, Harms},
@@ -255,7 +256,7 @@ func TestNotEnoughDataIsATypedStatusNeverNaN(t *testing.T) {
 		{"an experiment with a single unit per arm", []fakeUnit{
 			{variant: "control", values: map[string]float64{"conversion": 1}},
 			{variant: "one-page", values: map[string]float64{"conversion": 0}},
-		}, SRMOK},
+		}, SRMNotEnoughData},
 	} {
 		t.Run(tc.name+" reports not_enough_data and marshals to JSON", func(t *testing.T) {
 			r := buildTestReport(t, testExperiment(), &fakeSource{units: tc.units}, Options{Dimension: "device"})
@@ -432,11 +433,12 @@ func jsonDiff(path string, got, want any) string {
 }
 
 func okComparison(rel, p float64) Comparison {
-	return Comparison{Status: stats.StatusOK, Relative: &Interval{Estimate: rel}, PValue: &p}
+	return Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: rel / 10}, Relative: &Interval{Estimate: rel}, PValue: &p}
 }
 
 func bayesComparison(ctw float64) Comparison {
-	return Comparison{Status: stats.StatusOK, Relative: &Interval{Estimate: math.Copysign(0.1, ctw-0.5)}, ChanceToWin: &ctw}
+	d := math.Copysign(0.1, ctw-0.5)
+	return Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: d / 10}, Relative: &Interval{Estimate: d}, ChanceToWin: &ctw}
 }
 
 func ptr(v float64) *float64 { return &v }
