@@ -250,11 +250,16 @@ func Build(ctx context.Context, src Source, e *experiment.Experiment, metrics ma
 		GuardrailBreaches: []Breach{}, Stages: []StageReport{},
 	}
 	units := make([]int64, len(e.Variants))
+	unconfigured := map[string]int64{}
+	for k, n := range counts {
+		unconfigured[k] = n
+	}
 	for i, v := range e.Variants {
 		units[i] = counts[v.Key]
+		delete(unconfigured, v.Key)
 		r.Variants = append(r.Variants, VariantInfo{Key: v.Key, Name: v.Name, Weight: v.Weight, Control: v.Key == e.Control, Units: units[i]})
 	}
-	r.SRM = checkSRM(e, units)
+	r.SRM = checkSRM(e, units, unconfigured)
 
 	arms := make([][]stats.ArmStats, len(defs))
 	for i, d := range defs {

@@ -302,6 +302,74 @@ func TestSRMMismatchGivesAPlainWordsWarning(t *testing.T) {
 	}
 }
 
+func TestSRMFlagsUnitsOutsideTheSplit(t *testing.T) {
+	t.Run("units in a variant that is not configured are counted and raise a mismatch", func(t *testing.T) {
+		units := simulateUnits(7, 1000)
+		for i := range 3 {
+			units[i].variant = "old-design"
+		}
+		r := buildTestReport(t, testExperiment(), &fakeSource{units: units}, Options{})
+		last := r.SRM.Arms[len(r.SRM.Arms)-1]
+		if r.SRM.Status != SRMMismatch || r.SRM.PValue != 0 || r.SRM.UnexpectedUnits != 3 || r.SRM.Units != 2000 ||
+			last.Variant != "old-design" || !last.Unconfigured || last.Units != 3 || last.ExpectedShare != 0 {
+			t.Fatalf("SRM = %+v", r.SRM)
+		}
+		for _, want := range []string{"3 of the 2000 units", `3 in "old-design", which is not configured`} {
+			if !strings.Contains(r.SRM.Warning, want) {
+				t.Errorf("warning %q lacks %q", r.SRM.Warning, want)
+			}
+		}
+	})
+	t.Run("units in a variant with weight zero raise a mismatch", func(t *testing.T) {
+		e := testExperiment()
+		e.Variants = append(e.Variants, experiment.Variant{Key: "paused", Weight: 0})
+		units := simulateUnits(7, 1000)
+		units[0].variant = "paused"
+		r := buildTestReport(t, e, &fakeSource{units: units}, Options{})
+		if r.SRM.Status != SRMMismatch || r.SRM.UnexpectedUnits != 1 || !strings.Contains(r.SRM.Warning, `1 in "paused", which has weight 0`) {
+			t.Fatalf("SRM = %+v", r.SRM)
+		}
+	})
+	t.Run("even a bandit's split cannot produce units in an unconfigured variant", func(t *testing.T) {
+		e := testExperiment()
+		e.Mode = experiment.ModeOptimise
+		units := simulateUnits(7, 100)
+		units[0].variant = "ghost"
+		r := buildTestReport(t, e, &fakeSource{units: units}, Options{})
+		if r.SRM.Status != SRMMismatch || r.SRM.UnexpectedUnits != 1 {
+			t.Fatalf("SRM = %+v", r.SRM)
+		}
+	})
+}
+
+func TestZeroControlValueReportsTheDifference(t *testing.T) {
+	// Nobody in control converts, 30 of 200 in the treatment do.
+	var units []fakeUnit
+	for i := range 400 {
+		u := fakeUnit{variant: "control", values: map[string]float64{}}
+		if i%2 == 1 {
+			u.variant = "one-page"
+			if i < 60 {
+				u.values["conversion"] = 1
+			}
+		}
+		units = append(units, u)
+	}
+	r := buildTestReport(t, testExperiment(), &fakeSource{units: units}, Options{})
+	c := findKPI(t, r.Stages, "conversion").Comparisons[0]
+	if c.Status != stats.StatusOK || c.Relative != nil || !strings.Contains(c.RelativeReason, "control mean is zero") ||
+		c.Absolute == nil || math.Abs(c.Absolute.Estimate-0.15) > 1e-12 || c.PValue == nil || !(*c.PValue < 0.001) || c.Verdict != Improves {
+		t.Fatalf("comparison = %+v", c)
+	}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "undefined (control is 0)") {
+		t.Fatalf("text report lacks the undefined relative lift:\n%s", buf.String())
+	}
+}
+
 func TestSRMDoesNotApplyToBandits(t *testing.T) {
 	e := testExperiment()
 	e.Mode = experiment.ModeOptimise
@@ -442,3 +510,19 @@ func bayesComparison(ctw float64) Comparison {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+func TestComparisonsCarryWhatReproducesThem(t *testing.T) {
+	e := testExperiment()
+	e.Analysis.Method = "sequential"
+	e.Analysis.SequentialTuning = 1234
+	r := buildTestReport(t, e, &fakeSource{units: simulateUnits(7, 1000)}, Options{})
+	c := findKPI(t, r.Stages, "conversion").Comparisons[0]
+	ctl, arm := armOf(findKPI(t, r.Stages, "conversion").Arms, "control"), armOf(findKPI(t, r.Stages, "conversion").Arms, "one-page")
+	if c.SequentialTuning != 1234 || c.Variance == nil {
+		t.Fatalf("comparison = %+v", c)
+	}
+	// A binomial arm's per-unit variance is p(1 − p).
+	if math.Abs(c.Variance.Control-ctl.Value*(1-ctl.Value)) > 1e-12 || math.Abs(c.Variance.Variant-arm.Value*(1-arm.Value)) > 1e-12 {
+		t.Fatalf("variance %+v for rates %v / %v", c.Variance, ctl.Value, arm.Value)
+	}
+}
