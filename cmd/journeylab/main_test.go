@@ -99,7 +99,7 @@ func TestPowerAcceptsPercentagesAndAnswersEveryQuestion(t *testing.T) {
 		{"an MDE written as 5% plans a sample size", []string{"--baseline", "5%", "--mde", "10%"},
 			[]string{"5% -> 5.5% (+10%)", "per arm:  31,231 units", "total:    62,462 units (2 arms)"}},
 		{"units per arm with an effect give the power", []string{"--baseline", "5%", "--mde", "10%", "--units-per-arm", "20000"},
-			[]string{"with 20,000 units per arm", "power:    61.1%"}},
+			[]string{"and 20,000 units per arm", "power:    61.1%"}},
 		{"units per arm alone give the MDE", []string{"--baseline", "0.05", "--units-per-arm", "31231"},
 			[]string{"smallest detectable increase", "5% -> 5.5% (+10%)"}},
 		{"a k-arm plan states its correction", []string{"--sigma", "1", "--delta", "0.1", "--arms", "4"},
@@ -107,7 +107,7 @@ func TestPowerAcceptsPercentagesAndAnswersEveryQuestion(t *testing.T) {
 		{"a sequential plan states its tuning and the fixed-horizon size", []string{"--sigma", "1", "--delta", "0.1", "--method", "sequential"},
 			[]string{"per arm:  3,006 units", "set analysis.sequential_tuning to 6012", "would need 1,570 units per arm"}},
 		{"an exact t plan for a small sample", []string{"--sigma", "1", "--delta", "1", "--test", "t"},
-			[]string{"two-sided t test", "per arm:  17 units"}},
+			[]string{"a two-sided t test", "per arm:  17 units"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			out, _, err := run(t, append([]string{"power"}, c.args...)...)

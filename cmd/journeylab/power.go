@@ -133,9 +133,9 @@ func writePlan(w io.Writer, p report.PowerPlan) error {
 	if in.Contrast == stats.RelativeMDE {
 		contrast = "relative lift"
 	}
-	test := fmt.Sprintf("two-sided %s test of the %s", in.Test, contrast)
+	test := fmt.Sprintf("a two-sided %s test of the %s", in.Test, contrast)
 	if in.Method == stats.Sequential {
-		test = "sequential confidence sequence on the " + contrast
+		test = "the sequential confidence sequence on the " + contrast
 	}
 	level := fmt.Sprintf("alpha %g", in.Alpha)
 	if p.Comparisons > 1 {
@@ -145,15 +145,15 @@ func writePlan(w io.Writer, p report.PowerPlan) error {
 	switch p.Question {
 	case report.QuestionMDE:
 		lines = append(lines,
-			fmt.Sprintf("With %s units per arm (%s, %s, power %s), the smallest detectable increase is", commas(p.PerArm), test, level, pct(in.Power)),
+			fmt.Sprintf("With %s units per arm and %s (%s, power %s), the smallest detectable increase is", commas(p.PerArm), test, level, pct(in.Power)),
 			"  "+effectText(p))
 	case report.QuestionPower:
 		lines = append(lines,
-			fmt.Sprintf("To detect %s (%s, %s) with %s units per arm:", effectText(p), test, level, commas(p.PerArm)),
+			fmt.Sprintf("To detect %s with %s (%s) and %s units per arm:", effectText(p), test, level, commas(p.PerArm)),
 			"  power:    "+pct(p.PowerAchieved))
 	default:
 		lines = append(lines,
-			fmt.Sprintf("To detect %s (%s, %s, power %s):", effectText(p), test, level, pct(in.Power)),
+			fmt.Sprintf("To detect %s with %s (%s, power %s):", effectText(p), test, level, pct(in.Power)),
 			fmt.Sprintf("  per arm:  %s units", commas(p.PerArm)))
 	}
 	lines = append(lines, fmt.Sprintf("  total:    %s units (%d arms)", commas(p.Total), in.Arms))
