@@ -205,16 +205,9 @@ func planEffect(d stats.Design, effect float64) PlanEffect {
 	return PlanEffect{Absolute: abs, Relative: &rel}
 }
 
+// powerDefaults fills the defaults: the statistical ones are stats.Design's,
+// echoed back so that the plan states every choice it made.
 func powerDefaults(in PowerInput) PowerInput {
-	if in.Alpha == 0 {
-		in.Alpha = stats.DefaultAlpha
-	}
-	if in.Power == 0 {
-		in.Power = 0.8
-	}
-	if in.Arms == 0 {
-		in.Arms = 2
-	}
 	if in.Coverage == 0 {
 		in.Coverage = 1
 	}
@@ -228,18 +221,9 @@ func powerDefaults(in PowerInput) PowerInput {
 	if in.MDEScale == "" {
 		in.MDEScale = stats.RelativeMDE
 	}
-	if in.Contrast == "" {
-		in.Contrast = stats.AbsoluteMDE
-	}
-	if in.Test == "" {
-		in.Test = stats.ZTest
-	}
-	if in.Method == "" {
-		in.Method = stats.Frequentist
-	}
-	if in.Correction == "" {
-		in.Correction = stats.Bonferroni
-	}
+	d := design(in).WithDefaults()
+	in.Alpha, in.Power, in.Arms, in.Correction = d.Alpha, d.TargetPower, d.Arms, d.Correction
+	in.Contrast, in.Test, in.Method = d.Contrast, d.Test, d.Method
 	return in
 }
 

@@ -89,14 +89,16 @@ type Design struct {
 // ComparisonAlpha is the level at which each treatment-vs-control
 // comparison is tested: Alpha, divided by Arms − 1 under Bonferroni.
 func (d Design) ComparisonAlpha() float64 {
-	d = d.withDefaults()
+	d = d.WithDefaults()
 	if d.Correction == Bonferroni && d.Arms > 2 {
 		return d.Alpha / float64(d.Arms-1)
 	}
 	return d.Alpha
 }
 
-func (d Design) withDefaults() Design {
+// WithDefaults returns d with every optional zero field set to its default,
+// as Power, SampleSize and MDE read it.
+func (d Design) WithDefaults() Design {
 	if d.Arms == 0 {
 		d.Arms = 2
 	}
@@ -196,7 +198,7 @@ func (d Design) contrastVariance(effect float64) (value, v, vC, vT float64, err 
 // lower bound on the chance that it does so at some look). Two-sided power
 // counts both tails.
 func (d Design) Power(effect, nPerArm float64) (float64, error) {
-	d = d.withDefaults()
+	d = d.WithDefaults()
 	if err := d.validate(); err != nil {
 		return 0, err
 	}
@@ -287,7 +289,7 @@ const maxPlanUnits = 1e12
 // target d.TargetPower for an effect of size effect (on d.Scale). Exact is the
 // real-valued root; PerArm rounds it up and is at least 2.
 func (d Design) SampleSize(effect float64) (SampleSize, error) {
-	d = d.withDefaults()
+	d = d.WithDefaults()
 	if err := d.validate(); err != nil {
 		return SampleSize{}, err
 	}
@@ -319,7 +321,7 @@ func (d Design) SampleSize(effect float64) (SampleSize, error) {
 // metric it fails with ErrNotEnoughData when not even a rate of 1 would be
 // detected.
 func (d Design) MDE(nPerArm float64) (float64, error) {
-	d = d.withDefaults()
+	d = d.WithDefaults()
 	if err := d.validate(); err != nil {
 		return 0, err
 	}
