@@ -21,7 +21,8 @@ import (
 //   - UnitsPerArm alone: the minimum detectable effect of that sample.
 //
 // Zero fields take the defaults: alpha 0.05, power 0.8, 2 arms, coverage 1,
-// MDE scale relative, contrast absolute, Bonferroni, z test, frequentist.
+// MDE scale relative (absolute for the MDE of a mean without a baseline),
+// contrast absolute, Bonferroni, z test, frequentist.
 type PowerInput struct {
 	// Baseline is control's expected conversion rate in (0, 1) for a
 	// binomial metric, or its mean per unit for a mean metric (needed for a
@@ -217,6 +218,10 @@ func powerDefaults(in PowerInput) PowerInput {
 		if in.MDEScale == "" {
 			in.MDEScale = stats.AbsoluteMDE
 		}
+	}
+	if in.MDEScale == "" && in.Sigma != 0 && in.Baseline == 0 && in.MDE == 0 {
+		// The MDE of a mean whose level is unknown can only be absolute.
+		in.MDEScale = stats.AbsoluteMDE
 	}
 	if in.MDEScale == "" {
 		in.MDEScale = stats.RelativeMDE

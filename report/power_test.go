@@ -110,7 +110,7 @@ func TestPlanAnswersPowerAndMDEQuestions(t *testing.T) {
 		}
 	})
 	t.Run("an absolute MDE of a mean without baseline has no relative value", func(t *testing.T) {
-		p, err := PlanSampleSize(PowerInput{Sigma: 1, MDEScale: stats.AbsoluteMDE, UnitsPerArm: 1570})
+		p, err := PlanSampleSize(PowerInput{Sigma: 1, UnitsPerArm: 1570})
 		if err != nil {
 			t.Fatal(err)
 		}
