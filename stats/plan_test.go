@@ -86,6 +86,18 @@ func TestPlanMatchesIndependentlyComputedValues(t *testing.T) {
 }
 
 func TestPlanProperties(t *testing.T) {
+	t.Run("the reference closed forms 1569.78 and 14748.05 are the one-tail plans at alpha/2", func(t *testing.T) {
+		// stats-vectors.md: n = (z(1−α/2) + z(1−β))²·V/δ² ignores the far
+		// tail, which is exactly a one-sided plan at α/2.
+		m, err := Design{Kind: KindMean, Sigma: 1, Scale: AbsoluteMDE, Sides: Greater, Alpha: 0.025}.SampleSize(0.1)
+		if err != nil || math.Abs(m.Exact-1569.78) > 0.005 || m.PerArm != 1570 {
+			t.Fatalf("means: %+v, %v", m, err)
+		}
+		p, err := Design{Kind: KindBinomial, Baseline: 0.1, Scale: AbsoluteMDE, Sides: Greater, Alpha: 0.025}.SampleSize(0.01)
+		if err != nil || math.Abs(p.Exact-14748.05) > 0.005 || p.PerArm != 14749 {
+			t.Fatalf("proportions: %+v, %v", p, err)
+		}
+	})
 	t.Run("the closed-form reference 14748.05 differs from the two-tailed root only by the far tail", func(t *testing.T) {
 		s, err := Design{Kind: KindBinomial, Baseline: 0.1, Scale: AbsoluteMDE}.SampleSize(0.01)
 		if err != nil || math.Abs(s.Exact-14748.05) > 0.05 || s.PerArm != 14749 {
