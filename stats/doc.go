@@ -106,8 +106,9 @@
 //
 // Compare never panics and never returns NaN or Inf in any float field, so
 // a Result always marshals to JSON. Impossible input (negative N, NaN/Inf,
-// Sum > N for a binomial, Σy² < (Σy)²/n, a ratio's Σxy outside the
-// Cauchy–Schwarz bound |Sxy| ≤ sqrt(Sxx·Syy) of its centred sums, unknown
+// Sum > N for a binomial, Σy² < (Σy)²/n, a cross product (a ratio's Σxy,
+// CUPED's Σpre·y) outside the Cauchy–Schwarz bound |Sxy| ≤ sqrt(Sxx·Syy)
+// of the centred sums, unknown
 // kind/method/sides, alpha outside (0, 1), ...) gives StatusInvalidInput
 // with a Reason that names the arm; input that is valid but cannot
 // support inference (n ≤ 1, zero variance, a zero ratio denominator,

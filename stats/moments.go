@@ -52,6 +52,16 @@ func validateArm(kind Kind, s ArmStats, name string) string {
 			return name + ": SumNumDen (Σx·y) is impossible: the covariance of numerator and denominator exceeds the Cauchy–Schwarz bound of their variances"
 		}
 	}
+	if kind != KindRatio {
+		// Σy² of a 0/1 outcome is Σy, whatever SumSq holds.
+		ySq := s.SumSq
+		if kind == KindBinomial {
+			ySq = s.Sum
+		}
+		if impossibleCross(s.PreSum, s.PreSumSq, s.Sum, ySq, s.SumPrePost, n) {
+			return name + ": SumPrePost (Σpre·y) is impossible: the covariance of the pre-period covariate and the metric exceeds the Cauchy–Schwarz bound of their variances"
+		}
+	}
 	return ""
 }
 
