@@ -9,6 +9,7 @@ import (
 
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
 
 type countKey struct {
@@ -38,32 +39,14 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err != nil {
 			return err
 		}
-		// Only units that already sent events need a back-fill: one
-		// set-based probe instead of an event query per new exposure.
-		var probe []string
-		seen := map[string]bool{}
-		for i, x := range xs {
-			if er := cfg.Experiments[x.Experiment]; fresh[i] && er != nil && len(er.Rules) > 0 && !seen[x.Unit] {
-				seen[x.Unit] = true
-				probe = append(probe, x.Unit)
-			}
-		}
-		withEvents, err := unitsWithEvents(ctx, tx, probe)
-		if err != nil {
-			return err
-		}
-		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY seq`)
-		if err != nil {
-			return fmt.Errorf("prepare event lookup: %w", err)
-		}
-		defer evq.Close()
 		pending, err := segmentPending(ctx, tx)
 		if err != nil {
 			return err
 		}
 		counts := map[countKey]int64{}
 		var ckeys []countKey
-		b := newRollupBatch()
+		seg := newSegmentWrites()
+		var newOnes []*engine.Exposure
 		for i, x := range xs {
 			if !fresh[i] {
 				continue
@@ -81,17 +64,20 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			if !segmentsCover(pending, x.Experiment, x.Unit) {
 				segs = nil
 			}
-			b.seg.addExposure(x.Experiment, x.Variant, events.DayOf(at), segs, overflow)
-			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 && withEvents[x.Unit] {
-				if err := backfill(ctx, evq, b, er, x.Unit, x.Variant, at, segs); err != nil {
-					return err
-				}
-			}
+			seg.addExposure(x.Experiment, x.Variant, events.DayOf(at), segs, overflow)
+			newOnes = append(newOnes, &engine.Exposure{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: at, Attrs: x.Attributes})
 		}
 		if err := addExposureCounts(ctx, tx, ckeys, counts); err != nil {
 			return err
 		}
-		return b.flush(ctx, tx)
+		cs, err := engine.Backfill(ctx, engineTx{tx}, cfg, newOnes)
+		if err != nil {
+			return err
+		}
+		if err := writeChanges(ctx, tx, cs, segmentMode{pending: pending}, seg); err != nil {
+			return err
+		}
+		return seg.write(ctx, tx)
 	})
 	if err != nil {
 		return 0, err
@@ -164,71 +150,6 @@ func insertExposureRows(ctx context.Context, tx *sql.Tx, xs []experiment.Exposur
 		}
 	}
 	return fresh, nil
-}
-
-// unitsWithEvents returns which of units have at least one stored event.
-func unitsWithEvents(ctx context.Context, tx *sql.Tx, units []string) (map[string]bool, error) {
-	out := map[string]bool{}
-	if len(units) == 0 {
-		return out, nil
-	}
-	list, err := jsonList(units)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT value FROM json_each(?) AS u WHERE EXISTS (SELECT 1 FROM events WHERE unit_id = u.value)`, list)
-	if err != nil {
-		return nil, fmt.Errorf("look up units with events: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("scan unit: %w", err)
-		}
-		out[u] = true
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look up units with events: %w", err)
-	}
-	return out, nil
-}
-
-// backfill folds the unit's stored events, in storage order, into fresh
-// rollups for every metric of the experiment it was just exposed to; their
-// contributions also go to segs' totals.
-func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *events.ExperimentRules, unit, variant string, at int64, segs []segment) error {
-	rows, err := evq.QueryContext(ctx, unit)
-	if err != nil {
-		return fmt.Errorf("read events of %q: %w", unit, err)
-	}
-	defer rows.Close()
-	var pending []*pendingRollup
-	for rows.Next() {
-		var p events.Point
-		if err := rows.Scan(&p.ID, &p.Event, &p.Value, &p.TS); err != nil {
-			return fmt.Errorf("scan event: %w", err)
-		}
-		if !er.UsesEvent(p.Event) {
-			continue
-		}
-		if pending == nil {
-			// A new exposure has no rollups yet: start every metric from zero.
-			for i := range er.Rules {
-				r := &er.Rules[i]
-				pr := &pendingRollup{rule: r, variant: variant, day: events.DayOf(at), segs: segs}
-				b.add(rollupKey{er.Key, unit, r.Metric.Key}, pr)
-				pending = append(pending, pr)
-			}
-		}
-		for _, pr := range pending {
-			pr.rule.Fold(&pr.cur, at, p)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read events of %q: %w", unit, err)
-	}
-	return nil
 }
 
 func addExposureCounts(ctx context.Context, tx *sql.Tx, keys []countKey, counts map[countKey]int64) error {
