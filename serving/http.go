@@ -11,6 +11,7 @@ import (
 	"journeylab/assign"
 	"journeylab/experiment"
 	"journeylab/jsonbody"
+	"journeylab/server"
 )
 
 // Handlers serves POST and GET /v1/assign and POST /v1/exposures.
@@ -54,11 +55,7 @@ func (h *Handlers) exposures(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	status := fiber.StatusOK
-	if resp.Rejected > 0 {
-		status = fiber.StatusMultiStatus
-	}
-	return c.Status(status).JSON(resp)
+	return c.Status(server.BatchStatus(resp.Rejected)).JSON(resp)
 }
 
 // work is the per-request scratch space, pooled so that a request

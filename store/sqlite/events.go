@@ -100,27 +100,12 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		fresh := map[[2]string]bool{}
 		var args []any
 		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			st, err := ins.stmt(ctx, len(args)/8)
-			if err != nil {
-				return err
-			}
-			rows, err := st.QueryContext(ctx, args...)
+			err := ins.insertKeys(ctx, args, fresh)
+			args = args[:0]
 			if err != nil {
 				return fmt.Errorf("insert events: %w", err)
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var k [2]string
-				if err := rows.Scan(&k[0], &k[1]); err != nil {
-					return fmt.Errorf("insert events: %w", err)
-				}
-				fresh[k] = true
-			}
-			args = args[:0]
-			return rows.Err()
+			return nil
 		}
 		for _, r := range reqs {
 			for i := range r.evs {
