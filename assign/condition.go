@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -110,6 +109,13 @@ func CompileCondition(c Condition, env Env) (Matcher, error) {
 	return compileConditionAt(c, env, "targeting")
 }
 
+// CompilePersona compiles the condition of a persona. It is
+// CompileCondition with errors rooted at "condition", and a persona cannot
+// reference another persona.
+func CompilePersona(c Condition, env Env) (Matcher, error) {
+	return compileConditionAt(c, env, "condition")
+}
+
 func compileConditionAt(c Condition, env Env, root string) (Matcher, error) {
 	if len(c) == 0 {
 		return Matcher{}, nil
@@ -137,7 +143,7 @@ func compileConditionAt(c Condition, env Env, root string) (Matcher, error) {
 	if !ok {
 		return Matcher{}, &RuleError{root, "must be an object, got " + describe(v)}
 	}
-	cc := condCompiler{env: env}
+	cc := condCompiler{env: env, inPersona: root == "condition"}
 	e, err := cc.expr(obj, root, 1)
 	if err != nil {
 		return Matcher{}, err
@@ -257,8 +263,9 @@ type operation struct {
 var jsTypes = map[string]bool{"string": true, "number": true, "boolean": true, "object": true, "array": true, "null": true, "undefined": true}
 
 type condCompiler struct {
-	env     Env
-	clauses int
+	env       Env
+	inPersona bool
+	clauses   int
 }
 
 func (c *condCompiler) count(path string) error {
@@ -328,7 +335,7 @@ func (c *condCompiler) expr(obj map[string]any, path string, depth int) (*expr, 
 			if !ok {
 				return nil, &RuleError{kp, "needs a persona key (a string), got " + describe(v)}
 			}
-			if c.env.Personas == nil {
+			if c.inPersona {
 				return nil, &RuleError{kp, "a persona cannot reference another persona"}
 			}
 			p, ok := c.env.Personas[key]
@@ -592,13 +599,45 @@ func newJSSet(list []any, fold bool) *jsSet {
 	return s
 }
 
-// String describes a compiled condition for error messages and tests.
-func (m Matcher) String() string {
-	if m.root == nil {
-		return "{}"
+// Personas returns the keys of the personas the condition references with
+// $persona, sorted and without duplicates (nil for a condition that does
+// not parse; CompileCondition reports why).
+func (c Condition) Personas() []string {
+	if len(c) == 0 {
+		return nil
 	}
-	return fmt.Sprintf("condition with %d top-level clauses", len(m.root.clauses))
+	raw := []byte(c)
+	if r, ok := legacyRule(raw); ok {
+		if conv, err := r.Condition(); err == nil {
+			raw = conv
+		}
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "$persona" {
+					seen[s] = true
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	out := make([]string, 0, len(seen))
+	for k := range seen {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
-
-// finite reports whether f is a usable number.
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -12,10 +12,10 @@ import (
 // evaluating it to the case's expected result. docs/assignment.md lists
 // them with the same reasons.
 var refusedAtSave = map[string]string{
-	"unknown operator - pass":                "an unknown operator is a 400 naming its path, not a silent false",
-	"$regex invalid - pass":                  "a pattern RE2 cannot compile is a 400, not a silent false",
-	"$regex invalid - fail":                  "a pattern RE2 cannot compile is a 400, not a silent false",
-	"$inGroup fails for unknown group id":    "an unknown group is a 400, not an empty group",
+	"unknown operator - pass":                 "an unknown operator is a 400 naming its path, not a silent false",
+	"$regex invalid - pass":                   "a pattern RE2 cannot compile is a 400, not a silent false",
+	"$regex invalid - fail":                   "a pattern RE2 cannot compile is a 400, not a silent false",
+	"$inGroup fails for unknown group id":     "an unknown group is a 400, not an empty group",
 	"$notInGroup passes for unknown group id": "an unknown group is a 400, not an empty group",
 }
 

@@ -38,9 +38,9 @@ type Experiment struct {
 	// means an even split (Allocate with equal weights), which suits a new
 	// experiment; store the allocation once units have been exposed.
 	Allocation Allocation `json:"allocation"`
-	// Targeting restricts the experiment to matching attributes; nil means
-	// everyone.
-	Targeting *Rule `json:"targeting,omitempty"`
+	// Targeting restricts the experiment to units whose attributes match
+	// the condition; empty means everyone.
+	Targeting Condition `json:"targeting,omitempty"`
 	// Layer is the key of the Layer the experiment belongs to; empty means
 	// none. LayerRange must be set exactly when Layer is.
 	Layer string `json:"layer,omitempty"`
@@ -102,8 +102,25 @@ type Assignment struct {
 // layers. It is safe for concurrent use; to change anything build a new one
 // and swap the pointer.
 type Snapshot struct {
-	all  touchpointIndex
-	byTP map[string]*touchpointIndex
+	all      touchpointIndex
+	byTP     map[string]*touchpointIndex
+	personas []compiledPersona // sorted by key
+}
+
+// Persona is a named, reusable targeting condition. Experiments reference
+// it with {"$persona": "<key>"}; Snapshot.Personas tells which personas a
+// unit's attributes match.
+type Persona struct {
+	// Key identifies the persona.
+	Key string `json:"key"`
+	// Condition is what a unit's attributes must match; a persona cannot
+	// reference another persona.
+	Condition Condition `json:"condition"`
+}
+
+type compiledPersona struct {
+	key     string
+	matcher Matcher
 }
 
 type touchpointIndex struct {
@@ -138,11 +155,16 @@ type compiledExperiment struct {
 	sticky                       map[string]int
 }
 
-// NewSnapshot validates and compiles experiments and layers. It copies what
-// it keeps, so later changes to the arguments do not affect the snapshot.
-// Errors name the experiment or layer and the offending field.
-func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
+// NewSnapshot validates and compiles experiments, layers and the personas
+// their targeting may reference. It copies what it keeps, so later changes
+// to the arguments do not affect the snapshot. Errors name the experiment,
+// layer or persona and the offending field.
+func NewSnapshot(experiments []Experiment, layers []Layer, personas ...Persona) (*Snapshot, error) {
 	s := &Snapshot{byTP: make(map[string]*touchpointIndex)}
+	env, err := s.compilePersonas(personas)
+	if err != nil {
+		return nil, err
+	}
 	layerByKey := make(map[string]*compiledLayer, len(layers))
 	for i, l := range layers {
 		where := fmt.Sprintf("layers[%d]", i)
@@ -178,7 +200,7 @@ func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
 			return nil, fmt.Errorf("experiment %q: duplicate key", e.Key)
 		}
 		seen[e.Key] = true
-		ce, err := compileExperiment(e, layerByKey)
+		ce, err := compileExperiment(e, layerByKey, env)
 		if err != nil {
 			return nil, fmt.Errorf("experiment %q: %w", e.Key, err)
 		}
@@ -206,7 +228,43 @@ func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
 	return s, nil
 }
 
-func compileExperiment(e *Experiment, layers map[string]*compiledLayer) (*compiledExperiment, error) {
+// compilePersonas compiles the personas into the snapshot and returns the
+// environment experiments' conditions are compiled in.
+func (s *Snapshot) compilePersonas(personas []Persona) (Env, error) {
+	env := Env{Personas: make(map[string]Matcher, len(personas))}
+	for i, p := range personas {
+		if p.Key == "" {
+			return env, fmt.Errorf("personas[%d].key: required", i)
+		}
+		if _, dup := env.Personas[p.Key]; dup {
+			return env, fmt.Errorf("persona %q: duplicate key", p.Key)
+		}
+		m, err := CompilePersona(p.Condition, Env{})
+		if err != nil {
+			return env, fmt.Errorf("persona %q: %w", p.Key, err)
+		}
+		env.Personas[p.Key] = m
+		s.personas = append(s.personas, compiledPersona{key: p.Key, matcher: m})
+	}
+	sort.Slice(s.personas, func(i, j int) bool { return s.personas[i].key < s.personas[j].key })
+	return env, nil
+}
+
+// Personas appends to dst the keys of the snapshot's personas whose
+// condition the attributes match, sorted, and returns the extended slice.
+func (s *Snapshot) Personas(attrs map[string]any, dst []string) []string {
+	if s == nil {
+		return dst
+	}
+	for i := range s.personas {
+		if s.personas[i].matcher.Match(attrs) {
+			dst = append(dst, s.personas[i].key)
+		}
+	}
+	return dst
+}
+
+func compileExperiment(e *Experiment, layers map[string]*compiledLayer, env Env) (*compiledExperiment, error) {
 	if e.Touchpoint == "" {
 		return nil, fmt.Errorf("touchpoint: required")
 	}
@@ -258,13 +316,11 @@ func compileExperiment(e *Experiment, layers map[string]*compiledLayer) (*compil
 		ce.alloc = Allocation{Ranges: append([]VariantRange(nil), e.Allocation.Ranges...)}
 	}
 
-	if e.Targeting != nil {
-		m, err := Compile(*e.Targeting)
-		if err != nil {
-			return nil, err
-		}
-		ce.matcher = m
+	m, err := CompileCondition(e.Targeting, env)
+	if err != nil {
+		return nil, err
 	}
+	ce.matcher = m
 
 	switch {
 	case e.Layer != "" && e.LayerRange == nil:
