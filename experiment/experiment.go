@@ -79,7 +79,7 @@ type Experiment struct {
 	Variants []Variant `json:"variants"`
 	Control  string    `json:"control"`
 	// Coverage is the share of eligible units that enter the experiment (0..1].
-	Coverage  float64      `json:"coverage"`
+	Coverage float64 `json:"coverage"`
 	// Targeting is a condition in MongoDB query syntax (assign.Condition);
 	// it may reference personas with {"$persona": "<key>"}.
 	Targeting assign.Condition `json:"targeting,omitempty"`
