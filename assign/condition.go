@@ -87,6 +87,9 @@ type Env struct {
 // targeting). A Matcher is immutable and safe for concurrent use.
 type Matcher struct {
 	root *expr
+	// key is the condition's canonical JSON (sorted keys), so that a
+	// snapshot compiles identical conditions once.
+	key string
 }
 
 // Match reports whether the attributes satisfy the condition. Attribute
@@ -97,7 +100,7 @@ func (m Matcher) Match(attrs map[string]any) bool {
 	if m.root == nil {
 		return true
 	}
-	return m.root.eval(attrs)
+	return m.root.eval(attrs, nil)
 }
 
 // CompileCondition validates c and compiles it into a Matcher: value lists
@@ -148,12 +151,19 @@ func compileConditionAt(c Condition, env Env, root string) (Matcher, error) {
 	if err != nil {
 		return Matcher{}, err
 	}
-	return Matcher{root: e}, nil
+	key, err := json.Marshal(obj)
+	if err != nil {
+		return Matcher{}, &RuleError{root, "cannot be written as JSON: " + err.Error()}
+	}
+	return Matcher{root: e, key: string(key)}, nil
 }
 
-// expr is a compiled condition object: every clause must hold.
+// expr is a compiled condition object: every clause must hold. A snapshot
+// gives the conditions several experiments share, and personas, a memo
+// slot (1..64) so that one Assign call evaluates each of them once.
 type expr struct {
 	clauses []clause
+	memo    uint8
 }
 
 type clauseKind uint8

@@ -5,9 +5,31 @@ import (
 	"strings"
 )
 
+// memo holds the results of the shared conditions evaluated during one
+// Assign call, by memo slot: bit i-1 of done is set once slot i is
+// evaluated, and the same bit of val holds its result.
+type memo struct{ done, val uint64 }
+
 // eval reports whether obj satisfies every clause. obj is the attributes
-// map at the top level, or an array element under $elemMatch.
-func (e *expr) eval(obj any) bool {
+// map at the top level, or an array element under $elemMatch (evaluated
+// without the memo, which holds results for the attributes only).
+func (e *expr) eval(obj any, m *memo) bool {
+	if e.memo == 0 || m == nil {
+		return e.evalClauses(obj, m)
+	}
+	bit := uint64(1) << (e.memo - 1)
+	if m.done&bit != 0 {
+		return m.val&bit != 0
+	}
+	r := e.evalClauses(obj, m)
+	m.done |= bit
+	if r {
+		m.val |= bit
+	}
+	return r
+}
+
+func (e *expr) evalClauses(obj any, m *memo) bool {
 	for i := range e.clauses {
 		cl := &e.clauses[i]
 		switch cl.kind {
@@ -17,14 +39,14 @@ func (e *expr) eval(obj any) bool {
 			}
 		case clAnd:
 			for j := range cl.subs {
-				if !cl.subs[j].eval(obj) {
+				if !cl.subs[j].eval(obj, m) {
 					return false
 				}
 			}
 		case clOr, clNor:
 			hit := len(cl.subs) == 0 // GrowthBook: an empty $or holds
 			for j := range cl.subs {
-				if cl.subs[j].eval(obj) {
+				if cl.subs[j].eval(obj, m) {
 					hit = true
 					break
 				}
@@ -33,11 +55,11 @@ func (e *expr) eval(obj any) bool {
 				return false
 			}
 		case clNot:
-			if cl.sub.eval(obj) {
+			if cl.sub.eval(obj, m) {
 				return false
 			}
 		case clPersona:
-			if !cl.sub.eval(obj) {
+			if !cl.sub.eval(obj, m) {
 				return false
 			}
 		}
@@ -148,7 +170,7 @@ func (o *operation) eval(v any) bool {
 			if !truthy(el) { // GrowthBook skips falsy elements
 				continue
 			}
-			if o.sub != nil && o.sub.eval(el) || o.cond != nil && o.cond.eval(el) {
+			if o.sub != nil && o.sub.eval(el) || o.cond != nil && o.cond.eval(el, nil) {
 				return true
 			}
 		}

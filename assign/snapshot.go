@@ -191,6 +191,8 @@ func NewSnapshot(experiments []Experiment, layers []Layer, personas ...Persona) 
 
 	seen := make(map[string]bool, len(experiments))
 	inLayer := make(map[string][]*compiledExperiment)
+	shared := make(map[string]Matcher)
+	uses := make(map[*expr]int)
 	for i := range experiments {
 		e := &experiments[i]
 		if e.Key == "" {
@@ -203,6 +205,14 @@ func NewSnapshot(experiments []Experiment, layers []Layer, personas ...Persona) 
 		ce, err := compileExperiment(e, layerByKey, env)
 		if err != nil {
 			return nil, fmt.Errorf("experiment %q: %w", e.Key, err)
+		}
+		if ce.matcher.root != nil {
+			if m, ok := shared[ce.matcher.key]; ok {
+				ce.matcher = m
+			} else {
+				shared[ce.matcher.key] = ce.matcher
+			}
+			uses[ce.matcher.root]++
 		}
 		if ce.layer != nil {
 			for _, other := range inLayer[ce.layer.key] {
@@ -225,7 +235,37 @@ func NewSnapshot(experiments []Experiment, layers []Layer, personas ...Persona) 
 	for _, tp := range s.byTP {
 		tp.finish()
 	}
+	s.assignMemoSlots(uses)
 	return s, nil
+}
+
+// assignMemoSlots numbers the personas, then the conditions several
+// experiments share, so that Assign evaluates each once per call (the
+// memo has 64 slots; the rest are evaluated every time).
+func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
+	slot := uint8(0)
+	give := func(e *expr) {
+		if e != nil && e.memo == 0 && slot < 64 {
+			slot++
+			e.memo = slot
+		}
+	}
+	for _, p := range s.personas {
+		give(p.matcher.root)
+	}
+	for _, e := range s.all.exps {
+		if uses[e.matcher.root] > 1 {
+			give(e.matcher.root)
+		}
+	}
+}
+
+// match evaluates m for one Assign call, sharing results through memo.
+func (m Matcher) match(attrs map[string]any, mm *memo) bool {
+	if m.root == nil {
+		return true
+	}
+	return m.root.eval(attrs, mm)
 }
 
 // compilePersonas compiles the personas into the snapshot and returns the
@@ -423,6 +463,7 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 			return dst
 		}
 	}
+	var mm memo
 	for _, e := range idx.exps {
 		if v, ok := e.overrides[unitID]; ok {
 			dst = append(dst, e.result(v))
@@ -439,7 +480,7 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 		if CoverageBucket(h) >= e.coverage {
 			continue
 		}
-		if !e.matcher.Match(attrs) {
+		if !e.matcher.match(attrs, &mm) {
 			continue
 		}
 		if v, ok := e.sticky[unitID]; ok {
@@ -453,7 +494,7 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 		tl := &idx.layers[i]
 		held := CoverageBucket(Hash(tl.layer.salt, unitID)) < tl.layer.holdout
 		b := tl.layer.baseline
-		if !held && b == nil || !tl.hides(unitID, attrs) {
+		if !held && b == nil || !tl.hides(unitID, attrs, &mm) {
 			continue
 		}
 		a := Assignment{Touchpoint: touchpoint, VariantIndex: -1, Layer: tl.layer.key, Holdout: held}
@@ -472,9 +513,9 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 // hides reports whether the layer has, on the touchpoint, an experiment
 // the unit is not forced into and whose targeting matches it: one its
 // holdout would hide from the unit.
-func (tl *touchpointLayer) hides(unitID string, attrs map[string]any) bool {
+func (tl *touchpointLayer) hides(unitID string, attrs map[string]any, mm *memo) bool {
 	for _, e := range tl.exps {
-		if _, forced := e.overrides[unitID]; !forced && e.matcher.Match(attrs) {
+		if _, forced := e.overrides[unitID]; !forced && e.matcher.match(attrs, mm) {
 			return true
 		}
 	}
