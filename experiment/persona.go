@@ -25,6 +25,13 @@ type Persona struct {
 	UpdatedAt   time.Time        `json:"updated_at"`
 }
 
+// PersonaDimension is the exposure attribute that records the personas a
+// unit's attributes matched at its first exposure (keys sorted, joined with
+// ","): reports break results down by persona with
+// ?dimension=jl:persona. Its name cannot come from a persona key or clash
+// with the usual attribute names.
+const PersonaDimension = "jl:persona"
+
 // personaAuditPrefix keys a persona's audit entries in the audit trail;
 // experiment keys cannot contain ':', so they never collide.
 const personaAuditPrefix = "persona:"

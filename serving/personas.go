@@ -3,6 +3,7 @@ package serving
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"journeylab/assign"
 	"journeylab/experiment"
@@ -55,4 +56,23 @@ func (s *Service) compilablePersonas(personas []assign.Persona) []assign.Persona
 		kept = append(kept, p)
 	}
 	return kept
+}
+
+// withPersonas adds to an exposure's flattened attributes the personas the
+// request attributes match, under experiment.PersonaDimension (keys sorted,
+// joined with ","), so that reports break results down by persona through
+// the ordinary dimension mechanism. It runs once per first exposure.
+func withPersonas(snap *assign.Snapshot, attrs map[string]any, flat map[string]string) map[string]string {
+	// A client cannot set the dimension itself.
+	delete(flat, experiment.PersonaDimension)
+	var buf [8]string
+	matched := snap.Personas(attrs, buf[:0])
+	if len(matched) == 0 {
+		return flat
+	}
+	if flat == nil {
+		flat = make(map[string]string, 1)
+	}
+	flat[experiment.PersonaDimension] = strings.Join(matched, ",")
+	return flat
 }
