@@ -267,6 +267,7 @@ type operation struct {
 	subs    []cvalue
 	cond    *expr
 	re      *regexp.Regexp
+	lit     *literalMatcher // the same answer as re, for literal-set patterns
 	version string
 }
 
@@ -554,7 +555,7 @@ func (c *condCompiler) operation(name string, arg any, path string, depth int) (
 		if err != nil {
 			return o, &RuleError{path, "invalid regex (RE2 syntax): " + err.Error()}
 		}
-		o.re = re
+		o.re, o.lit = re, newLiteralMatcher(p)
 	case opType:
 		t, ok := arg.(string)
 		if !ok || !jsTypes[t] {

@@ -1,8 +1,10 @@
 package assign
 
 import (
+	"slices"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // benchCondition is a realistic targeting condition: five clauses, one of
@@ -49,42 +51,58 @@ func BenchmarkCondition(b *testing.B) {
 	}
 }
 
-// benchTenOn builds ten experiments on one touchpoint, each with the
-// realistic condition when targeted.
-func benchTenOn(tb testing.TB, targeted bool) *Snapshot {
+// targetingFor gives experiment i of a benchmark snapshot its condition.
+type targetingFor func(i int) Condition
+
+var (
+	untargeted targetingFor = func(int) Condition { return nil }
+	// sharedRealistic gives all ten experiments the realistic condition.
+	sharedRealistic targetingFor = func(int) Condition { return Condition(benchCondition) }
+	// distinctRealistic gives each experiment its own realistic condition
+	// (the same shape, a different country list), sharing the persona.
+	distinctRealistic targetingFor = func(i int) Condition {
+		return Condition(`{"country": {"$in": ["DE", "AT", "CH", "X` + strconv.Itoa(i) + `"]}, "device": {"$ne": "desktop"},
+			"app_version": {"$vgte": "4.2.0"}, "utm_source": {"$regex": "^(newsletter|sea)-"}, "$persona": "sarah"}`)
+	}
+	// distinctSimple gives each experiment its own one-clause condition.
+	distinctSimple targetingFor = func(i int) Condition {
+		return Condition(`{"country": {"$in": ["DE", "AT", "X` + strconv.Itoa(i) + `"]}}`)
+	}
+)
+
+// benchTen builds ten experiments on one touchpoint with the given
+// targeting; every one matches benchAttrs.
+func benchTen(tb testing.TB, targeting targetingFor) *Snapshot {
 	tb.Helper()
 	var exps []Experiment
 	for i := range 10 {
-		e := Experiment{
+		exps = append(exps, Experiment{
 			Key: "exp-" + strconv.Itoa(i), Touchpoint: "checkout", Stage: "checkout", Coverage: 1,
-			Variants: []Variant{{Key: "control"}, {Key: "treatment", Payload: []byte(`{"color":"green"}`)}},
-		}
-		if targeted {
-			e.Targeting = Condition(benchCondition)
-		}
-		exps = append(exps, e)
+			Variants:  []Variant{{Key: "control"}, {Key: "treatment", Payload: []byte(`{"color":"green"}`)}},
+			Targeting: targeting(i),
+		})
 	}
 	s, err := NewSnapshot(exps, nil, benchPersonas(tb)...)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if got := len(s.Assign("u", "checkout", benchAttrs, nil)); got != 10 {
+		tb.Fatalf("%d assignments, want 10", got)
+	}
 	return s
 }
 
-// BenchmarkAssignTen compares one assign call over ten experiments without
-// targeting and with the realistic condition on each (all matching, so
-// both return ten assignments).
+// BenchmarkAssignTen measures one assign call over ten experiments, with no
+// targeting and with each kind of condition (all matching, so every case
+// returns ten assignments).
 func BenchmarkAssignTen(b *testing.B) {
 	for _, tc := range []struct {
-		name     string
-		targeted bool
-	}{{"untargeted", false}, {"targeted", true}} {
+		name      string
+		targeting targetingFor
+	}{{"untargeted", untargeted}, {"shared-realistic", sharedRealistic}, {"distinct-realistic", distinctRealistic}, {"distinct-simple", distinctSimple}} {
 		b.Run(tc.name, func(b *testing.B) {
-			s := benchTenOn(b, tc.targeted)
+			s := benchTen(b, tc.targeting)
 			dst := make([]Assignment, 0, 16)
-			if got := len(s.Assign("u", "checkout", benchAttrs, dst)); got != 10 {
-				b.Fatalf("%d assignments, want 10", got)
-			}
 			b.ReportAllocs()
 			n := 0
 			for i := 0; b.Loop(); i++ {
@@ -92,6 +110,43 @@ func BenchmarkAssignTen(b *testing.B) {
 				n += len(dst)
 			}
 			sinkInt = n
+		})
+	}
+}
+
+// BenchmarkTargetedOverUntargeted reports how much slower one assign call
+// over ten targeted experiments is than over the same ten untargeted, as
+// the ratio of median block times: blocks of calls alternate between the
+// two snapshots, so load from other processes falls on both alike.
+func BenchmarkTargetedOverUntargeted(b *testing.B) {
+	const block = 512
+	for _, tc := range []struct {
+		name      string
+		targeting targetingFor
+	}{{"shared-realistic", sharedRealistic}, {"distinct-realistic", distinctRealistic}, {"distinct-simple", distinctSimple}} {
+		b.Run(tc.name, func(b *testing.B) {
+			base, targeted := benchTen(b, untargeted), benchTen(b, tc.targeting)
+			dst := make([]Assignment, 0, 16)
+			var tBase, tTarg []time.Duration
+			run := func(s *Snapshot) time.Duration {
+				start := time.Now()
+				for i := range block {
+					dst = s.Assign(benchUnits[i&1023], "checkout", benchAttrs, dst[:0])
+				}
+				return time.Since(start)
+			}
+			for b.Loop() {
+				tBase = append(tBase, run(base))
+				tTarg = append(tTarg, run(targeted))
+			}
+			median := func(d []time.Duration) float64 {
+				slices.Sort(d)
+				return float64(d[len(d)/2]) / block
+			}
+			mb, mt := median(tBase), median(tTarg)
+			b.ReportMetric(mb, "untargeted-ns/call")
+			b.ReportMetric(mt, "targeted-ns/call")
+			b.ReportMetric(mt/mb, "ratio")
 		})
 	}
 }

@@ -192,6 +192,9 @@ func (o *operation) eval(v any) bool {
 		return true
 	case opRegex:
 		if s, ok := v.(string); ok {
+			if o.lit != nil {
+				return o.lit.match(s)
+			}
 			return o.re.MatchString(s)
 		}
 		var buf [64]byte

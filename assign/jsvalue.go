@@ -150,9 +150,14 @@ func jsonEqual(v, want any) bool {
 // (after arrays and objects become strings) compare as strings, anything
 // else as numbers. ok is false when either side is NaN.
 func jsCompare(a, b any) (c int, ok bool) {
-	if x, ok := a.(string); ok {
+	switch x := a.(type) {
+	case string:
 		if y, ok := b.(string); ok {
 			return strings.Compare(x, y), true
+		}
+	case float64:
+		if y, ok := b.(float64); ok {
+			return compareFloats(x, y)
 		}
 	}
 	var abuf, bbuf [64]byte
@@ -172,6 +177,10 @@ func jsCompare(a, b any) (c int, ok bool) {
 	} else {
 		y = jsToNumber(b)
 	}
+	return compareFloats(x, y)
+}
+
+func compareFloats(x, y float64) (int, bool) {
 	switch {
 	case math.IsNaN(x) || math.IsNaN(y):
 		return 0, false
@@ -453,7 +462,15 @@ func appendPaddedVersion(dst []byte, v any) []byte {
 	}
 	parts := 0
 	for first := true; ; first = false {
-		end := strings.IndexAny(s, "-.")
+		end, numeric := -1, true
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if c == '-' || c == '.' {
+				end = i
+				break
+			}
+			numeric = numeric && '0' <= c && c <= '9'
+		}
 		part := s
 		if end >= 0 {
 			part = s[:end]
@@ -462,14 +479,7 @@ func appendPaddedVersion(dst []byte, v any) []byte {
 			dst = append(dst, '-')
 		}
 		parts++
-		numeric := part != ""
-		for i := 0; i < len(part); i++ {
-			if part[i] < '0' || part[i] > '9' {
-				numeric = false
-				break
-			}
-		}
-		if numeric {
+		if numeric && part != "" {
 			for i := len(part); i < 5; i++ {
 				dst = append(dst, ' ')
 			}
