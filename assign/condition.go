@@ -183,6 +183,11 @@ type clause struct {
 	val  *cvalue
 	subs []expr
 	sub  *expr
+	// key identifies a field clause by its path and canonical operand, so
+	// that a snapshot can give the clauses several conditions share one
+	// memo slot.
+	key  string
+	memo uint8
 }
 
 // fieldPath is an attribute path; parts are its dot-separated segments and
@@ -368,7 +373,11 @@ func (c *condCompiler) expr(obj map[string]any, path string, depth int) (*expr, 
 			if err != nil {
 				return nil, err
 			}
-			cl.kind, cl.path, cl.val = clField, newPath(k), val
+			operand, err := json.Marshal(v)
+			if err != nil {
+				return nil, &RuleError{kp, "cannot be written as JSON: " + err.Error()}
+			}
+			cl.kind, cl.path, cl.val, cl.key = clField, newPath(k), val, k+"\x00"+string(operand)
 		}
 		e.clauses = append(e.clauses, cl)
 	}

@@ -34,7 +34,18 @@ func (e *expr) evalClauses(obj any, m *memo) bool {
 		cl := &e.clauses[i]
 		switch cl.kind {
 		case clField:
-			if !cl.val.eval(lookup(obj, &cl.path)) {
+			if cl.memo != 0 && m != nil {
+				bit := uint64(1) << (cl.memo - 1)
+				if m.done&bit == 0 {
+					m.done |= bit
+					if cl.val.eval(lookup(obj, &cl.path)) {
+						m.val |= bit
+					}
+				}
+				if m.val&bit == 0 {
+					return false
+				}
+			} else if !cl.val.eval(lookup(obj, &cl.path)) {
 				return false
 			}
 		case clAnd:

@@ -240,8 +240,9 @@ func NewSnapshot(experiments []Experiment, layers []Layer, personas ...Persona) 
 }
 
 // assignMemoSlots numbers the personas, then the conditions several
-// experiments share, so that Assign evaluates each once per call (the
-// memo has 64 slots; the rest are evaluated every time).
+// experiments share, then the attribute clauses several distinct
+// conditions share, so that Assign evaluates each once per call (the memo
+// has 64 slots; the rest are evaluated every time).
 func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
 	slot := uint8(0)
 	give := func(e *expr) {
@@ -253,9 +254,53 @@ func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
 	for _, p := range s.personas {
 		give(p.matcher.root)
 	}
+	var roots []*expr
 	for _, e := range s.all.exps {
+		if e.matcher.root == nil || uses[e.matcher.root] == -1 {
+			continue
+		}
 		if uses[e.matcher.root] > 1 {
 			give(e.matcher.root)
+		}
+		uses[e.matcher.root] = -1 // each distinct condition once below
+		roots = append(roots, e.matcher.root)
+	}
+	byKey := map[string][]*clause{}
+	var keys []string
+	for _, r := range roots {
+		r.fieldClauses(func(cl *clause) {
+			if byKey[cl.key] == nil {
+				keys = append(keys, cl.key)
+			}
+			byKey[cl.key] = append(byKey[cl.key], cl)
+		})
+	}
+	for _, k := range keys {
+		if len(byKey[k]) < 2 || slot == 64 {
+			continue
+		}
+		slot++
+		for _, cl := range byKey[k] {
+			cl.memo = slot
+		}
+	}
+}
+
+// fieldClauses calls fn with every attribute clause evaluated against the
+// same object as e itself: its own and those of nested $and, $or, $nor and
+// $not (not personas, which have their own slot, nor $elemMatch).
+func (e *expr) fieldClauses(fn func(*clause)) {
+	for i := range e.clauses {
+		cl := &e.clauses[i]
+		switch cl.kind {
+		case clField:
+			fn(cl)
+		case clAnd, clOr, clNor:
+			for j := range cl.subs {
+				cl.subs[j].fieldClauses(fn)
+			}
+		case clNot:
+			cl.sub.fieldClauses(fn)
 		}
 	}
 }
