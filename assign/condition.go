@@ -487,15 +487,10 @@ func (c *condCompiler) operation(name string, arg any, path string, depth int) (
 	case opExists:
 		o.truthy = truthy(arg)
 	case opIn, opNin, opIni, opNini:
-		list, ok := arg.([]any)
-		if !ok {
-			// GrowthBook answers false for a non-array operand; so do we,
-			// rather than refusing a condition it accepts.
+		list, ok, err := listOperand(arg, path)
+		if !ok || err != nil {
 			o.op = opNever
-			return o, nil
-		}
-		if len(list) > MaxRuleListValues {
-			return o, &RuleError{path, fmt.Sprintf("more than %d values", MaxRuleListValues)}
+			return o, err
 		}
 		o.set = newJSSet(list, code == opIni || code == opNini)
 	case opInGroup, opNotInGroup:
@@ -533,13 +528,10 @@ func (c *condCompiler) operation(name string, arg any, path string, depth int) (
 		}
 		o.cond = e
 	case opAll, opAlli:
-		list, ok := arg.([]any)
-		if !ok {
+		list, ok, err := listOperand(arg, path)
+		if !ok || err != nil {
 			o.op = opNever
-			return o, nil
-		}
-		if len(list) > MaxRuleListValues {
-			return o, &RuleError{path, fmt.Sprintf("more than %d values", MaxRuleListValues)}
+			return o, err
 		}
 		o.subs = make([]cvalue, len(list))
 		for i, e := range list {
@@ -579,6 +571,17 @@ func (c *condCompiler) operation(name string, arg any, path string, depth int) (
 		o.version = string(appendPaddedVersion(buf[:0], arg))
 	}
 	return o, nil
+}
+
+// listOperand returns the array operand of $in, $all and their kin. ok is
+// false for any other operand: GrowthBook answers false for it, and so do
+// we (opNever), rather than refusing a condition it accepts.
+func listOperand(arg any, path string) (list []any, ok bool, err error) {
+	list, ok = arg.([]any)
+	if ok && len(list) > MaxRuleListValues {
+		return nil, true, &RuleError{path, fmt.Sprintf("more than %d values", MaxRuleListValues)}
+	}
+	return list, ok, nil
 }
 
 // jsSet is the operand list of $in and its kin, for Array.includes lookups.

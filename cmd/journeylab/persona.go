@@ -33,12 +33,16 @@ experiments within the refresh interval.`,
 		Args: cobra.NoArgs,
 	}
 	persona.PersistentFlags().StringVar(&dataDir, "data-dir", "", "data directory of the SQLite store (default from configuration)")
-	service := func(cmd *cobra.Command) (*experiment.Service, func(), error) {
-		st, err := openStore(cmd, v, dataDir)
-		if err != nil {
-			return nil, nil, err
+	// withService runs fn with a service over the configured store.
+	withService := func(fn func(cmd *cobra.Command, svc *experiment.Service, args []string) error) func(*cobra.Command, []string) error {
+		return func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd, v, dataDir)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return fn(cmd, experiment.NewService(st, time.Now), args)
 		}
-		return experiment.NewService(st, time.Now), func() { _ = st.Close() }, nil
 	}
 	printJSON := func(cmd *cobra.Command, x any) error {
 		enc := json.NewEncoder(cmd.OutOrStdout())
@@ -51,12 +55,7 @@ experiments within the refresh interval.`,
 		Short:   "List personas",
 		Example: "  journeylab persona list",
 		Args:    cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			ps, err := svc.ListPersonas(cmd.Context())
 			if err != nil {
 				return err
@@ -67,7 +66,7 @@ experiments within the refresh interval.`,
 				_ = t.Append(p.Key, p.Name, fmt.Sprint(p.Version), string(p.Condition))
 			}
 			return t.Render()
-		},
+		}),
 	}
 
 	get := &cobra.Command{
@@ -75,12 +74,7 @@ experiments within the refresh interval.`,
 		Short:   "Print a persona as JSON, with the experiments that use it",
 		Example: "  journeylab persona get sarah",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			p, err := svc.GetPersona(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -96,7 +90,7 @@ experiments within the refresh interval.`,
 				*experiment.Persona
 				UsedBy []string `json:"used_by"`
 			}{p, users})
-		},
+		}),
 	}
 
 	var name, description, condition string
@@ -123,22 +117,17 @@ experiments within the refresh interval.`,
     --condition '{"returns_last_year": {"$gte": 2}, "segment": {"$in": ["quality-seeker", "size-unsure"]}}'
   journeylab persona create app-fans --condition @app-fans.json`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			c, err := readCondition()
 			if err != nil {
 				return err
 			}
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
 			p, err := svc.CreatePersona(cmd.Context(), personaActor, experiment.Persona{Key: args[0], Name: name, Description: description, Condition: c})
 			if err != nil {
 				return err
 			}
 			return printJSON(cmd, p)
-		},
+		}),
 	}
 	create.Flags().StringVar(&name, "name", "", "display name (default: the key)")
 	create.Flags().StringVar(&description, "description", "", "who the persona is")
@@ -151,12 +140,7 @@ experiments within the refresh interval.`,
 		Example: `  journeylab persona update sarah --condition '{"returns_last_year": {"$gte": 3}}'
   journeylab persona update sarah --description "Returns often; unsure about sizes"`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			p, err := svc.GetPersona(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -177,7 +161,7 @@ experiments within the refresh interval.`,
 				return err
 			}
 			return printJSON(cmd, out)
-		},
+		}),
 	}
 	update.Flags().StringVar(&name, "name", "", "new display name")
 	update.Flags().StringVar(&description, "description", "", "new description")
@@ -188,18 +172,13 @@ experiments within the refresh interval.`,
 		Short:   "Delete a persona no experiment uses (its audit trail is kept)",
 		Example: "  journeylab persona delete bargain-hunter",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			if err := svc.DeletePersona(cmd.Context(), personaActor, args[0]); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "deleted persona %s\n", args[0])
 			return nil
-		},
+		}),
 	}
 
 	audit := &cobra.Command{
@@ -207,18 +186,13 @@ experiments within the refresh interval.`,
 		Short:   "Print a persona's audit trail as JSON, oldest first",
 		Example: "  journeylab persona audit sarah",
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			entries, err := svc.PersonaAudit(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
 			return printJSON(cmd, entries)
-		},
+		}),
 	}
 
 	var attrs string
@@ -228,16 +202,11 @@ experiments within the refresh interval.`,
 		Example: `  journeylab persona test sarah --attributes '{"returns_last_year": 3, "segment": "size-unsure"}'
   # prints "match" or "no match"`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: withService(func(cmd *cobra.Command, svc *experiment.Service, args []string) error {
 			var a map[string]any
 			if err := json.Unmarshal([]byte(attrs), &a); err != nil {
 				return fmt.Errorf("--attributes: not a JSON object: %w", err)
 			}
-			svc, done, err := service(cmd)
-			if err != nil {
-				return err
-			}
-			defer done()
 			p, err := svc.GetPersona(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -252,7 +221,7 @@ experiments within the refresh interval.`,
 				fmt.Fprintln(cmd.OutOrStdout(), "no match")
 			}
 			return nil
-		},
+		}),
 	}
 	test.Flags().StringVar(&attrs, "attributes", "{}", "attributes as a JSON object, as sent to /v1/assign")
 
