@@ -196,6 +196,9 @@ type fieldPath struct {
 	full  string
 	parts []string
 	index []int
+	// slot (1..16) caches the path's value for one Assign call when a
+	// snapshot has several distinct clauses on it.
+	slot uint8
 }
 
 type valueKind uint8

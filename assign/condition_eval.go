@@ -5,10 +5,29 @@ import (
 	"strings"
 )
 
-// memo holds the results of the shared conditions evaluated during one
-// Assign call, by memo slot: bit i-1 of done is set once slot i is
-// evaluated, and the same bit of val holds its result.
-type memo struct{ done, val uint64 }
+// memo holds what one Assign call has already evaluated: the results of
+// shared conditions and clauses by memo slot (bit i-1 of done is set once
+// slot i is evaluated, the same bit of val holds its result), and the
+// values of attribute paths several clauses read, by path slot.
+type memo struct {
+	done, val uint64
+	got       uint16
+	vals      [16]any
+}
+
+// attr returns the value at p, looked up once per call for a path with a
+// slot.
+func (m *memo) attr(obj any, p *fieldPath) any {
+	if m == nil || p.slot == 0 {
+		return lookup(obj, p)
+	}
+	bit := uint16(1) << (p.slot - 1)
+	if m.got&bit == 0 {
+		m.vals[p.slot-1] = lookup(obj, p)
+		m.got |= bit
+	}
+	return m.vals[p.slot-1]
+}
 
 // eval reports whether obj satisfies every clause. obj is the attributes
 // map at the top level, or an array element under $elemMatch (evaluated
@@ -38,14 +57,14 @@ func (e *expr) evalClauses(obj any, m *memo) bool {
 				bit := uint64(1) << (cl.memo - 1)
 				if m.done&bit == 0 {
 					m.done |= bit
-					if cl.val.eval(lookup(obj, &cl.path)) {
+					if cl.val.eval(m.attr(obj, &cl.path)) {
 						m.val |= bit
 					}
 				}
 				if m.val&bit == 0 {
 					return false
 				}
-			} else if !cl.val.eval(lookup(obj, &cl.path)) {
+			} else if !cl.val.eval(m.attr(obj, &cl.path)) {
 				return false
 			}
 		case clAnd:

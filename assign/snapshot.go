@@ -265,6 +265,11 @@ func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
 		uses[e.matcher.root] = -1 // each distinct condition once below
 		roots = append(roots, e.matcher.root)
 	}
+	for _, p := range s.personas {
+		if p.matcher.root != nil {
+			roots = append(roots, p.matcher.root)
+		}
+	}
 	byKey := map[string][]*clause{}
 	var keys []string
 	for _, r := range roots {
@@ -275,13 +280,46 @@ func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
 			byKey[cl.key] = append(byKey[cl.key], cl)
 		})
 	}
+	// Persona clauses are evaluated with their persona's slot; only the
+	// experiments' shared clauses get one of their own.
+	inPersona := map[*clause]bool{}
+	for _, p := range s.personas {
+		if p.matcher.root != nil {
+			p.matcher.root.fieldClauses(func(cl *clause) { inPersona[cl] = true })
+		}
+	}
+	byPath := map[string][]*clause{}
+	var paths []string
 	for _, k := range keys {
-		if len(byKey[k]) < 2 || slot == 64 {
+		group := byKey[k]
+		if len(group) >= 2 && slot < 64 && !inPersona[group[0]] {
+			slot++
+			for _, cl := range group {
+				cl.memo = slot
+			}
+		}
+		p := group[0].path.full
+		if byPath[p] == nil {
+			paths = append(paths, p)
+		}
+		byPath[p] = append(byPath[p], group...)
+	}
+	// Paths that distinct clauses read are looked up once per call.
+	pathSlot := uint8(0)
+	for _, p := range paths {
+		if pathSlot == 16 {
+			break
+		}
+		distinct := map[string]bool{}
+		for _, cl := range byPath[p] {
+			distinct[cl.key] = true
+		}
+		if len(distinct) < 2 {
 			continue
 		}
-		slot++
-		for _, cl := range byKey[k] {
-			cl.memo = slot
+		pathSlot++
+		for _, cl := range byPath[p] {
+			cl.path.slot = pathSlot
 		}
 	}
 }
