@@ -276,7 +276,7 @@ type operation struct {
 	cond    *expr
 	re      *regexp.Regexp
 	lit     *literalMatcher // the same answer as re, for literal-set patterns
-	version string
+	version []byte          // the operand of $veq and its kin, padded
 }
 
 var jsTypes = map[string]bool{"string": true, "number": true, "boolean": true, "object": true, "array": true, "null": true, "undefined": true}
@@ -570,8 +570,7 @@ func (c *condCompiler) operation(name string, arg any, path string, depth int) (
 		if err := checkDepth(arg, path, depth); err != nil {
 			return o, err
 		}
-		var buf [64]byte
-		o.version = string(appendPaddedVersion(buf[:0], arg))
+		o.version = appendPaddedVersion(nil, arg)
 	}
 	return o, nil
 }

@@ -233,7 +233,7 @@ func (o *operation) eval(v any) bool {
 		return jsType(v) == o.typ
 	case opVeq, opVne, opVgt, opVgte, opVlt, opVlte:
 		var buf [64]byte
-		c := bytes.Compare(appendPaddedVersion(buf[:0], v), []byte(o.version))
+		c := bytes.Compare(appendPaddedVersion(buf[:0], v), o.version)
 		switch o.op {
 		case opVeq:
 			return c == 0
