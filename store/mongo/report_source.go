@@ -193,9 +193,10 @@ func (s *Store) metricCells(ctx context.Context, e *experiment.Experiment, m exp
 
 // percentileCap returns the cap of the rule's metric: its fixed value, the
 // Value-quantile of every exposed unit's uncapped value, or NaN for none.
-// The quantile is gonum's empirical one, as in store/sqlite, over all
-// exposed units with those without a rollup counted as zeros. It costs
-// three counts and one ordered index look-up on the server.
+// The quantile is stats.PercentileCap's, as in store/sqlite, over all
+// exposed units with those without a rollup counted as zeros, located by
+// stats.PercentileCapRank: three counts and one ordered index look-up on
+// the server instead of reading the values.
 func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule) (float64, error) {
 	if rule.Metric.Capping.Type != "percentile" {
 		return rule.FixedCap(), nil
@@ -217,8 +218,11 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 	if err != nil {
 		return 0, fmt.Errorf("count negative values: %w", err)
 	}
-	k, ok := rollupRank(quantileRank(rule.Metric.Capping.Value, rolled+zeros), negative, zeros)
-	if !ok {
+	k, zero, ok := stats.PercentileCapRank(rule.Metric.Capping.Value, rolled, negative, zeros)
+	switch {
+	case !ok:
+		return math.NaN(), nil
+	case zero:
 		return 0, nil
 	}
 	var d rollupDoc
@@ -233,29 +237,6 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 		return 0, fmt.Errorf("find the percentile value: %w", err)
 	}
 	return d.Y, nil
-}
-
-// quantileRank is the 0-based position, in n values sorted ascending, of
-// gonum's empirical p-quantile with unit weights: the first position whose
-// cumulative weight reaches p·n.
-func quantileRank(p float64, n int64) int64 {
-	fidx := p * float64(n)
-	return min(max(int64(math.Ceil(fidx))-1, 0), n-1)
-}
-
-// rollupRank maps rank k among all exposed units' values sorted ascending,
-// where the units without a rollup are zeros placed after the negative
-// rollup values, to the rank among the rollups alone; ok is false when the
-// value at k is one of those zeros.
-func rollupRank(k, negative, zeros int64) (rank int64, ok bool) {
-	switch {
-	case k < negative:
-		return k, true
-	case k < negative+zeros:
-		return 0, false
-	default:
-		return k - zeros, true
-	}
 }
 
 // segmentName names a segment value: "(none)" for a missing or empty attribute.
