@@ -201,12 +201,12 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 	if rule.Metric.Capping.Type != "percentile" {
 		return rule.FixedCap(), nil
 	}
-	exposed, err := s.c.exposures.CountDocuments(ctx, bson.D{eq("experiment", exp)})
+	f := capFilters(exp, rule.Metric.Key)
+	exposed, err := s.c.exposures.CountDocuments(ctx, f.exposed)
 	if err != nil {
 		return 0, fmt.Errorf("count exposures: %w", err)
 	}
-	of := bson.D{eq("experiment", exp), eq("metric", rule.Metric.Key)}
-	rolled, err := s.c.unitMetrics.CountDocuments(ctx, of)
+	rolled, err := s.c.unitMetrics.CountDocuments(ctx, f.rolled)
 	if err != nil {
 		return 0, fmt.Errorf("count rollups: %w", err)
 	}
@@ -214,7 +214,7 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 	if rolled+zeros == 0 {
 		return math.NaN(), nil
 	}
-	negative, err := s.c.unitMetrics.CountDocuments(ctx, append(slices.Clone(of), bson.E{Key: "y", Value: bson.D{{Key: "$lt", Value: 0.0}}}))
+	negative, err := s.c.unitMetrics.CountDocuments(ctx, f.negative)
 	if err != nil {
 		return 0, fmt.Errorf("count negative values: %w", err)
 	}
@@ -226,17 +226,45 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 		return 0, nil
 	}
 	var d rollupDoc
-	err = s.c.unitMetrics.FindOne(ctx, of, options.FindOne().SetSort(bson.D{{Key: "y", Value: 1}}).SetSkip(k).
-		SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")).Decode(&d)
+	err = s.c.unitMetrics.FindOne(ctx, f.rolled, capLookup(k)).Decode(&d)
 	if errors.Is(err, drv.ErrNoDocuments) {
 		// Rollups changed between the counts and the look-up; the largest value is the nearest answer.
-		err = s.c.unitMetrics.FindOne(ctx, of, options.FindOne().SetSort(bson.D{{Key: "y", Value: -1}}).
-			SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")).Decode(&d)
+		err = s.c.unitMetrics.FindOne(ctx, f.rolled, capLookupLargest()).Decode(&d)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find the percentile value: %w", err)
 	}
 	return d.Y, nil
+}
+
+// capQueryFilters are the filters of percentileCap's counts: an
+// experiment's exposures, its rollups of one metric, and those of them
+// with a negative value.
+type capQueryFilters struct {
+	exposed, rolled, negative bson.D
+}
+
+// capFilters builds percentileCap's count filters for one metric of exp.
+func capFilters(exp, metric string) capQueryFilters {
+	of := bson.D{eq("experiment", exp), eq("metric", metric)}
+	return capQueryFilters{
+		exposed:  bson.D{eq("experiment", exp)},
+		rolled:   of,
+		negative: append(slices.Clone(of), bson.E{Key: "y", Value: bson.D{{Key: "$lt", Value: 0.0}}}),
+	}
+}
+
+// capLookup reads the rollup value at rank k in ascending order of y, from
+// the experiment_metric_y index.
+func capLookup(k int64) *options.FindOneOptions {
+	return options.FindOne().SetSort(bson.D{{Key: "y", Value: 1}}).SetSkip(k).
+		SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")
+}
+
+// capLookupLargest reads the largest rollup value.
+func capLookupLargest() *options.FindOneOptions {
+	return options.FindOne().SetSort(bson.D{{Key: "y", Value: -1}}).
+		SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")
 }
 
 // segmentName names a segment value: "(none)" for a missing or empty attribute.
