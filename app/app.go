@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"time"
 
+	"journeylab/api"
 	"journeylab/auth"
 	"journeylab/bandit"
 	"journeylab/config"
@@ -126,6 +127,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Serving.Close)
 	serving.NewHandlers(a.Serving).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
+	api.RegisterOpenAPI(a.Server.App())
 	report.NewHandlers(st, st, now).Register(v1, read)
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})

@@ -124,7 +124,8 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
 	}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants})
+	flags, flagList := flagsOf(exps)
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))

@@ -108,6 +108,9 @@ type state struct {
 	// variants by experiment key, to re-pin a result to a remembered
 	// variant index.
 	variants map[string][]assign.Variant
+	// flags lists the running experiments as flags, by key and sorted.
+	flags    map[string]Flag
+	flagList []Flag
 }
 
 // Service assigns units to the running experiments and records first

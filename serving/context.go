@@ -1,0 +1,119 @@
+package serving
+
+import (
+	"errors"
+	"fmt"
+
+	"journeylab/experiment"
+	"journeylab/jsonbody"
+)
+
+// ErrTargetingKeyMissing is returned by ParseContext for a context without
+// a targetingKey (or with an empty one): there is no unit to assign.
+var ErrTargetingKeyMissing = errors.New("the context has no targetingKey: set it to the visitor's unit id")
+
+// Context is an OpenFeature evaluation context read as an assign request.
+type Context struct {
+	// Unit is the context's targetingKey.
+	Unit string
+	// Touchpoint is the context's "touchpoint" entry, if any: it narrows a
+	// bulk evaluation to one touchpoint and is not an attribute.
+	Touchpoint string
+	// Attributes are every other entry, with the types, names and limits
+	// of /v1/assign's attributes.
+	Attributes map[string]any
+}
+
+// ParseContext parses the JSON object of an OpenFeature evaluation context,
+//
+//	{"targetingKey": "u-1", "touchpoint": "checkout", "device": "mobile", "visits": 3, "tags": ["a", "b"]}
+//
+// with the parser and the limits of POST /v1/assign, so a visitor gets the
+// same variant through either door. Values must be strings, numbers,
+// booleans, null or arrays of those (nested objects are refused); a
+// missing or empty targetingKey is ErrTargetingKeyMissing. Syntax errors
+// are *jsonbody.Error; everything else is an *experiment.ValidationError.
+func ParseContext(b []byte) (Context, error) {
+	var r request
+	p := parser{b: b}
+	p.ws()
+	switch p.kind() {
+	case "object":
+	case "":
+		return Context{}, p.syntax("expected the context object")
+	default:
+		return Context{}, &experiment.ValidationError{Field: "context", Message: "must be an object, got JSON " + p.kind()}
+	}
+	p.i++ // '{'
+	var seenUnit, seenTouchpoint bool
+	p.ws()
+	if !p.consume('}') {
+		for {
+			p.ws()
+			raw, err := p.strBytes("context")
+			if err != nil {
+				return Context{}, err
+			}
+			p.ws()
+			if err := p.expect(':'); err != nil {
+				return Context{}, err
+			}
+			p.ws()
+			switch string(raw) {
+			case "targetingKey":
+				if seenUnit {
+					return Context{}, &jsonbody.Error{Field: "context.targetingKey", Message: "duplicate field"}
+				}
+				seenUnit = true
+				if r.unit, err = p.optionalString("context.targetingKey"); err != nil {
+					return Context{}, err
+				}
+			case "touchpoint":
+				if seenTouchpoint {
+					return Context{}, &jsonbody.Error{Field: "context.touchpoint", Message: "duplicate field"}
+				}
+				seenTouchpoint = true
+				if r.touchpoint, err = p.optionalInterned("context.touchpoint"); err != nil {
+					return Context{}, err
+				}
+			default:
+				name, _ := internBytes(raw)
+				if err := checkAttrName(name); err != nil {
+					return Context{}, err
+				}
+				var v any
+				if p.kind() == "array" {
+					v, err = p.array(name)
+				} else {
+					v, err = p.scalar(name, -1)
+				}
+				if err == nil {
+					err = r.setAttr(name, v)
+				}
+				if err != nil {
+					return Context{}, err
+				}
+			}
+			p.ws()
+			if p.consume('}') {
+				break
+			}
+			if err := p.expect(','); err != nil {
+				return Context{}, err
+			}
+		}
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return Context{}, &jsonbody.Error{Message: "unexpected data after the context object"}
+	}
+	switch {
+	case r.unit == "":
+		return Context{}, ErrTargetingKeyMissing
+	case len(r.unit) > MaxUnitIDBytes:
+		return Context{}, &experiment.ValidationError{Field: "context.targetingKey", Message: fmt.Sprintf("at most %d bytes, got %d", MaxUnitIDBytes, len(r.unit))}
+	case len(r.touchpoint) > MaxTouchpointBytes:
+		return Context{}, &experiment.ValidationError{Field: "context.touchpoint", Message: fmt.Sprintf("at most %d bytes, got %d", MaxTouchpointBytes, len(r.touchpoint))}
+	}
+	return Context{Unit: r.unit, Touchpoint: r.touchpoint, Attributes: r.attrs}, nil
+}

@@ -1,0 +1,120 @@
+package serving
+
+import (
+	"sort"
+
+	"journeylab/assign"
+)
+
+// Flag is a running experiment seen as a feature flag by a remote
+// evaluation protocol (OpenFeature's OFREP): its key, and where it sits in
+// the journey for the labels of an evaluation.
+type Flag struct {
+	Key        string
+	Touchpoint string
+	Stage      string
+	Layer      string
+}
+
+// flagsOf indexes the running experiments as flags, sorted by key.
+func flagsOf(exps []assign.Experiment) (map[string]Flag, []Flag) {
+	byKey := make(map[string]Flag, len(exps))
+	list := make([]Flag, 0, len(exps))
+	for _, e := range exps {
+		f := Flag{Key: e.Key, Touchpoint: e.Touchpoint, Stage: e.Stage, Layer: e.Layer}
+		byKey[e.Key] = f
+		list = append(list, f)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].Key < list[j].Key })
+	return byKey, list
+}
+
+// Flag returns the running experiment key as a flag, and false when no
+// running experiment (in the snapshot being served) has that key.
+func (s *Service) Flag(key string) (Flag, bool) {
+	f, ok := s.cur.Load().flags[key]
+	return f, ok
+}
+
+// Flags returns every running experiment as a flag, sorted by key. The
+// slice is shared: do not modify it.
+func (s *Service) Flags() []Flag { return s.cur.Load().flagList }
+
+// Evaluate is Assign without recording anything: the same snapshot, and
+// variants re-pinned from the dedupe cache the same way, so it answers
+// exactly what Assign would, but a unit that is only evaluated (a page
+// that fetches flags it may never show) is not counted as exposed.
+func (s *Service) Evaluate(unitID, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
+	st := s.cur.Load()
+	start := len(dst)
+	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
+	if len(dst) > start {
+		s.dedupe.peek(unitID, dst[start:], st.repin)
+	}
+	return dst
+}
+
+// EvaluateFlag evaluates one running experiment for unitID. It returns the
+// unit's assignment and true, or false when the unit is not in the
+// experiment (outside its coverage, targeting or layer range, or in its
+// layer's holdout) or no running experiment has that key. With expose, the
+// assignment is recorded as Assign records it, together with the unit's
+// holdout-baseline arm of the experiment's layer, and nothing else of the
+// touchpoint; without, nothing is recorded.
+func (s *Service) EvaluateFlag(key, unitID string, attrs map[string]any, expose bool) (assign.Assignment, bool) {
+	st := s.cur.Load()
+	f, ok := st.flags[key]
+	if !ok {
+		return assign.Assignment{}, false
+	}
+	var buf [8]assign.Assignment
+	all := st.snap.Assign(unitID, f.Touchpoint, attrs, buf[:0])
+	// Keep the flag's own entry first, then its layer's baseline entry.
+	sel := all[:0]
+	found := false
+	for _, a := range all {
+		switch {
+		case a.Experiment == key && !a.Holdout && !a.Baseline:
+			found = true
+			sel = append(sel, a)
+			sel[0], sel[len(sel)-1] = sel[len(sel)-1], sel[0]
+		case a.Baseline && f.Layer != "" && a.Layer == f.Layer:
+			sel = append(sel, a)
+		}
+	}
+	if expose {
+		if len(sel) > 0 {
+			s.record(st, unitID, attrs, sel)
+		}
+	} else if found {
+		s.dedupe.peek(unitID, sel[:1], st.repin)
+	}
+	if !found {
+		return assign.Assignment{}, false
+	}
+	return sel[0], true
+}
+
+// peek re-pins results whose (experiment, unit) pair the cache remembers
+// with another variant, as observe does, but remembers nothing new and
+// leaves the LRU order alone.
+func (d *dedupe) peek(unit string, as []assign.Assignment, repin func(a *assign.Assignment, v int)) {
+	sh := d.shard(unit)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u, ok := sh.lru.Peek(unit)
+	if !ok {
+		return
+	}
+	for i := range as {
+		a := &as[i]
+		if a.Forced || a.Experiment == "" {
+			continue
+		}
+		if at, ok := u.find(a.Experiment); ok {
+			if v := int(u.exps[at].variant); v != a.VariantIndex {
+				repin(a, v)
+			}
+		}
+	}
+}
