@@ -100,11 +100,17 @@ func requireTool(t *testing.T, name, what string) string {
 }
 
 // installPlaywright runs `npm ci` (the versions pinned in package-lock.json)
-// when node_modules lacks playwright-core. Browsers are never downloaded:
-// the tests drive Debian's Chromium.
+// when node_modules lacks playwright-core or the OpenFeature packages.
+// Browsers are never downloaded: the tests drive Debian's Chromium.
 func installPlaywright(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err == nil {
+	installed := true
+	for _, pkg := range []string{"playwright-core", "@openfeature/ofrep-web-provider", "@openfeature/web-sdk"} {
+		if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
+			installed = false
+		}
+	}
+	if installed {
 		return
 	}
 	npm := requireTool(t, "npm", "npm (Debian package npm)")
@@ -124,9 +130,10 @@ type server struct {
 }
 
 // startJourneylab runs the real app on a temporary store and a free
-// loopback port, with one API key per scope. Refresh and flush intervals
-// are short so the scenario does not wait for assignments to be recorded.
-func startJourneylab(t *testing.T) server {
+// loopback port, with one API key per scope; corsOrigins are the browser
+// origins it allows. Refresh and flush intervals are short so the scenario
+// does not wait for assignments to be recorded.
+func startJourneylab(t *testing.T, corsOrigins ...string) server {
 	t.Helper()
 	// An empty config file of its own keeps a journeylab.yaml in the
 	// working directory (or JOURNEYLAB_* variables' file) out of the test.
@@ -140,6 +147,9 @@ func startJourneylab(t *testing.T) server {
 	v.Set("dev_mode", false)
 	v.Set("assign.refresh_interval", "20ms")
 	v.Set("exposures.flush_interval", "20ms")
+	if len(corsOrigins) > 0 {
+		v.Set("http.cors_origins", corsOrigins)
+	}
 	cfg, err := config.Load(v)
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -123,7 +123,7 @@ async function main() {
     h('p', { class: 'desc' }, (doc.info.description || '').trim()));
   for (const { tag, ops } of byTag.values()) {
     if (!ops.length) continue;
-    toc.append(h('h2', {}, tag.name), ops.map((o) => h('a', { href: '#' + (o.op.operationId || o.method + o.path) }, o.method.toUpperCase() + ' ' + o.path)));
+    toc.append(h('h2', {}, tag.name), ...ops.map((o) => h('a', { href: '#' + (o.op.operationId || o.method + o.path) }, o.method.toUpperCase() + ' ' + o.path)));
     main.append(h('section', { class: 'tag' },
       h('h2', {}, tag.name), tag.description ? h('p', { class: 'muted' }, tag.description) : null,
       ops.map((o) => operation(doc, o.path, o.method, o.op, o.shared))));

@@ -1,0 +1,159 @@
+// Browser scenario for OpenFeature, run by ofrep_test.go (go test ./e2e/):
+// a shop page on its own origin ($SHOP_URL) loads the OpenFeature web SDK and
+// the OFREP web provider from npm and evaluates an experiment for 1000
+// visitors through journeylab's /ofrep/v1 API across origins (CORS). Every
+// visitor must get exactly the variant /v1/assign gives; the browser must
+// cache the CORS preflight; polling must revalidate with If-None-Match and
+// get 304s. Then the API reference page renders /openapi.json.
+//
+// Environment: JOURNEYLAB_URL, JOURNEYLAB_ADMIN_KEY, JOURNEYLAB_SDK_KEY,
+// SHOP_URL, JOURNEYLAB_CHROMIUM, JOURNEYLAB_ARTIFACTS.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const env = process.env;
+const BASE = env.JOURNEYLAB_URL;
+const ADMIN = env.JOURNEYLAB_ADMIN_KEY;
+const SDK = env.JOURNEYLAB_SDK_KEY;
+const SHOP = env.SHOP_URL;
+const ARTIFACTS = env.JOURNEYLAB_ARTIFACTS || join(dirname(fileURLToPath(import.meta.url)), 'artifacts');
+for (const [k, v] of Object.entries({ JOURNEYLAB_URL: BASE, JOURNEYLAB_ADMIN_KEY: ADMIN, JOURNEYLAB_SDK_KEY: SDK, SHOP_URL: SHOP })) {
+  if (!v) throw new Error(`${k} is not set: run this through go test ./e2e/`);
+}
+
+const FLAG = 'e2e-checkout-cta';
+const UNITS = 1000;
+
+async function api(method, path, body, key = ADMIN) {
+  const res = await fetch(BASE + path, {
+    method,
+    headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* metrics text */ }
+  return { status: res.status, json, text };
+}
+
+/** counter sums journeylab_http_requests_total series whose labels match. */
+async function counter(match) {
+  const { text } = await api('GET', '/metrics');
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('journeylab_http_requests_total{')) continue;
+    if (Object.entries(match).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').pop());
+  }
+  return sum;
+}
+
+const profile = mkdtempSync(join(tmpdir(), 'journeylab-chromium-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: env.JOURNEYLAB_CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1366, height: 768 },
+});
+context.setDefaultTimeout(20000);
+const page = context.pages()[0] || await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+});
+
+test.after(async () => {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+test('OpenFeature in the browser', async (t) => {
+  await t.test('an experiment is launched', async () => {
+    const created = await api('POST', '/v1/experiments', {
+      key: FLAG, name: 'Checkout button copy', stage: 'checkout', touchpoint: 'checkout',
+      variants: [{ key: 'control', weight: 1 }, { key: 'buy-now', weight: 1 }, { key: 'pay-securely', weight: 1 }],
+      control: 'control', coverage: 0.8, goal_metrics: ['conversion'],
+    });
+    assert.equal(created.status, 201, created.text);
+    const launched = await api('POST', `/v1/experiments/${FLAG}/launch`);
+    assert.equal(launched.status, 200, launched.text);
+    // Serving refreshes every 20 ms in this test; wait until OFREP has it.
+    const end = Date.now() + 10000;
+    for (;;) {
+      const r = await api('POST', `/ofrep/v1/evaluate/flags/${FLAG}`, { context: { targetingKey: 'probe' } }, SDK);
+      if (r.status === 200) break;
+      assert.ok(Date.now() < end, `the launched experiment never became a flag: ${r.text}`);
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  });
+
+  await t.test('the OFREP web provider gives each of 1000 visitors the /v1/assign variant, across origins', async () => {
+    const preflightsBefore = await counter({ method: 'OPTIONS' });
+    const bulkBefore = await counter({ route: '/ofrep/v1/evaluate/flags', method: 'POST', status: '200' });
+    await page.goto(`${SHOP}/shop/index.html`);
+    await page.waitForFunction(() => window.shopReady === true);
+    const units = Array.from({ length: UNITS }, (_, i) => `browser-${i}`);
+    const got = await page.evaluate((args) => window.evaluate(args),
+      { baseUrl: BASE, sdkKey: SDK, flag: FLAG, units, attributes: { device: 'mobile' } });
+    assert.equal(got.length, UNITS);
+    let inExperiment = 0;
+    for (const g of got) {
+      const as = await api('POST', '/v1/assign', { unit_id: g.unit, touchpoint: 'checkout', attributes: { device: 'mobile' } }, SDK);
+      assert.equal(as.status, 200, as.text);
+      const want = (as.json.assignments.find((a) => a.experiment === FLAG) || {}).variant || '';
+      assert.equal(g.variant, want, `${g.unit}: the web provider got ${JSON.stringify(g)}, /v1/assign ${want || 'nothing'}`);
+      assert.equal(g.errorCode, '', `${g.unit}: ${g.errorCode}`);
+      if (want) {
+        inExperiment++;
+        assert.equal(g.value, want, `${g.unit}: a variant without payload is worth its key`);
+        assert.equal(g.reason, 'SPLIT');
+        assert.equal(g.experiment, FLAG);
+      } else {
+        assert.equal(g.value, 'fallback', `${g.unit}: outside the coverage the code default applies`);
+        assert.equal(g.reason, 'DEFAULT');
+      }
+    }
+    assert.ok(inExperiment > 700 && inExperiment < 900, `${inExperiment} of ${UNITS} in an 80% experiment`);
+    const bulk = (await counter({ route: '/ofrep/v1/evaluate/flags', method: 'POST', status: '200' })) - bulkBefore;
+    assert.ok(bulk >= UNITS, `${bulk} bulk evaluations for ${UNITS} context changes`);
+    // Access-Control-Max-Age: one preflight, not one per evaluation.
+    const preflights = (await counter({ method: 'OPTIONS' })) - preflightsBefore;
+    assert.ok(preflights >= 1 && preflights <= 2, `${preflights} CORS preflights for ${bulk} cross-origin evaluations`);
+  });
+
+  await t.test('polling revalidates with If-None-Match and gets 304 while nothing changes', async () => {
+    const before = await counter({ route: '/ofrep/v1/evaluate/flags', method: 'POST', status: '304' });
+    await page.evaluate((args) => window.poll(args), { baseUrl: BASE, sdkKey: SDK, unit: 'browser-1', ms: 800 });
+    const notModified = (await counter({ route: '/ofrep/v1/evaluate/flags', method: 'POST', status: '304' })) - before;
+    assert.ok(notModified >= 2, `${notModified} answers 304 to ~7 polls`);
+  });
+
+  await t.test('bulk evaluation recorded no exposure', async () => {
+    // Only /v1/assign above recorded exposures: exactly the units it put in the experiment.
+    const report = await api('GET', `/v1/experiments/${FLAG}/report`);
+    assert.equal(report.status, 200, report.text);
+    const exposed = report.json.variants.reduce((n, v) => n + v.units, 0);
+    assert.ok(exposed <= UNITS, `${exposed} exposed units`);
+  });
+
+  await t.test('the API reference renders /openapi.json', async () => {
+    await page.goto(`${BASE}/static/api.html`);
+    await page.locator('#evaluateFlag').waitFor();
+    assert.match(await page.locator('#evaluateFlag').textContent(), /\/ofrep\/v1\/evaluate\/flags\/\{key\}/);
+    assert.ok(await page.locator('article.op').count() >= 25, 'every operation is listed');
+    assert.equal(await page.locator('nav.api-toc a').count(), await page.locator('article.op').count());
+    await page.locator('#evaluateFlag').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(ARTIFACTS, 'api-reference.png') });
+  });
+
+  await t.test('no script errors', () => {
+    assert.deepEqual(pageErrors, []);
+  });
+});
