@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench bench-http bench-ceiling fuzz clean
+.PHONY: help run build test lint bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,6 +28,9 @@ bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 
 bench-http: ## wrk load test of /v1/assign on 127.0.0.1 (installs wrk if missing)
 	bash bench/http-assign.sh
+
+bench-ofrep: ## wrk: OFREP single-flag evaluation next to /v1/assign on one server, 3 alternating rounds, medians and ratio
+	TARGETS="assign ofrep" ROUNDS=3 DURATION=$${DURATION:-10s} bash bench/http-assign.sh
 
 bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling
 	bash bench/ceiling.sh
