@@ -191,9 +191,11 @@ func result(f serving.Flag, a assign.Assignment, in bool) evaluation {
 	if a.Forced {
 		ev.Reason = ReasonTargetingMatch
 	}
-	if len(ev.Value) == 0 {
-		// A variant without a payload is worth its key, so a client can
-		// branch on a string flag.
+	if len(ev.Value) == 0 && !f.Payloads {
+		// In an experiment without payloads a variant is worth its key, so
+		// a client can branch on a string flag. Where other variants carry
+		// a payload, one without stands for what the code does by default:
+		// no value, so the client's default (of the payloads' type) applies.
 		ev.Value, _ = json.Marshal(a.Variant)
 	}
 	return ev

@@ -52,8 +52,9 @@ func TestOFREPSingleEvaluationGivesTheAssignVariant(t *testing.T) {
 		if ev.body["reason"] != "SPLIT" {
 			t.Fatalf("%s: reason %v, want SPLIT", unit, ev.body["reason"])
 		}
-		// The payload is the value; a variant without one is worth its key.
-		wantValue := `"` + want + `"`
+		// The payload is the value; in this experiment, where another
+		// variant has one, a variant without a payload has no value.
+		wantValue := ""
 		if want == "one-page" {
 			wantValue = `{"steps":1}`
 		}
@@ -289,5 +290,50 @@ func TestCORSPreflightIsCached(t *testing.T) {
 	got := must(t, a, 200, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"u"}}`, "Origin", "https://shop.example")
 	if !strings.Contains(got.header.Get("Access-Control-Expose-Headers"), "ETag") {
 		t.Fatalf("Access-Control-Expose-Headers %q lacks ETag: browser code could not revalidate", got.header.Get("Access-Control-Expose-Headers"))
+	}
+}
+
+func TestOFREPValueIsThePayloadOrTheVariantKey(t *testing.T) {
+	a := testApp(t, nil)
+	launch(t, a, `{"key":"copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
+	 "variants":[{"key":"control","weight":1},{"key":"short","weight":1}],"control":"control","goal_metrics":["conversion"]}`)
+	launch(t, a, checkoutExperiment)
+	tests := []struct {
+		name, flag, unit, wantVariant, wantValue string
+	}{
+		{"without payloads, the value is the variant key", "copy", "u-1", "", "key"},
+		{"a variant with a payload has it as its value", "one-page-checkout", "", "one-page", `{"steps":1}`},
+		{"beside variants with payloads, one without has no value", "one-page-checkout", "", "control", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for i := range 200 {
+				unit := tt.unit
+				if unit == "" {
+					unit = "v-" + strconv.Itoa(i)
+				}
+				r := must(t, a, 200, "POST", "/ofrep/v1/evaluate/flags/"+tt.flag, `{"context":{"targetingKey":"`+unit+`"}}`)
+				var ev struct {
+					Variant string          `json:"variant"`
+					Value   json.RawMessage `json:"value"`
+					Reason  string          `json:"reason"`
+				}
+				if err := json.Unmarshal(r.raw, &ev); err != nil {
+					t.Fatal(err)
+				}
+				if ev.Reason != "SPLIT" || (tt.wantVariant != "" && ev.Variant != tt.wantVariant) {
+					continue
+				}
+				want := tt.wantValue
+				if want == "key" {
+					want = `"` + ev.Variant + `"`
+				}
+				if string(ev.Value) != want {
+					t.Fatalf("%s got %s: value %s, want %s", unit, ev.Variant, ev.Value, want)
+				}
+				return
+			}
+			t.Fatal("no unit got the variant")
+		})
 	}
 }

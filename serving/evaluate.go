@@ -14,6 +14,8 @@ type Flag struct {
 	Touchpoint string
 	Stage      string
 	Layer      string
+	// Payloads tells whether any variant has a payload.
+	Payloads bool
 }
 
 // flagsOf indexes the running experiments as flags, sorted by key.
@@ -22,6 +24,9 @@ func flagsOf(exps []assign.Experiment) (map[string]Flag, []Flag) {
 	list := make([]Flag, 0, len(exps))
 	for _, e := range exps {
 		f := Flag{Key: e.Key, Touchpoint: e.Touchpoint, Stage: e.Stage, Layer: e.Layer}
+		for _, v := range e.Variants {
+			f.Payloads = f.Payloads || len(v.Payload) > 0
+		}
 		byKey[e.Key] = f
 		list = append(list, f)
 	}
