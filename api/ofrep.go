@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -15,6 +16,7 @@ import (
 
 	"journeylab/assign"
 	"journeylab/experiment"
+	"journeylab/jsonbody"
 	"journeylab/server"
 	"journeylab/serving"
 )
@@ -115,24 +117,12 @@ type generalError struct {
 	ErrorDetails string `json:"errorDetails"`
 }
 
-// requestBody is {"context": {...}}; other members are ignored so that a
-// newer client's additions do not break it.
-type requestBody struct {
-	Context json.RawMessage `json:"context"`
-}
-
 // parseRequest reads the body into a serving.Context, or returns the OFREP
 // error code and details.
 func parseRequest(body []byte) (serving.Context, string, string) {
-	var rb requestBody
-	if err := json.Unmarshal(body, &rb); err != nil {
-		return serving.Context{}, CodeParseError, "the body is not a JSON object: " + err.Error()
-	}
-	if len(rb.Context) == 0 || string(rb.Context) == "null" {
-		return serving.Context{}, CodeInvalidContext, "the body has no context object"
-	}
-	ctx, err := serving.ParseContext(rb.Context)
+	ctx, err := serving.ParseEvaluationRequest(body)
 	var ve *experiment.ValidationError
+	var je *jsonbody.Error
 	switch {
 	case err == nil:
 		return ctx, "", ""
@@ -140,8 +130,12 @@ func parseRequest(body []byte) (serving.Context, string, string) {
 		return serving.Context{}, CodeTargetingKeyMissing, err.Error()
 	case errors.As(err, &ve):
 		return serving.Context{}, CodeInvalidContext, ve.Field + ": " + ve.Message
+	case errors.As(err, &je) && je.Field == "":
+		return serving.Context{}, CodeParseError, je.Message
+	case errors.As(err, &je):
+		return serving.Context{}, CodeInvalidContext, je.Field + ": " + je.Message
 	}
-	return serving.Context{}, CodeInvalidContext, err.Error()
+	return serving.Context{}, CodeGeneral, err.Error()
 }
 
 // single serves POST /ofrep/v1/evaluate/flags/{key}. It records an
@@ -155,7 +149,9 @@ func (h *OFREPHandlers) single(c *fiber.Ctx) error {
 	if code != "" {
 		return c.Status(fiber.StatusBadRequest).JSON(evaluation{Key: key, ErrorCode: code, ErrorDetails: details})
 	}
-	expose, _ := strconv.ParseBool(c.Get(server.ExposeHeader))
+	// Compared, not parsed: strconv.ParseBool allocates an error for the
+	// usual absent header.
+	expose := strings.EqualFold(c.Get(server.ExposeHeader), "true")
 	f, running := h.eval.Flag(key)
 	if !running {
 		return h.notRunning(c, key)

@@ -24,6 +24,124 @@ type Context struct {
 	Attributes map[string]any
 }
 
+// maxSkipDepth bounds the nesting of members ParseEvaluationRequest skips.
+const maxSkipDepth = 32
+
+// ParseEvaluationRequest parses an OFREP evaluation request body,
+// {"context": {...}}, and returns its context as ParseContext does. Other
+// members are skipped, so a newer client's additions do not break it. A
+// body that is not a JSON object, or is malformed, is a *jsonbody.Error
+// naming no field; a missing or null context is an
+// *experiment.ValidationError for the field "context".
+func ParseEvaluationRequest(body []byte) (Context, error) {
+	p := parser{b: body}
+	p.ws()
+	if p.i == len(p.b) {
+		return Context{}, &jsonbody.Error{Message: "request body is empty; expected a JSON object"}
+	}
+	if err := p.expect('{'); err != nil {
+		return Context{}, err
+	}
+	var ctx []byte
+	p.ws()
+	if !p.consume('}') {
+		for {
+			p.ws()
+			raw, err := p.strBytes("")
+			if err != nil {
+				return Context{}, err
+			}
+			p.ws()
+			if err := p.expect(':'); err != nil {
+				return Context{}, err
+			}
+			p.ws()
+			start := p.i
+			if err := p.skip(0); err != nil {
+				return Context{}, err
+			}
+			if string(raw) == "context" {
+				if ctx != nil {
+					return Context{}, &jsonbody.Error{Field: "context", Message: "duplicate field"}
+				}
+				ctx = p.b[start:p.i]
+			}
+			p.ws()
+			if p.consume('}') {
+				break
+			}
+			if err := p.expect(','); err != nil {
+				return Context{}, err
+			}
+		}
+	}
+	p.ws()
+	if p.i != len(p.b) {
+		return Context{}, &jsonbody.Error{Message: "unexpected data after the JSON value"}
+	}
+	if len(ctx) == 0 || string(ctx) == "null" {
+		return Context{}, &experiment.ValidationError{Field: "context", Message: "required: an object with the targetingKey and the attributes"}
+	}
+	return ParseContext(ctx)
+}
+
+// skip moves past one JSON value, checking its syntax.
+func (p *parser) skip(depth int) error {
+	if depth > maxSkipDepth {
+		return &jsonbody.Error{Message: fmt.Sprintf("malformed JSON: nested deeper than %d levels", maxSkipDepth)}
+	}
+	switch p.kind() {
+	case "string":
+		_, err := p.strBytes("")
+		return err
+	case "number":
+		_, err := p.number("", -1)
+		return err
+	case "boolean":
+		if p.b[p.i] == 't' {
+			return p.literal("true")
+		}
+		return p.literal("false")
+	case "null":
+		return p.literal("null")
+	case "array", "object":
+		obj := p.b[p.i] == '{'
+		closing := byte(']')
+		if obj {
+			closing = '}'
+		}
+		p.i++
+		p.ws()
+		if p.consume(closing) {
+			return nil
+		}
+		for {
+			p.ws()
+			if obj {
+				if _, err := p.strBytes(""); err != nil {
+					return err
+				}
+				p.ws()
+				if err := p.expect(':'); err != nil {
+					return err
+				}
+				p.ws()
+			}
+			if err := p.skip(depth + 1); err != nil {
+				return err
+			}
+			p.ws()
+			if p.consume(closing) {
+				return nil
+			}
+			if err := p.expect(','); err != nil {
+				return err
+			}
+		}
+	}
+	return p.syntax("expected a value")
+}
+
 // ParseContext parses the JSON object of an OpenFeature evaluation context,
 //
 //	{"targetingKey": "u-1", "touchpoint": "checkout", "device": "mobile", "visits": 3, "tags": ["a", "b"]}

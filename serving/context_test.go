@@ -1,6 +1,7 @@
 package serving
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
 	"strings"
@@ -83,6 +84,62 @@ func FuzzParseContext(f *testing.F) {
 			return
 		}
 		if c.Unit == "" || len(c.Unit) > MaxUnitIDBytes || len(c.Attributes) > MaxAttributes {
+			t.Fatalf("accepted %q as %+v", b, c)
+		}
+	})
+}
+
+func TestParseEvaluationRequest(t *testing.T) {
+	tests := []struct {
+		name     string
+		in       string
+		wantUnit string
+		check    func(error) bool
+	}{
+		{"other members are skipped, whatever they hold", `{"flags":[1,{"a":[true,null,"x"]}],"context":{"targetingKey":"u-1"},"v":-1.5e3}`, "u-1", nil},
+		{"no context", `{"other":1}`, "", fieldIs("context")},
+		{"a null context", `{"context":null}`, "", fieldIs("context")},
+		{"a repeated context", `{"context":{"targetingKey":"a"},"context":{"targetingKey":"b"}}`, "", fieldIs("context")},
+		{"malformed JSON inside a skipped member", `{"x":[1,},"context":{"targetingKey":"u"}}`, "", syntaxError},
+		{"malformed JSON inside the context", `{"context":{"targetingKey":"u",}}`, "", syntaxError},
+		{"not an object", `[{"context":{}}]`, "", syntaxError},
+		{"empty", ``, "", syntaxError},
+		{"nesting beyond the limit", `{"x":` + strings.Repeat("[", 40) + strings.Repeat("]", 40) + `,"context":{"targetingKey":"u"}}`, "", syntaxError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseEvaluationRequest([]byte(tt.in))
+			if tt.check != nil {
+				if err == nil || !tt.check(err) {
+					t.Fatalf("error %v (%T) is not the one expected", err, err)
+				}
+				return
+			}
+			if err != nil || got.Unit != tt.wantUnit {
+				t.Fatalf("unit %q, err %v; want %q", got.Unit, err, tt.wantUnit)
+			}
+		})
+	}
+}
+
+// syntaxError tells a malformed body: a jsonbody.Error naming no field.
+func syntaxError(err error) bool {
+	var je *jsonbody.Error
+	return errors.As(err, &je) && je.Field == ""
+}
+
+// FuzzParseEvaluationRequest checks that no input panics and that only
+// valid JSON is ever accepted.
+func FuzzParseEvaluationRequest(f *testing.F) {
+	for _, s := range []string{`{"context":{"targetingKey":"u-1","device":"mobile"}}`, `{"a":[{"b":null}],"context":{"targetingKey":"x"}}`, `{"context":`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := ParseEvaluationRequest(b)
+		if err != nil {
+			return
+		}
+		if !json.Valid(b) || c.Unit == "" {
 			t.Fatalf("accepted %q as %+v", b, c)
 		}
 	})

@@ -2,6 +2,7 @@ package serving
 
 import (
 	"sort"
+	"sync"
 
 	"journeylab/assign"
 )
@@ -72,8 +73,13 @@ func (s *Service) EvaluateFlag(key, unitID string, attrs map[string]any, expose 
 	if !ok {
 		return assign.Assignment{}, false
 	}
-	var buf [8]assign.Assignment
-	all := st.snap.Assign(unitID, f.Touchpoint, attrs, buf[:0])
+	bufp := evalBuffers.Get().(*[]assign.Assignment)
+	defer func() {
+		clear(*bufp) // drop references to payloads of old snapshots
+		evalBuffers.Put(bufp)
+	}()
+	all := st.snap.Assign(unitID, f.Touchpoint, attrs, (*bufp)[:0])
+	*bufp = all[:0]
 	// Keep the flag's own entry first, then its layer's baseline entry.
 	sel := all[:0]
 	found := false
@@ -99,6 +105,10 @@ func (s *Service) EvaluateFlag(key, unitID string, attrs map[string]any, expose 
 	}
 	return sel[0], true
 }
+
+// evalBuffers pools EvaluateFlag's scratch space: a touchpoint's results
+// would otherwise be allocated on every call.
+var evalBuffers = sync.Pool{New: func() any { s := make([]assign.Assignment, 0, 16); return &s }}
 
 // peek re-pins results whose (experiment, unit) pair the cache remembers
 // with another variant, as observe does, but remembers nothing new and
