@@ -11,11 +11,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { apiClient, openBrowser } from './harness.mjs';
 
 const env = process.env;
 const BASE = env.JOURNEYLAB_URL;
@@ -30,17 +28,7 @@ for (const [k, v] of Object.entries({ JOURNEYLAB_URL: BASE, JOURNEYLAB_ADMIN_KEY
 const FLAG = 'e2e-checkout-cta';
 const UNITS = 1000;
 
-async function api(method, path, body, key = ADMIN) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* metrics text */ }
-  return { status: res.status, json, text };
-}
+const api = apiClient(BASE, ADMIN);
 
 /** counter sums journeylab_http_requests_total series whose labels match. */
 async function counter(match) {
@@ -53,26 +41,10 @@ async function counter(match) {
   return sum;
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'journeylab-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: env.JOURNEYLAB_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1366, height: 768 },
-});
-context.setDefaultTimeout(20000);
-const page = context.pages()[0] || await context.newPage();
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => {
-  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-});
+const { page, pageErrors, close } = await openBrowser(env.JOURNEYLAB_CHROMIUM);
+page.context().setDefaultTimeout(20000);
 
-test.after(async () => {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-});
+test.after(close);
 
 test('OpenFeature in the browser', async (t) => {
   await t.test('an experiment is launched', async () => {

@@ -39,41 +39,22 @@ func ParseEvaluationRequest(body []byte) (Context, error) {
 	if p.i == len(p.b) {
 		return Context{}, &jsonbody.Error{Message: "request body is empty; expected a JSON object"}
 	}
-	if err := p.expect('{'); err != nil {
-		return Context{}, err
-	}
 	var ctx []byte
-	p.ws()
-	if !p.consume('}') {
-		for {
-			p.ws()
-			raw, err := p.strBytes("")
-			if err != nil {
-				return Context{}, err
-			}
-			p.ws()
-			if err := p.expect(':'); err != nil {
-				return Context{}, err
-			}
-			p.ws()
-			start := p.i
-			if err := p.skip(0); err != nil {
-				return Context{}, err
-			}
-			if string(raw) == "context" {
-				if ctx != nil {
-					return Context{}, &jsonbody.Error{Field: "context", Message: "duplicate field"}
-				}
-				ctx = p.b[start:p.i]
-			}
-			p.ws()
-			if p.consume('}') {
-				break
-			}
-			if err := p.expect(','); err != nil {
-				return Context{}, err
-			}
+	err := p.members(func(name []byte) error {
+		start := p.i
+		if err := p.skip(0); err != nil {
+			return err
 		}
+		if string(name) == "context" {
+			if ctx != nil {
+				return &jsonbody.Error{Field: "context", Message: "duplicate field"}
+			}
+			ctx = p.b[start:p.i]
+		}
+		return nil
+	})
+	if err != nil {
+		return Context{}, err
 	}
 	p.ws()
 	if p.i != len(p.b) {
@@ -83,6 +64,41 @@ func ParseEvaluationRequest(body []byte) (Context, error) {
 		return Context{}, &experiment.ValidationError{Field: "context", Message: "required: an object with the targetingKey and the attributes"}
 	}
 	return ParseContext(ctx)
+}
+
+// members reads a JSON object, calling fn with each member's name (its
+// decoded bytes, valid until the next read) and the cursor on its value,
+// which fn must consume.
+func (p *parser) members(fn func(name []byte) error) error {
+	if err := p.expect('{'); err != nil {
+		return err
+	}
+	p.ws()
+	if p.consume('}') {
+		return nil
+	}
+	for {
+		p.ws()
+		name, err := p.strBytes("")
+		if err != nil {
+			return err
+		}
+		p.ws()
+		if err := p.expect(':'); err != nil {
+			return err
+		}
+		p.ws()
+		if err := fn(name); err != nil {
+			return err
+		}
+		p.ws()
+		if p.consume('}') {
+			return nil
+		}
+		if err := p.expect(','); err != nil {
+			return err
+		}
+	}
 }
 
 // skip moves past one JSON value, checking its syntax.
@@ -104,34 +120,21 @@ func (p *parser) skip(depth int) error {
 		return p.literal("false")
 	case "null":
 		return p.literal("null")
-	case "array", "object":
-		obj := p.b[p.i] == '{'
-		closing := byte(']')
-		if obj {
-			closing = '}'
-		}
-		p.i++
+	case "object":
+		return p.members(func([]byte) error { return p.skip(depth + 1) })
+	case "array":
+		p.i++ // '['
 		p.ws()
-		if p.consume(closing) {
+		if p.consume(']') {
 			return nil
 		}
 		for {
 			p.ws()
-			if obj {
-				if _, err := p.strBytes(""); err != nil {
-					return err
-				}
-				p.ws()
-				if err := p.expect(':'); err != nil {
-					return err
-				}
-				p.ws()
-			}
 			if err := p.skip(depth + 1); err != nil {
 				return err
 			}
 			p.ws()
-			if p.consume(closing) {
+			if p.consume(']') {
 				return nil
 			}
 			if err := p.expect(','); err != nil {
@@ -162,64 +165,42 @@ func ParseContext(b []byte) (Context, error) {
 	default:
 		return Context{}, &experiment.ValidationError{Field: "context", Message: "must be an object, got JSON " + p.kind()}
 	}
-	p.i++ // '{'
 	var seenUnit, seenTouchpoint bool
-	p.ws()
-	if !p.consume('}') {
-		for {
-			p.ws()
-			raw, err := p.strBytes("context")
-			if err != nil {
-				return Context{}, err
+	err := p.members(func(raw []byte) error {
+		var err error
+		switch string(raw) {
+		case "targetingKey":
+			if seenUnit {
+				return &jsonbody.Error{Field: "context.targetingKey", Message: "duplicate field"}
 			}
-			p.ws()
-			if err := p.expect(':'); err != nil {
-				return Context{}, err
+			seenUnit = true
+			r.unit, err = p.optionalString("context.targetingKey")
+			return err
+		case "touchpoint":
+			if seenTouchpoint {
+				return &jsonbody.Error{Field: "context.touchpoint", Message: "duplicate field"}
 			}
-			p.ws()
-			switch string(raw) {
-			case "targetingKey":
-				if seenUnit {
-					return Context{}, &jsonbody.Error{Field: "context.targetingKey", Message: "duplicate field"}
-				}
-				seenUnit = true
-				if r.unit, err = p.optionalString("context.targetingKey"); err != nil {
-					return Context{}, err
-				}
-			case "touchpoint":
-				if seenTouchpoint {
-					return Context{}, &jsonbody.Error{Field: "context.touchpoint", Message: "duplicate field"}
-				}
-				seenTouchpoint = true
-				if r.touchpoint, err = p.optionalInterned("context.touchpoint"); err != nil {
-					return Context{}, err
-				}
-			default:
-				name, _ := internBytes(raw)
-				if err := checkAttrName(name); err != nil {
-					return Context{}, err
-				}
-				var v any
-				if p.kind() == "array" {
-					v, err = p.array(name)
-				} else {
-					v, err = p.scalar(name, -1)
-				}
-				if err == nil {
-					err = r.setAttr(name, v)
-				}
-				if err != nil {
-					return Context{}, err
-				}
-			}
-			p.ws()
-			if p.consume('}') {
-				break
-			}
-			if err := p.expect(','); err != nil {
-				return Context{}, err
-			}
+			seenTouchpoint = true
+			r.touchpoint, err = p.optionalInterned("context.touchpoint")
+			return err
 		}
+		name, _ := internBytes(raw)
+		if err := checkAttrName(name); err != nil {
+			return err
+		}
+		var v any
+		if p.kind() == "array" {
+			v, err = p.array(name)
+		} else {
+			v, err = p.scalar(name, -1)
+		}
+		if err != nil {
+			return err
+		}
+		return r.setAttr(name, v)
+	})
+	if err != nil {
+		return Context{}, err
 	}
 	p.ws()
 	if p.i != len(p.b) {
