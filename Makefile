@@ -26,11 +26,11 @@ lint: ## gofmt and go vet
 bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-bench-http: ## wrk load test of /v1/assign on 127.0.0.1 (installs wrk if missing)
+bench-http: ## wrk load test of /v1/assign on 127.0.0.1, new and returning visitors (installs wrk if missing)
 	bash bench/http-assign.sh
 
 bench-ofrep: ## wrk: OFREP single-flag evaluation next to /v1/assign on one server, 3 alternating rounds, medians and ratio
-	TARGETS="assign ofrep" ROUNDS=3 DURATION=$${DURATION:-10s} bash bench/http-assign.sh
+	SHAPES="repeat ofrep" ROUNDS=3 DURATION=$${DURATION:-10s} bash bench/http-assign.sh
 
 bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling
 	bash bench/ceiling.sh

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"journeylab/api"
@@ -29,7 +30,7 @@ import (
 type Backend interface {
 	experiment.Store
 	auth.KeyStore
-	events.Store
+	events.StagingBackend
 	serving.Store
 	report.Source
 	// Rebuild recomputes an experiment's rollups from raw events.
@@ -63,6 +64,8 @@ type App struct {
 	Experiment *experiment.Service
 	Server     *server.Server
 	Serving    *serving.Service
+	// Events stages acknowledged events and merges them into the store.
+	Events *events.Staging
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 
@@ -113,20 +116,31 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
-	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	// Events are acknowledged once journaled and merged into the store in
+	// the background; closed before the store (closers run in reverse).
+	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
+		MaxBytes: cfg.EventJournalMaxBytes, MergeInterval: cfg.FlushInterval, Logger: log,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Events.Close)
+	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
-	// Serving is closed before the store (closers run in reverse), so
-	// buffered exposures are written on shutdown.
+	// Serving is closed before the store (closers run in reverse), so the
+	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, st, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
-		BufferSize: cfg.BufferSize, DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
+		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	serving.NewHandlers(a.Serving).Register(v1, a.Server.Require(auth.ScopeSDK))
+	serving.NewHandlers(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
 	api.RegisterOpenAPI(a.Server.App())
 	report.NewHandlers(st, st, now).Register(v1, read)
@@ -159,6 +173,12 @@ func (a *App) Listen(ctx context.Context) error {
 	return errors.Join(err, a.Close(sctx))
 }
 
+// Flush merges every exposure and event recorded so far into the store, so
+// that reports read them (they otherwise do within exposures.flush_interval).
+func (a *App) Flush(ctx context.Context) error {
+	return errors.Join(a.Serving.Flush(ctx), a.Events.Flush(ctx))
+}
+
 // Close releases everything in reverse order of creation (flushers before the store).
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
@@ -167,4 +187,13 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// journalSync maps the setting (0 = sync on every request) to serving's
+// option (negative = every request).
+func journalSync(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

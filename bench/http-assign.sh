@@ -1,9 +1,5 @@
 #!/usr/bin/env bash
-# HTTP benchmark of POST /v1/assign with wrk, on loopback only; with
-# TARGETS="assign ofrep" it also measures the OpenFeature (OFREP)
-# single-flag evaluation of one of the same experiments, alternating the
-# two in ROUNDS rounds on the same server, and prints both medians and
-# their ratio.
+# HTTP benchmark of POST /v1/assign with wrk, on loopback only.
 #
 # Builds journeylab, starts it on 127.0.0.1 with a temporary data directory
 # in dev mode (no API keys), creates and launches 10 experiments on the
@@ -12,7 +8,22 @@
 # filled), runs wrk for a bounded time, prints the exposure metrics and stops
 # the server gracefully. Installs wrk (Debian package) if it is missing.
 #
+# Two load shapes, one after the other on the same server (SHAPES):
+#   new     every request is a new visitor (bench/assign-new.lua): 10 first
+#           exposures journaled per request, the realistic first-page-view load
+#   repeat  visitors drawn from a pool of UNITS ids (bench/assign.lua): mostly
+#           returning visitors, nothing new to record
+#   ofrep   the repeat visitors as OpenFeature (OFREP) single-flag evaluations
+#           of one of the 10 experiments (POST /ofrep/v1/evaluate/flags/cta-0,
+#           bench/assign.lua with FORMAT=ofrep), which record nothing
+#
+# With ROUNDS > 1 the shapes are measured alternately, round after round, and
+# the medians per shape are printed, with the ratio ofrep/repeat when both
+# ran (make bench-ofrep).
+#
 # Settings (environment):
+#   SHAPES="new repeat" load shapes to measure, in order
+#   ROUNDS=1            measured runs per shape (alternating); medians when > 1
 #   DURATION=20s        measured wrk run
 #   WARMUP=5s           unmeasured run before it (0 to skip)
 #   CONNECTIONS=64      concurrent connections
@@ -22,12 +33,12 @@
 #   SERVER_GOMAXPROCS=  GOMAXPROCS of the server (empty: all cores)
 #   WRK_CPUS= / SERVER_CPUS=   optional taskset CPU lists to pin each side
 #   BIN=                a prebuilt journeylab binary to test instead of building
-#   TARGETS=assign      what to measure: assign, ofrep, or both ("assign ofrep")
-#   ROUNDS=1            measured runs per target (alternating), medians reported
 #
 # Usage: bash bench/http-assign.sh      (or: make bench-http)
 set -euo pipefail
 
+SHAPES=${SHAPES:-new repeat}
+ROUNDS=${ROUNDS:-1}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -37,8 +48,6 @@ PORT=${PORT:-18080}
 SERVER_GOMAXPROCS=${SERVER_GOMAXPROCS:-}
 WRK_CPUS=${WRK_CPUS:-}
 SERVER_CPUS=${SERVER_CPUS:-}
-TARGETS=${TARGETS:-assign}
-ROUNDS=${ROUNDS:-1}
 TOUCHPOINT=checkout_cta
 BASE="http://127.0.0.1:${PORT}"
 
@@ -129,35 +138,44 @@ metric() { # metric NAME: current value from /metrics
 	curl -fsS "${BASE}/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'
 }
 
-wrkrun() { # wrkrun DURATION [TARGET]: TARGET assign (default) or ofrep
-	local secs=${1%s} url="${BASE}/v1/assign" format=assign
-	if [ "${2:-assign}" = ofrep ]; then
-		url="${BASE}/ofrep/v1/evaluate/flags/cta-0" format=ofrep
-	fi
-	FORMAT=$format UNITS=$UNITS TOUCHPOINT=$TOUCHPOINT pin "$WRK_CPUS" timeout $((secs + 60)) \
-		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/assign.lua "$url"
+wrkrun() { # wrkrun SCRIPT DURATION [PATH]: PATH defaults to /v1/assign
+	local secs=${2%s}
+	UNITS=$UNITS TOUCHPOINT=$TOUCHPOINT pin "$WRK_CPUS" timeout $((secs + 60)) \
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$1" "${BASE}${3:-/v1/assign}"
 }
-
-if [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
-	echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
-	wrkrun "$WARMUP" >/dev/null
-	for _ in $(seq 1 600); do
-		[ "$(metric journeylab_exposures_queue_depth)" = "0" ] && break
-		sleep 0.1
-	done
-fi
 
 # CPU seconds used by a process so far (user + system), from /proc.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 sys_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", $15 / hz }' "/proc/$1/stat"; }
+rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+peak_mb() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
-measure() { # measure TARGET: one measured wrk run, its RESULT line appended to $tmp/results
-	echo "== measuring ${1}: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, ${UNITS} visitors, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+exposures() {
+	echo "   exposures: journaled $(metric journeylab_exposures_queued_total), merged into the store $(metric journeylab_exposures_written_total), not recorded $(metric journeylab_exposures_dropped_total), journal backlog $(metric journeylab_exposures_journal_bytes) bytes; server RSS $(rss_mb "$pid") MB (peak $(peak_mb "$pid") MB)"
+}
+
+warmed=""
+measure() { # measure SHAPE
+	local script path=/v1/assign
+	export FORMAT=assign
+	case "$1" in
+	new) script=bench/assign-new.lua ;;
+	repeat) script=bench/assign.lua ;;
+	ofrep) script=bench/assign.lua path=/ofrep/v1/evaluate/flags/cta-0 FORMAT=ofrep ;;
+	*) echo "unknown shape $1 (want new, repeat or ofrep)"; exit 1 ;;
+	esac
+	if [ "$1" != new ] && [ -z "$warmed" ] && [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
+		echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
+		FORMAT=assign wrkrun bench/assign.lua "$WARMUP" >/dev/null
+		warmed=1
+	fi
+	echo "== measuring shape '$1': wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	local server_cpu0 server_sys0 server_cpu server_sys wrk_cpu reqs
 	server_cpu0=$(cpu_seconds "$pid")
 	server_sys0=$(sys_seconds "$pid")
 	TIMEFORMAT='%U %S'
-	{ time wrkrun "$DURATION" "$1" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
-	cat "$tmp/wrk.out"
+	{ time wrkrun "$script" "$DURATION" "$path" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+	sed "s/^RESULT /RESULT shape=$1 /" "$tmp/wrk.out"
 	server_cpu=$(awk -v a="$(cpu_seconds "$pid")" -v b="$server_cpu0" 'BEGIN { print a - b }')
 	server_sys=$(awk -v a="$(sys_seconds "$pid")" -v b="$server_sys0" 'BEGIN { print a - b }')
 	wrk_cpu=$(awk '{ print $1 + $2 }' "$tmp/wrk.time")
@@ -165,34 +183,32 @@ measure() { # measure TARGET: one measured wrk run, its RESULT line appended to 
 	# CPU cost per request, which the load of other processes on a shared
 	# machine does not distort: 2 cores / (server + wrk cost) bounds req/s.
 	awk -v s="$server_cpu" -v k="$server_sys" -v w="$wrk_cpu" -v n="$reqs" -v c="$(nproc)" 'BEGIN {
-		if (n > 0) printf "CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
+		if (n > 0) printf "   CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
 	awk -v t="$1" -v s="$server_cpu" -v n="$reqs" '/^RESULT / { print t, $0, "server_us=" (n > 0 ? s / n * 1e6 : 0) }' "$tmp/wrk.out" >>"$tmp/results"
+	exposures
 }
 
-for round in $(seq 1 "$ROUNDS"); do
-	for target in $TARGETS; do
-		measure "$target"
+for _ in $(seq 1 "$ROUNDS"); do
+	for shape in $SHAPES; do
+		measure "$shape"
 	done
 done
 
-if [ "$ROUNDS" -gt 1 ] || [ "$(echo "$TARGETS" | wc -w)" -gt 1 ]; then
-	echo "== medians of ${ROUNDS} round(s), targets measured alternately on one server"
-	# median FIELD TARGET: the median of a RESULT field over a target's runs.
-	median() {
+if [ "$ROUNDS" -gt 1 ]; then
+	echo "== medians of ${ROUNDS} rounds, shapes measured alternately on one server"
+	median() { # median FIELD SHAPE: the median of a RESULT field over a shape's runs
 		awk -v f="$1" -v t="$2" '$1 == t { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "$tmp/results" |
 			sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
 	}
-	for target in $TARGETS; do
-		printf "%-7s req/s %8.0f  p50 %6.3f ms  p99 %6.3f ms  server CPU %5.1f us/req\n" "$target" \
-			"$(median rps "$target")" "$(median p50_ms "$target")" "$(median p99_ms "$target")" "$(median server_us "$target")"
+	for shape in $SHAPES; do
+		printf "   %-7s req/s %8.0f  p50 %6.3f ms  p99 %6.3f ms  server CPU %5.1f us/req\n" "$shape" \
+			"$(median rps "$shape")" "$(median p50_ms "$shape")" "$(median p99_ms "$shape")" "$(median server_us "$shape")"
 	done
-	if echo "$TARGETS" | grep -qw ofrep && echo "$TARGETS" | grep -qw assign; then
-		awk -v o="$(median rps ofrep)" -v a="$(median rps assign)" -v oc="$(median server_us ofrep)" -v ac="$(median server_us assign)" \
-			'BEGIN { printf "ratio ofrep/assign: throughput %.2f, server CPU per request %.2f\n", o / a, oc / ac }'
+	if echo "$SHAPES" | grep -qw ofrep && echo "$SHAPES" | grep -qw repeat; then
+		awk -v o="$(median rps ofrep)" -v a="$(median rps repeat)" -v oc="$(median server_us ofrep)" -v ac="$(median server_us repeat)" \
+			'BEGIN { printf "   ratio ofrep/repeat: throughput %.2f, server CPU per request %.2f\n", o / a, oc / ac }'
 	fi
 fi
-
-echo "== exposures: queued $(metric journeylab_exposures_queued_total), written $(metric journeylab_exposures_written_total), dropped $(metric journeylab_exposures_dropped_total), queue depth $(metric journeylab_exposures_queue_depth)"
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""

@@ -104,7 +104,12 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	run([]exchange{
 		{sdk, "POST", "/v1/assign", `{"unit_id":"visitor-42","touchpoint":"checkout","attributes":{"device":"mobile","visits":3}}`, nil, 200},
 		{sdk, "POST", "/v1/assign", `{"unit_id":""}`, nil, 400},
-		{sdk, "GET", "/v1/assign?unit_id=visitor-43&touchpoint=checkout&attr.device=mobile", "", nil, 200},
+		{sdk, "GET", "/v1/assign?unit_id=visitor-43&touchpoint=checkout&attr.device=mobile&expose=false", "", nil, 200},
+		{sdk, "POST", "/v1/assign", `{"unit_id":"visitor-44","touchpoint":"checkout","expose":false}`, nil, 200},
+		{sdk, "POST", "/v1/assign", `{"unit_id":"visitor-44","expose":true}`, nil, 400},
+		{sdk, "POST", "/v1/exposures", `{"exposures":[{"experiment":"one-page-checkout","unit_id":"visitor-42","variant":"control"},{"experiment":"one-page-checkout","unit_id":"visitor-42","variant":"one-page"}]}`, nil, 207},
+		{sdk, "POST", "/v1/exposures", `{"exposures":[]}`, nil, 200},
+		{sdk, "POST", "/v1/exposures", `{}`, nil, 400},
 		{sdk, "POST", "/v1/events", `{"events":[{"event_id":"e-1","unit_id":"visitor-42","event":"order","value":59.9},{"event_id":"e-2","unit_id":"visitor-42","event":"purchase"}]}`, nil, 200},
 		{sdk, "POST", "/v1/events", `{"events":[{"event_id":"e-1","unit_id":"visitor-42","event":"order","value":59.9},{"event_id":"","unit_id":"visitor-42","event":"order"}]}`, nil, 207},
 		{sdk, "POST", "/ofrep/v1/evaluate/flags/one-page-checkout", `{"context":{"targetingKey":"visitor-42","device":"mobile"}}`, nil, 200},

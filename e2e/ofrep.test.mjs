@@ -107,12 +107,19 @@ test('OpenFeature in the browser', async (t) => {
     assert.ok(notModified >= 2, `${notModified} answers 304 to ~7 polls`);
   });
 
-  await t.test('bulk evaluation recorded no exposure', async () => {
-    // Only /v1/assign above recorded exposures: exactly the units it put in the experiment.
-    const report = await api('GET', `/v1/experiments/${FLAG}/report`);
-    assert.equal(report.status, 200, report.text);
-    const exposed = report.json.variants.reduce((n, v) => n + v.units, 0);
-    assert.ok(exposed <= UNITS, `${exposed} exposed units`);
+  await t.test('the shop reports what it showed with POST /v1/exposures, across origins', async () => {
+    const shown = [];
+    for (let i = 0; shown.length < 20; i++) {
+      const unit = `shown-${i}`;
+      const r = await api('POST', `/ofrep/v1/evaluate/flags/${FLAG}`, { context: { targetingKey: unit, device: 'mobile' } }, SDK);
+      if (r.json.variant) shown.push({ flag: FLAG, unit, variant: r.json.variant });
+    }
+    const wrong = { ...shown[0], variant: 'no-such-variant' }; // a variant this unit does not get
+    const res = await page.evaluate((args) => window.show(args), { baseUrl: BASE, sdkKey: SDK, shown: [...shown, wrong] });
+    assert.equal(res.status, 207, JSON.stringify(res.body));
+    assert.equal(res.body.accepted, 20, JSON.stringify(res.body));
+    assert.equal(res.body.rejected, 1);
+    assert.equal(res.body.results[20].field, 'exposures[20].variant');
   });
 
   await t.test('the API reference renders /openapi.json', async () => {

@@ -1,6 +1,10 @@
 package events
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"journeylab/server"
+)
 
 // Handlers serves POST /v1/events.
 type Handlers struct {
@@ -23,9 +27,5 @@ func (h *Handlers) post(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	status := fiber.StatusOK
-	if resp.Rejected > 0 {
-		status = fiber.StatusMultiStatus
-	}
-	return c.Status(status).JSON(resp)
+	return c.Status(server.BatchStatus(resp.Rejected)).JSON(resp)
 }

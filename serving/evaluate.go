@@ -46,20 +46,6 @@ func (s *Service) Flag(key string) (Flag, bool) {
 // slice is shared: do not modify it.
 func (s *Service) Flags() []Flag { return s.cur.Load().flagList }
 
-// Evaluate is Assign without recording anything: the same snapshot, and
-// variants re-pinned from the dedupe cache the same way, so it answers
-// exactly what Assign would, but a unit that is only evaluated (a page
-// that fetches flags it may never show) is not counted as exposed.
-func (s *Service) Evaluate(unitID, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
-	st := s.cur.Load()
-	start := len(dst)
-	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
-	if len(dst) > start {
-		s.dedupe.peek(unitID, dst[start:], st.repin)
-	}
-	return dst
-}
-
 // EvaluateFlag evaluates one running experiment for unitID. It returns the
 // unit's assignment and true, or false when the unit is not in the
 // experiment (outside its coverage, targeting or layer range, or in its
@@ -109,27 +95,3 @@ func (s *Service) EvaluateFlag(key, unitID string, attrs map[string]any, expose 
 // evalBuffers pools EvaluateFlag's scratch space: a touchpoint's results
 // would otherwise be allocated on every call.
 var evalBuffers = sync.Pool{New: func() any { s := make([]assign.Assignment, 0, 16); return &s }}
-
-// peek re-pins results whose (experiment, unit) pair the cache remembers
-// with another variant, as observe does, but remembers nothing new and
-// leaves the LRU order alone.
-func (d *dedupe) peek(unit string, as []assign.Assignment, repin func(a *assign.Assignment, v int)) {
-	sh := d.shard(unit)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	u, ok := sh.lru.Peek(unit)
-	if !ok {
-		return
-	}
-	for i := range as {
-		a := &as[i]
-		if a.Forced || a.Experiment == "" {
-			continue
-		}
-		if at, ok := u.find(a.Experiment); ok {
-			if v := int(u.exps[at].variant); v != a.VariantIndex {
-				repin(a, v)
-			}
-		}
-	}
-}

@@ -27,6 +27,19 @@ window.evaluate = async ({ baseUrl, sdkKey, flag, units, attributes }) => {
   return out;
 };
 
+/**
+ * show reports the variants the page showed, as the README does after
+ * rendering: POST /v1/exposures across origins with the sdk key.
+ */
+window.show = async ({ baseUrl, sdkKey, shown }) => {
+  const res = await fetch(`${baseUrl}/v1/exposures`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${sdkKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ exposures: shown.map((s) => ({ experiment: s.flag, unit_id: s.unit, variant: s.variant })) }),
+  });
+  return { status: res.status, body: await res.json() };
+};
+
 /** poll keeps one unit's flags fresh for ms with If-None-Match polling. */
 window.poll = async ({ baseUrl, sdkKey, unit, ms }) => {
   const provider = new OFREPWebProvider({

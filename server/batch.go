@@ -1,0 +1,13 @@
+package server
+
+import "github.com/gofiber/fiber/v2"
+
+// BatchStatus is the status of an answer to a batch (events, reported
+// exposures): 200 when no item was rejected, 207 when some were. The items
+// that were not rejected are recorded in both cases.
+func BatchStatus(rejected int) int {
+	if rejected > 0 {
+		return fiber.StatusMultiStatus
+	}
+	return fiber.StatusOK
+}
