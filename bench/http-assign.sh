@@ -119,8 +119,8 @@ experiment() { # experiment KEY EXTRA_JSON
 echo "== creating and launching 10 experiments on ${TOUCHPOINT}"
 api PUT /v1/layers/checkout '{"holdout_share":0.05}'
 for i in 0 1 2 3 4 5; do experiment "cta-$i" ""; done
-experiment mobile-sticky-bar ',"targeting":{"attr":"device","op":"eq","value":"mobile"}'
-experiment dach-payment ',"targeting":{"attr":"country","op":"in","value":["DE","AT","CH"]}'
+experiment mobile-sticky-bar ',"targeting":{"device":"mobile"}'
+experiment dach-payment ',"targeting":{"country":{"$in":["DE","AT","CH"]}}'
 experiment layer-a ',"layer":"checkout","layer_share":0.45'
 experiment layer-b ',"layer":"checkout","layer_share":0.45'
 

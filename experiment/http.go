@@ -36,6 +36,7 @@ func (h *Handlers) Register(r fiber.Router, read, admin fiber.Handler) {
 	r.Get("/layers", read, h.listLayers)
 	r.Get("/layers/:key", read, h.getLayer)
 	r.Put("/layers/:key", admin, h.putLayer)
+	h.registerPersonas(r, read, admin)
 }
 
 func actor(c *fiber.Ctx) string {

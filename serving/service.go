@@ -222,7 +222,7 @@ func (s *Service) record(st *state, unitID string, attrs map[string]any, as []as
 	var now time.Time
 	s.dedupe.observe(unitID, as, st.repin, func(a *assign.Assignment) {
 		if now.IsZero() {
-			flat = flattenAttributes(attrs)
+			flat = withPersonas(st.snap, attrs, flattenAttributes(attrs))
 			now = s.opts.Now().UTC()
 		}
 		fresh = append(fresh, experiment.Exposure{Experiment: a.Experiment, Unit: unitID, Variant: a.Variant, At: now, Attributes: flat})

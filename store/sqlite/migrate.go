@@ -173,6 +173,13 @@ var migrations = []string{
 		done_through TEXT NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO segment_pending (experiment, done_through) SELECT DISTINCT experiment, '' FROM exposure_counts;`,
+	// 4: personas, named reusable targeting conditions; their audit
+	// entries go to the audit table under "persona:<key>".
+	`CREATE TABLE IF NOT EXISTS personas (
+		key     TEXT PRIMARY KEY,
+		version INTEGER NOT NULL,
+		doc     TEXT NOT NULL
+	);`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -11,6 +11,7 @@ import * as report from './pages/report.js';
 import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
+import * as personas from './pages/personas.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -21,6 +22,8 @@ const routes = [
   { re: /^\/journey$/, page: journey, nav: 'journey' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
+  { re: /^\/personas$/, page: personas, nav: 'personas' },
+  { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
 ];
 
