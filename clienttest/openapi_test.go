@@ -43,6 +43,9 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	if ok, verrs := v.ValidateDocument(); !ok {
 		for _, e := range verrs {
 			t.Errorf("document: %s: %s", e.Message, e.Reason)
+			for _, se := range e.SchemaValidationErrors {
+				t.Errorf("    at %s: %s", se.FieldPath, se.Reason)
+			}
 		}
 		t.FailNow()
 	}
@@ -60,7 +63,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	)
 	experiment := `{"key":"one-page-checkout","name":"One-page checkout","stage":"checkout","touchpoint":"checkout",
 	 "variants":[{"key":"control","weight":1},{"key":"one-page","weight":1,"payload":{"steps":1}}],
-	 "control":"control","goal_metrics":["conversion"],"guardrail_metrics":["average_order_value"],"layer":"checkout-layer","layer_share":0.5}`
+	 "control":"control","goal_metrics":["conversion"],"guardrail_metrics":["average_order_value"],"layer":"checkout-layer","layer_share":0.5,
+	 "targeting":{"$or":[{"$persona":"sarah"},{"device":{"$ne":"mobile"}}]}}`
 	steps := []exchange{
 		{"", "GET", "/healthz", "", nil, 200},
 		{"", "GET", "/readyz", "", nil, 200},
@@ -78,6 +82,14 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{read, "GET", "/v1/metrics?stage=checkout", "", nil, 200},
 		{read, "GET", "/v1/metrics/gift_wrap_rate", "", nil, 200},
 		{read, "GET", "/v1/metrics/nope", "", nil, 404},
+		{admin, "POST", "/v1/personas", `{"key":"sarah","name":"Sarah","condition":{"device":"mobile"}}`, nil, 201},
+		{admin, "POST", "/v1/personas", `{"key":"sarah","name":"Sarah","condition":{"device":"mobile"}}`, nil, 409},
+		{admin, "POST", "/v1/personas", `{"key":"tmp","name":"Temporary","condition":{"device":"tv"}}`, nil, 201},
+		{admin, "PUT", "/v1/personas/tmp", `{"name":"Temporary","condition":{"device":"tv"},"version":1}`, nil, 200},
+		{admin, "DELETE", "/v1/personas/tmp", "", nil, 204},
+		{read, "GET", "/v1/personas", "", nil, 200},
+		{read, "GET", "/v1/personas/sarah/audit", "", nil, 200},
+		{read, "GET", "/v1/personas/nope", "", nil, 404},
 		{admin, "PUT", "/v1/layers/checkout-layer", `{"name":"Checkout","holdout_share":0.05,"metrics":["conversion"]}`, nil, 200},
 		{read, "GET", "/v1/layers", "", nil, 200},
 		{read, "GET", "/v1/layers/checkout-layer", "", nil, 200},
@@ -90,6 +102,7 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{admin, "POST", "/v1/experiments/one-page-checkout/launch", "", nil, 200},
 		{admin, "POST", "/v1/experiments/one-page-checkout/launch", "", nil, 409},
 		{read, "GET", "/v1/experiments/one-page-checkout/audit", "", nil, 200},
+		{read, "GET", "/v1/personas/sarah", "", nil, 200},
 		{read, "GET", "/v1/experiments/nope", "", nil, 404},
 	}
 	run := func(steps []exchange) {
@@ -126,6 +139,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{read, "GET", "/v1/experiments/one-page-checkout/report/funnel", "", nil, 200},
 		{read, "GET", "/v1/layers/checkout-layer/report", "", nil, 200},
 		{read, "GET", "/v1/power?baseline=0.1&mde=0.05&daily_units=2000", "", nil, 200},
+		{read, "GET", "/v1/power?baseline=0.1&units_per_arm=5000&arms=3&correction=bonferroni&test=t", "", nil, 200},
+		{read, "GET", "/v1/power?baseline=0.1&mde=0.05&method=sequential", "", nil, 200},
 		{read, "GET", "/v1/power?baseline=x", "", nil, 400},
 		{admin, "POST", "/v1/experiments/one-page-checkout/pause", "", nil, 200},
 	})
