@@ -40,7 +40,7 @@ func ParseEvaluationRequest(body []byte) (Context, error) {
 		return Context{}, &jsonbody.Error{Message: "request body is empty; expected a JSON object"}
 	}
 	var ctx []byte
-	err := p.members(func(name []byte) error {
+	err := p.members("", func(name []byte) error {
 		start := p.i
 		if err := p.skip(0); err != nil {
 			return err
@@ -68,8 +68,8 @@ func ParseEvaluationRequest(body []byte) (Context, error) {
 
 // members reads a JSON object, calling fn with each member's name (its
 // decoded bytes, valid until the next read) and the cursor on its value,
-// which fn must consume.
-func (p *parser) members(fn func(name []byte) error) error {
+// which fn must consume. field names the object in errors about a name.
+func (p *parser) members(field string, fn func(name []byte) error) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
@@ -79,7 +79,7 @@ func (p *parser) members(fn func(name []byte) error) error {
 	}
 	for {
 		p.ws()
-		name, err := p.strBytes("")
+		name, err := p.strBytes(field)
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ func (p *parser) skip(depth int) error {
 	case "null":
 		return p.literal("null")
 	case "object":
-		return p.members(func([]byte) error { return p.skip(depth + 1) })
+		return p.members("", func([]byte) error { return p.skip(depth + 1) })
 	case "array":
 		p.i++ // '['
 		p.ws()
@@ -166,7 +166,7 @@ func ParseContext(b []byte) (Context, error) {
 		return Context{}, &experiment.ValidationError{Field: "context", Message: "must be an object, got JSON " + p.kind()}
 	}
 	var seenUnit, seenTouchpoint bool
-	err := p.members(func(raw []byte) error {
+	err := p.members("context", func(raw []byte) error {
 		var err error
 		switch string(raw) {
 		case "targetingKey":
@@ -185,19 +185,7 @@ func ParseContext(b []byte) (Context, error) {
 			return err
 		}
 		name, _ := internBytes(raw)
-		if err := checkAttrName(name); err != nil {
-			return err
-		}
-		var v any
-		if p.kind() == "array" {
-			v, err = p.array(name)
-		} else {
-			v, err = p.scalar(name, -1)
-		}
-		if err != nil {
-			return err
-		}
-		return r.setAttr(name, v)
+		return p.attribute(&r, name)
 	})
 	if err != nil {
 		return Context{}, err
