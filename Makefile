@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench bench-http bench-ofrep bench-ceiling fuzz clean
+.PHONY: help run build test test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ build: ## build the binary into bin/
 test: ## run every test (browser tests run when Chromium is installed), then the real-client tests in clienttest/
 	$(GO) test -count=1 ./...
 	cd clienttest && $(GO) test -count=1 ./...
+
+test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
+	bash scripts/test-mongo.sh
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -60,8 +60,8 @@ type reply struct {
 	body   map[string]any
 }
 
-// do sends one request; headers are name, value pairs.
-func do(t *testing.T, a *app.App, method, path, body string, headers ...string) reply {
+// send sends one request; headers are name, value pairs.
+func send(t *testing.T, a *app.App, method, path, body string, headers ...string) reply {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
@@ -84,16 +84,16 @@ func do(t *testing.T, a *app.App, method, path, body string, headers ...string) 
 // must sends a request that has to answer want.
 func must(t *testing.T, a *app.App, want int, method, path, body string, headers ...string) reply {
 	t.Helper()
-	r := do(t, a, method, path, body, headers...)
+	r := send(t, a, method, path, body, headers...)
 	if r.status != want {
 		t.Fatalf("%s %s: status %d, want %d: %s", method, path, r.status, want, r.raw)
 	}
 	return r
 }
 
-// launch creates and launches an experiment from its JSON and waits until
+// launchJSON creates and launches an experiment from its JSON and waits until
 // serving has it.
-func launch(t *testing.T, a *app.App, experimentJSON string) {
+func launchJSON(t *testing.T, a *app.App, experimentJSON string) {
 	t.Helper()
 	var e struct {
 		Key string `json:"key"`

@@ -26,7 +26,7 @@ func assignVariant(t *testing.T, r reply, experiment string) string {
 
 func TestOFREPSingleEvaluationGivesTheAssignVariant(t *testing.T) {
 	a := testApp(t, nil)
-	launch(t, a, checkoutExperiment)
+	launchJSON(t, a, checkoutExperiment)
 	in, out := 0, 0
 	for i := range 300 {
 		unit := fmt.Sprintf("visitor-%d", i)
@@ -74,8 +74,8 @@ func TestOFREPSingleEvaluationGivesTheAssignVariant(t *testing.T) {
 
 func TestOFREPReasons(t *testing.T) {
 	a := testApp(t, nil)
-	launch(t, a, checkoutExperiment)
-	launch(t, a, galleryExperiment)
+	launchJSON(t, a, checkoutExperiment)
+	launchJSON(t, a, galleryExperiment)
 	must(t, a, 201, "POST", "/v1/experiments", `{"key":"draft-banner","name":"Banner","stage":"awareness","touchpoint":"home",
 	 "variants":[{"key":"control","weight":1},{"key":"big","weight":1}],"control":"control","goal_metrics":["landing_ctr"]}`)
 	tests := []struct {
@@ -105,7 +105,7 @@ func TestOFREPReasons(t *testing.T) {
 
 func TestOFREPErrorsAsTheProtocolNamesThem(t *testing.T) {
 	a := testApp(t, nil)
-	launch(t, a, checkoutExperiment)
+	launchJSON(t, a, checkoutExperiment)
 	long := strings.Repeat("x", 201)
 	tests := []struct {
 		name, path, body string
@@ -143,8 +143,8 @@ func TestOFREPErrorsAsTheProtocolNamesThem(t *testing.T) {
 
 func TestOFREPBulkEvaluation(t *testing.T) {
 	a := testApp(t, nil)
-	launch(t, a, checkoutExperiment)
-	launch(t, a, galleryExperiment)
+	launchJSON(t, a, checkoutExperiment)
+	launchJSON(t, a, galleryExperiment)
 	ctx := `{"context":{"targetingKey":"visitor-7","device":"mobile"}}`
 
 	t.Run("every running experiment is a flag, with the assign variant", func(t *testing.T) {
@@ -197,8 +197,8 @@ func TestOFREPBulkEvaluation(t *testing.T) {
 
 func TestOFREPRecordsExposuresOnlyWhenAsked(t *testing.T) {
 	a := testApp(t, nil)
-	launch(t, a, checkoutExperiment)
-	launch(t, a, `{"key":"checkout-copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
+	launchJSON(t, a, checkoutExperiment)
+	launchJSON(t, a, `{"key":"checkout-copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
 	 "variants":[{"key":"control","weight":1},{"key":"short","weight":1}],"control":"control","goal_metrics":["conversion"]}`)
 	for i := range 50 {
 		body := `{"context":{"targetingKey":"bulk-` + strconv.Itoa(i) + `"}}`
@@ -256,7 +256,7 @@ func TestOFREPScopesAndRateLimit(t *testing.T) {
 	t.Run("over the rate limit is 429 with Retry-After", func(t *testing.T) {
 		var last reply
 		for range 1100 {
-			last = do(t, a, "POST", "/ofrep/v1/evaluate/flags", body, "X-API-Key", sdk)
+			last = send(t, a, "POST", "/ofrep/v1/evaluate/flags", body, "X-API-Key", sdk)
 			if last.status == 429 {
 				break
 			}
@@ -286,7 +286,7 @@ func TestCORSPreflightIsCached(t *testing.T) {
 			t.Fatalf("Access-Control-Allow-Headers %q lacks %s", r.header.Get("Access-Control-Allow-Headers"), h)
 		}
 	}
-	launch(t, a, checkoutExperiment)
+	launchJSON(t, a, checkoutExperiment)
 	got := must(t, a, 200, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"u"}}`, "Origin", "https://shop.example")
 	if !strings.Contains(got.header.Get("Access-Control-Expose-Headers"), "ETag") {
 		t.Fatalf("Access-Control-Expose-Headers %q lacks ETag: browser code could not revalidate", got.header.Get("Access-Control-Expose-Headers"))
@@ -295,9 +295,9 @@ func TestCORSPreflightIsCached(t *testing.T) {
 
 func TestOFREPValueIsThePayloadOrTheVariantKey(t *testing.T) {
 	a := testApp(t, nil)
-	launch(t, a, `{"key":"copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
+	launchJSON(t, a, `{"key":"copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
 	 "variants":[{"key":"control","weight":1},{"key":"short","weight":1}],"control":"control","goal_metrics":["conversion"]}`)
-	launch(t, a, checkoutExperiment)
+	launchJSON(t, a, checkoutExperiment)
 	tests := []struct {
 		name, flag, unit, wantVariant, wantValue string
 	}{

@@ -155,7 +155,7 @@ func (p *parser) skip(depth int) error {
 // missing or empty targetingKey is ErrTargetingKeyMissing. Syntax errors
 // are *jsonbody.Error; everything else is an *experiment.ValidationError.
 func ParseContext(b []byte) (Context, error) {
-	var r request
+	var r Request
 	p := parser{b: b}
 	p.ws()
 	switch p.kind() {

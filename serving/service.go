@@ -199,6 +199,15 @@ func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []
 	return dst
 }
 
+// Answer assigns the unit of a parsed request: Assign when the request
+// records its exposures (the default with a touchpoint), else Evaluate.
+func (s *Service) Answer(r *Request, dst []assign.Assignment) []assign.Assignment {
+	if r.records() {
+		return s.Assign(r.unit, r.touchpoint, r.attrs, dst)
+	}
+	return s.Evaluate(r.unit, r.touchpoint, r.attrs, dst)
+}
+
 // Evaluate is Assign without recording: the same answer (sticky variants
 // included), but no exposure is journaled. Clients that fetch variants
 // before showing them use it and report what they showed with

@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +15,6 @@ import (
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
-	"gonum.org/v1/gonum/stat"
 
 	"journeylab/auth"
 	"journeylab/events"
@@ -208,55 +205,6 @@ func TestContributionPipelineCapsOnlyMeanAndRatioMetrics(t *testing.T) {
 		})
 	}
 }
-
-func TestQuantileOfRollupsAndZerosMatchesGonum(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 7))
-	for trial := 0; trial < 2000; trial++ {
-		n := rng.IntN(30)
-		values := make([]float64, n)
-		for i := range values {
-			values[i] = float64(rng.IntN(11) - 3) // negatives, zeros and ties
-		}
-		zeros := int64(rng.IntN(5))
-		p := []float64{0, 0.01, 0.25, 0.5, 0.9, 0.99, 1, rng.Float64()}[rng.IntN(8)]
-		if n == 0 && zeros == 0 {
-			continue
-		}
-		// Reference: store/sqlite's computation with gonum.
-		xs := append(clone(values), 0)
-		ws := make([]float64, n, n+1)
-		for i := range ws {
-			ws[i] = 1
-		}
-		ws = append(ws, float64(zeros))
-		if zeros == 0 {
-			xs, ws = xs[:n], ws[:n]
-		}
-		idx := make([]int, len(xs))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
-		sx, sw := make([]float64, len(idx)), make([]float64, len(idx))
-		for i, j := range idx {
-			sx[i], sw[i] = xs[j], ws[j]
-		}
-		want := stat.Quantile(p, stat.Empirical, sx, sw)
-
-		sorted := clone(values)
-		sort.Float64s(sorted)
-		negative := int64(sort.SearchFloat64s(sorted, 0))
-		got := 0.0
-		if k, ok := rollupRank(quantileRank(p, int64(n)+zeros), negative, zeros); ok {
-			got = sorted[k]
-		}
-		if got != want {
-			t.Fatalf("p=%v values %v zeros %d: got %v, want %v", p, sorted, zeros, got, want)
-		}
-	}
-}
-
-func clone(v []float64) []float64 { return append([]float64(nil), v...) }
 
 func TestRollupDocumentsRoundTripExactly(t *testing.T) {
 	awkward := events.Rollup{Count: 3, Sum: 0.1 + 0.2, DenCount: 2, DenSum: math.SmallestNonzeroFloat64, PreCount: 1, PreSum: -1e15,

@@ -1,26 +1,27 @@
-package experiment
+package api
 
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"journeylab/experiment"
 	"journeylab/jsonbody"
 )
 
 // personaView is a persona as the API shows it: with the experiments
 // (archived ones excepted) whose targeting references it.
 type personaView struct {
-	*Persona
+	*experiment.Persona
 	UsedBy []string `json:"used_by"`
 }
 
 // personaInput is a create or update body; used_by, as read from GET, is
 // accepted and ignored so that a client can send back what it read.
 type personaInput struct {
-	Persona
+	experiment.Persona
 	UsedBy []string `json:"used_by"`
 }
 
-func (h *Handlers) registerPersonas(r fiber.Router, read, admin fiber.Handler) {
+func (h *Experiments) registerPersonas(r fiber.Router, read, admin fiber.Handler) {
 	r.Get("/personas", read, h.listPersonas)
 	r.Post("/personas", admin, h.createPersona)
 	r.Get("/personas/:key", read, h.getPersona)
@@ -29,18 +30,18 @@ func (h *Handlers) registerPersonas(r fiber.Router, read, admin fiber.Handler) {
 	r.Get("/personas/:key/audit", read, h.personaAudit)
 }
 
-func (h *Handlers) listPersonas(c *fiber.Ctx) error {
+func (h *Experiments) listPersonas(c *fiber.Ctx) error {
 	list, err := h.svc.ListPersonas(c.UserContext())
 	if err != nil {
 		return err
 	}
 	if list == nil {
-		list = []*Persona{}
+		list = []*experiment.Persona{}
 	}
 	return c.JSON(fiber.Map{"personas": list})
 }
 
-func (h *Handlers) createPersona(c *fiber.Ctx) error {
+func (h *Experiments) createPersona(c *fiber.Ctx) error {
 	var in personaInput
 	if err := jsonbody.Decode(c.Body(), &in); err != nil {
 		return err
@@ -53,7 +54,7 @@ func (h *Handlers) createPersona(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(personaView{out, []string{}})
 }
 
-func (h *Handlers) getPersona(c *fiber.Ctx) error {
+func (h *Experiments) getPersona(c *fiber.Ctx) error {
 	key := param(c, "key")
 	p, err := h.svc.GetPersona(c.UserContext(), key)
 	if err != nil {
@@ -69,7 +70,7 @@ func (h *Handlers) getPersona(c *fiber.Ctx) error {
 	return c.JSON(personaView{p, users})
 }
 
-func (h *Handlers) updatePersona(c *fiber.Ctx) error {
+func (h *Experiments) updatePersona(c *fiber.Ctx) error {
 	var in personaInput
 	if err := jsonbody.Decode(c.Body(), &in); err != nil {
 		return err
@@ -84,14 +85,14 @@ func (h *Handlers) updatePersona(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-func (h *Handlers) deletePersona(c *fiber.Ctx) error {
+func (h *Experiments) deletePersona(c *fiber.Ctx) error {
 	if err := h.svc.DeletePersona(c.UserContext(), actor(c), param(c, "key")); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-func (h *Handlers) personaAudit(c *fiber.Ctx) error {
+func (h *Experiments) personaAudit(c *fiber.Ctx) error {
 	entries, err := h.svc.PersonaAudit(c.UserContext(), param(c, "key"))
 	if err != nil {
 		return err
