@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,35 +12,10 @@ import (
 
 	"journeylab/app"
 	"journeylab/auth"
-	"journeylab/config"
 )
 
-// testApp starts a full app on a temporary store with settings; unless
-// settings say otherwise, API keys are off (dev mode).
-func testApp(t *testing.T, settings map[string]any) *app.App {
-	t.Helper()
-	v := config.New("")
-	v.Set("data_dir", t.TempDir())
-	v.Set("dev_mode", true)
-	v.Set("assign.refresh_interval", "10ms")
-	for k, val := range settings {
-		v.Set(k, val)
-	}
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := app.New(context.Background(), cfg, log, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = a.Close(context.Background()) })
-	return a
-}
-
 // newKey stores an API key with scope s and returns its token.
-func newKey(t *testing.T, a *app.App, s auth.Scope) string {
+func newKey(t testing.TB, a *app.App, s auth.Scope) string {
 	t.Helper()
 	k, token, err := auth.Generate("test-"+string(s), s, time.Now())
 	if err != nil {
@@ -61,7 +35,7 @@ type reply struct {
 }
 
 // send sends one request; headers are name, value pairs.
-func send(t *testing.T, a *app.App, method, path, body string, headers ...string) reply {
+func send(t testing.TB, a *app.App, method, path, body string, headers ...string) reply {
 	t.Helper()
 	req := httptest.NewRequest(method, path, strings.NewReader(body))
 	if body != "" {
@@ -82,7 +56,7 @@ func send(t *testing.T, a *app.App, method, path, body string, headers ...string
 }
 
 // must sends a request that has to answer want.
-func must(t *testing.T, a *app.App, want int, method, path, body string, headers ...string) reply {
+func must(t testing.TB, a *app.App, want int, method, path, body string, headers ...string) reply {
 	t.Helper()
 	r := send(t, a, method, path, body, headers...)
 	if r.status != want {
@@ -93,7 +67,7 @@ func must(t *testing.T, a *app.App, want int, method, path, body string, headers
 
 // launchJSON creates and launches an experiment from its JSON and waits until
 // serving has it.
-func launchJSON(t *testing.T, a *app.App, experimentJSON string) {
+func launchJSON(t testing.TB, a *app.App, experimentJSON string) {
 	t.Helper()
 	var e struct {
 		Key string `json:"key"`
@@ -110,7 +84,7 @@ func launchJSON(t *testing.T, a *app.App, experimentJSON string) {
 }
 
 // refresh makes serving pick up the latest configuration now.
-func refresh(t *testing.T, a *app.App) {
+func refresh(t testing.TB, a *app.App) {
 	t.Helper()
 	if _, err := a.Serving.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
@@ -118,7 +92,7 @@ func refresh(t *testing.T, a *app.App) {
 }
 
 // exposures returns the stored exposures of an experiment: unit -> variant.
-func exposures(t *testing.T, a *app.App, key string) map[string]string {
+func exposures(t testing.TB, a *app.App, key string) map[string]string {
 	t.Helper()
 	ctx := context.Background()
 	if err := a.Serving.Flush(ctx); err != nil {

@@ -12,15 +12,11 @@ import (
 // OFREP single-flag evaluation with /v1/assign on a touchpoint with 10
 // running experiments: what the HTTP layer adds per call on each path.
 func BenchmarkEvaluationOverTheHandler(b *testing.B) {
-	t := &testing.T{}
-	a := testApp(t, nil)
+	a := newApp(b)
 	for i := range 10 {
-		launchJSON(t, a, fmt.Sprintf(`{"key":"cta-%d","name":"CTA","stage":"checkout","touchpoint":"checkout_cta",
+		launchJSON(b, a, fmt.Sprintf(`{"key":"cta-%d","name":"CTA","stage":"checkout","touchpoint":"checkout_cta",
 		 "variants":[{"key":"control","weight":1,"payload":{"color":"blue"}},{"key":"treatment","weight":1,"payload":{"color":"green"}}],
 		 "control":"control","goal_metrics":["conversion"]}`, i))
-	}
-	if t.Failed() {
-		b.Fatal("setting up the experiments failed")
 	}
 	handler := a.Server.App().Handler()
 	const units = 20000

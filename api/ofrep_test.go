@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"journeylab/auth"
+	"journeylab/config"
 )
 
 // assignVariant returns the variant /v1/assign gives unit for experiment,
@@ -25,7 +26,7 @@ func assignVariant(t *testing.T, r reply, experiment string) string {
 }
 
 func TestOFREPSingleEvaluationGivesTheAssignVariant(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	launchJSON(t, a, checkoutExperiment)
 	in, out := 0, 0
 	for i := range 300 {
@@ -73,7 +74,7 @@ func TestOFREPSingleEvaluationGivesTheAssignVariant(t *testing.T) {
 }
 
 func TestOFREPReasons(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	launchJSON(t, a, checkoutExperiment)
 	launchJSON(t, a, galleryExperiment)
 	must(t, a, 201, "POST", "/v1/experiments", `{"key":"draft-banner","name":"Banner","stage":"awareness","touchpoint":"home",
@@ -104,7 +105,7 @@ func TestOFREPReasons(t *testing.T) {
 }
 
 func TestOFREPErrorsAsTheProtocolNamesThem(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	launchJSON(t, a, checkoutExperiment)
 	long := strings.Repeat("x", 201)
 	tests := []struct {
@@ -142,7 +143,7 @@ func TestOFREPErrorsAsTheProtocolNamesThem(t *testing.T) {
 }
 
 func TestOFREPBulkEvaluation(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	launchJSON(t, a, checkoutExperiment)
 	launchJSON(t, a, galleryExperiment)
 	ctx := `{"context":{"targetingKey":"visitor-7","device":"mobile"}}`
@@ -196,7 +197,7 @@ func TestOFREPBulkEvaluation(t *testing.T) {
 }
 
 func TestOFREPRecordsExposuresOnlyWhenAsked(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	launchJSON(t, a, checkoutExperiment)
 	launchJSON(t, a, `{"key":"checkout-copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
 	 "variants":[{"key":"control","weight":1},{"key":"short","weight":1}],"control":"control","goal_metrics":["conversion"]}`)
@@ -233,7 +234,7 @@ func TestOFREPRecordsExposuresOnlyWhenAsked(t *testing.T) {
 }
 
 func TestOFREPScopesAndRateLimit(t *testing.T) {
-	a := testApp(t, map[string]any{"dev_mode": false, "http.rate_limit": 1000})
+	a := newApp(t, func(c *config.Config) { c.DevMode, c.RateLimit = false, 1000 })
 	launch := func() {
 		admin := newKey(t, a, auth.ScopeAdmin)
 		must(t, a, 201, "POST", "/v1/experiments", checkoutExperiment, "Authorization", "Bearer "+admin)
@@ -271,7 +272,7 @@ func TestOFREPScopesAndRateLimit(t *testing.T) {
 }
 
 func TestCORSPreflightIsCached(t *testing.T) {
-	a := testApp(t, map[string]any{"http.cors_origins": []string{"https://shop.example"}})
+	a := newApp(t, func(c *config.Config) { c.CORSOrigins = []string{"https://shop.example"} })
 	r := must(t, a, 204, "OPTIONS", "/ofrep/v1/evaluate/flags", "",
 		"Origin", "https://shop.example", "Access-Control-Request-Method", "POST",
 		"Access-Control-Request-Headers", "content-type, authorization, if-none-match")
@@ -294,7 +295,7 @@ func TestCORSPreflightIsCached(t *testing.T) {
 }
 
 func TestOFREPValueIsThePayloadOrTheVariantKey(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	launchJSON(t, a, `{"key":"copy","name":"Copy","stage":"checkout","touchpoint":"checkout",
 	 "variants":[{"key":"control","weight":1},{"key":"short","weight":1}],"control":"control","goal_metrics":["conversion"]}`)
 	launchJSON(t, a, checkoutExperiment)

@@ -24,7 +24,7 @@ func templatePath(p string) string {
 }
 
 func TestOpenAPIDocumentsExactlyTheRegisteredRoutes(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	registered := map[string]bool{}
 	for _, r := range a.Server.App().GetRoutes(true) {
 		if r.Method == "HEAD" {
@@ -65,7 +65,7 @@ func TestOpenAPIDocumentsExactlyTheRegisteredRoutes(t *testing.T) {
 }
 
 func TestOpenAPIIsServedAsJSON(t *testing.T) {
-	a := testApp(t, nil)
+	a := newApp(t)
 	r := must(t, a, 200, "GET", "/openapi.json", "")
 	var doc struct {
 		OpenAPI    string                    `json:"openapi"`
