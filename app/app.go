@@ -107,7 +107,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		DevMode:     cfg.DevMode,
 		Verifier:    auth.NewVerifier(st, cfg.AuthCacheTTL),
 		Logger:      log,
-		Ready:       map[string]func(context.Context) error{"store": st.Ping},
+		Ready:       map[string]func(context.Context) error{"store": storeCheck(st)},
+		Keys:        st,
+		Now:         now,
+
+		MaxInflightBytes: cfg.MaxInflightBytes,
 	})
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
@@ -149,11 +153,26 @@ func (a *App) Listen(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	<-scheduleDone
+	// Readiness turns red first and the server keeps answering for the
+	// drain period, so load balancers stop sending traffic before the
+	// listener closes.
+	a.Server.Drain()
+	a.Log.Info("draining", "period", a.Config.DrainPeriod)
+	time.Sleep(a.Config.DrainPeriod)
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownWait)
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownWait)
 	defer cancel()
 	err := a.Server.App().ShutdownWithContext(sctx)
 	return errors.Join(err, a.Close(sctx))
+}
+
+// storeCheck is the store's /readyz check: a real write when the store can
+// prove it (the SQLite store), else its ping.
+func storeCheck(st Backend) func(context.Context) error {
+	if w, ok := st.(interface{ CheckWrite(context.Context) error }); ok {
+		return w.CheckWrite
+	}
+	return st.Ping
 }
 
 // Close releases everything in reverse order of creation (flushers before the store).

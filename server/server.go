@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -29,15 +30,23 @@ import (
 
 // Options configure the server.
 type Options struct {
-	BodyLimit   int
-	RateLimit   int
-	CORSOrigins []string
+	BodyLimit int
+	// MaxInflightBytes caps the request-body bytes read and held at once
+	// across all requests (see body.go); at least BodyLimit. Zero means
+	// 64 x BodyLimit.
+	MaxInflightBytes int64
+	RateLimit        int
+	CORSOrigins      []string
 	// DevMode turns API-key checks off; every request acts with every scope.
 	DevMode  bool
 	Verifier *auth.Verifier
 	Logger   *slog.Logger
 	// Ready checks run on /readyz; any error turns it red (503).
 	Ready map[string]func(context.Context) error
+	// Keys, when set, serves key management under /v1/keys (admin scope).
+	Keys auth.KeyStore
+	// Now is the clock for key creation and revocation times.
+	Now func() time.Time
 }
 
 // Server wraps the Fiber app.
@@ -50,6 +59,9 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	series   sync.Map // routeKey -> *routeSeries
+	bodies   *bodyGate
+	// draining turns /readyz red before shutdown (see Drain).
+	draining atomic.Bool
 }
 
 // New builds the app with middleware and the health and metrics endpoints.
@@ -57,7 +69,14 @@ func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, log: opts.Logger, registry: prometheus.NewRegistry()}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxInflightBytes == 0 {
+		opts.MaxInflightBytes = 64 * int64(opts.BodyLimit)
+	}
+	opts.MaxInflightBytes = max(opts.MaxInflightBytes, int64(opts.BodyLimit))
+	s := &Server{opts: opts, log: opts.Logger, registry: prometheus.NewRegistry(), bodies: newBodyGate(opts.BodyLimit, opts.MaxInflightBytes)}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "journeylab_http_requests_total", Help: "HTTP requests by route, method and status.",
@@ -73,15 +92,18 @@ func New(opts Options) *Server {
 		BodyLimit:             opts.BodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		// Bodies are read by the gate after the key check (body.go).
+		StreamRequestBody: true,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	})
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.log.Error("panic in handler", "panic", e, "path", c.Path(), "request_id", c.Locals(requestid.ConfigDefault.ContextKey))
 	}}))
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
+	s.app.Use(s.bodies.closeUnread)
 	if len(opts.CORSOrigins) > 0 {
 		s.app.Use(cors.New(cors.Config{
 			AllowOrigins: strings.Join(opts.CORSOrigins, ","),
@@ -105,8 +127,16 @@ func New(opts Options) *Server {
 	}
 	v1.Get("/whoami", s.whoami)
 	s.v1 = v1
+	if opts.Keys != nil {
+		s.registerKeys(v1)
+	}
 	return s
 }
+
+// Drain turns /readyz red (503, "draining") so that load balancers stop
+// sending new requests while the server still answers them; the caller
+// waits its drain period, then shuts the listener down.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // whoami tells a client (the dashboard) which scope its key has, so it can
 // hide what the key may not do. Any valid key may ask; in dev mode the
@@ -198,6 +228,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 }
 
 func (s *Server) ready(c *fiber.Ctx) error {
+	if s.draining.Load() {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	failed := fiber.Map{}
@@ -213,21 +247,28 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
-// Require returns middleware admitting requests whose API key has scope need.
+// Require returns middleware admitting requests whose API key has scope
+// need. It checks the key from the headers before the body is read, then
+// reads the body under the in-flight cap (body.go).
 func (s *Server) Require(need auth.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if s.opts.DevMode {
-			c.Locals(experiment.ActorLocal, "dev-mode")
-			return c.Next()
+		actor := "dev-mode"
+		if !s.opts.DevMode {
+			scope, who, err := s.authenticate(c)
+			if err != nil {
+				return err
+			}
+			if !scope.Allows(need) {
+				return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
+			}
+			actor = who
 		}
-		scope, actor, err := s.authenticate(c)
+		c.Locals(experiment.ActorLocal, actor)
+		release, err := s.bodies.read(c)
 		if err != nil {
 			return err
 		}
-		if !scope.Allows(need) {
-			return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
-		}
-		c.Locals(experiment.ActorLocal, actor)
+		defer release()
 		return c.Next()
 	}
 }
