@@ -211,6 +211,9 @@ func TestBadInputIsRefusedWithTheField(t *testing.T) {
 		{"an update without a version", "PUT", "/v1/experiments/gallery", base(func(m map[string]any) { m["key"] = "gallery" }), 400, "version"},
 		{"an invalid custom metric", "POST", "/v1/metrics", `{"key":"m1","stage":"checkout","kind":"median","direction":"up","event":"x"}`, 400, "kind"},
 		{"a layer with a full holdout", "PUT", "/v1/layers/pdp", `{"holdout_share":1}`, 400, "holdout_share"},
+		{"a repeated experiment field", "POST", "/v1/experiments", strings.Replace(base(func(map[string]any) {}), `"key":"fresh"`, `"key":"fresh","key":"other"`, 1), 400, "key"},
+		{"a repeated metric field", "POST", "/v1/metrics", `{"key":"m1","stage":"checkout","kind":"binomial","kind":"mean","direction":"up","event":"x"}`, 400, "kind"},
+		{"a repeated layer field", "PUT", "/v1/layers/pdp", `{"holdout_share":0.1,"holdout_share":0.2}`, 400, "holdout_share"},
 	}
 	for _, tc := range cases {
 		t.Run("refuses "+tc.name, func(t *testing.T) {

@@ -26,9 +26,9 @@ func TestWritesToAStoreThatCannotWriteAreUnavailable(t *testing.T) {
 	e := storetest.Sample("blocked")
 	k, _, _ := auth.Generate("x", auth.ScopeSDK, time.Unix(0, 0))
 	writes := map[string]func() error{
-		"the write probe":       func() error { return s.CheckWrite(ctx) },
-		"a transaction":         func() error { return s.CreateExperiment(ctx, e, storetestAudit(e.Key)) },
-		"a single-row insert":   func() error { return s.CreateKey(ctx, k) },
+		"the write probe":     func() error { return s.CheckWrite(ctx) },
+		"a transaction":       func() error { return s.CreateExperiment(ctx, e, storetestAudit(e.Key)) },
+		"a single-row insert": func() error { return s.CreateKey(ctx, k) },
 		"a metric registration": func() error {
 			return s.CreateMetric(ctx, experiment.Metric{Key: "m", Stage: experiment.StageCheckout, Kind: experiment.KindBinomial, Direction: experiment.HigherIsBetter, Event: "x"})
 		},
