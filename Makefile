@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench bench-http bench-ceiling fuzz clean
+.PHONY: help run build test test-faults lint bench bench-http bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -16,6 +16,9 @@ build: ## build the binary into bin/
 
 test: ## run every test (browser tests run when Chromium is installed)
 	$(GO) test -count=1 ./...
+
+test-faults: ## fault tests on 127.0.0.1: full disk, read-only store, SIGTERM under load, memory under large bodies (root for the disk ones)
+	JOURNEYLAB_FAULT_TESTS=long $(GO) test -count=1 -v -timeout 10m ./faults/
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

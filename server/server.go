@@ -33,7 +33,7 @@ type Options struct {
 	BodyLimit int
 	// MaxInflightBytes caps the request-body bytes read and held at once
 	// across all requests (see body.go); at least BodyLimit. Zero means
-	// 64 x BodyLimit.
+	// 16 x BodyLimit.
 	MaxInflightBytes int64
 	RateLimit        int
 	CORSOrigins      []string
@@ -73,7 +73,7 @@ func New(opts Options) *Server {
 		opts.Now = time.Now
 	}
 	if opts.MaxInflightBytes == 0 {
-		opts.MaxInflightBytes = 64 * int64(opts.BodyLimit)
+		opts.MaxInflightBytes = 16 * int64(opts.BodyLimit)
 	}
 	opts.MaxInflightBytes = max(opts.MaxInflightBytes, int64(opts.BodyLimit))
 	s := &Server{opts: opts, log: opts.Logger, registry: prometheus.NewRegistry(), bodies: newBodyGate(opts.BodyLimit, opts.MaxInflightBytes)}
@@ -252,23 +252,23 @@ func (s *Server) ready(c *fiber.Ctx) error {
 // reads the body under the in-flight cap (body.go).
 func (s *Server) Require(need auth.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		actor := "dev-mode"
-		if !s.opts.DevMode {
-			scope, who, err := s.authenticate(c)
+		if s.opts.DevMode {
+			c.Locals(experiment.ActorLocal, "dev-mode")
+		} else {
+			scope, actor, err := s.authenticate(c)
 			if err != nil {
 				return err
 			}
 			if !scope.Allows(need) {
 				return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
 			}
-			actor = who
+			c.Locals(experiment.ActorLocal, actor)
 		}
-		c.Locals(experiment.ActorLocal, actor)
-		release, err := s.bodies.read(c)
+		weight, err := s.bodies.read(c)
 		if err != nil {
 			return err
 		}
-		defer release()
+		defer s.bodies.done(c, weight)
 		return c.Next()
 	}
 }
