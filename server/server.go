@@ -211,6 +211,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	m.latency.Observe(elapsed.Seconds())
 	level := slog.LevelDebug
 	switch {
+	case status >= 500 && route.Path == "/readyz":
+		// Not a failed request: readiness reporting a drain or a store
+		// fault (which the store's own errors log).
+		level = slog.LevelWarn
 	case status >= 500:
 		level = slog.LevelError
 	case status >= 400:
