@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -63,7 +64,9 @@ func (s *Server) createKey(c *fiber.Ctx) error {
 }
 
 func (s *Server) revokeKey(c *fiber.Ctx) error {
-	id := c.Params("id")
+	// A copy: Fiber's params alias the request buffer, which is reused
+	// after the response, and the id goes on to the store and the log.
+	id := strings.Clone(c.Params("id"))
 	k, err := s.opts.Verifier.Revoke(c.UserContext(), id, s.opts.Now(), actorOf(c))
 	if errors.Is(err, auth.ErrUnknownKey) {
 		return &Error{Status: fiber.StatusNotFound, Code: "not_found", Message: "no API key with id " + id}

@@ -88,8 +88,8 @@ func TestKeysAreCreatedListedAndRevokedByAdmins(t *testing.T) {
 		}
 	})
 	t.Run("revoking an unknown key is 404", func(t *testing.T) {
-		if st, _ := call(t, s, "POST", "/v1/keys/000000000000/revoke", admin, ""); st != 404 {
-			t.Fatalf("status %d", st)
+		if st, body := call(t, s, "POST", "/v1/keys/000000000000/revoke", admin, ""); st != 404 {
+			t.Fatalf("status %d: %v", st, body)
 		}
 	})
 }
