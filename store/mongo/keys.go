@@ -97,13 +97,5 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, actor st
 	if _, err := s.c.apiKeys.UpdateOne(ctx, filter, update); err != nil {
 		return auth.Key{}, wrap("revoke key", err)
 	}
-	var d keyDoc
-	err := s.c.apiKeys.FindOne(ctx, bson.D{eq("_id", id)}).Decode(&d)
-	if errors.Is(err, drv.ErrNoDocuments) {
-		return auth.Key{}, auth.ErrUnknownKey
-	}
-	if err != nil {
-		return auth.Key{}, wrap("get key", err)
-	}
-	return d.key(), nil
+	return s.GetKey(ctx, id)
 }
