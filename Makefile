@@ -27,7 +27,7 @@ lint: ## gofmt and go vet
 bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-bench-http: ## wrk load test of /v1/assign on 127.0.0.1 (installs wrk if missing)
+bench-http: ## wrk load test of /v1/assign on 127.0.0.1, new and returning visitors (installs wrk if missing)
 	bash bench/http-assign.sh
 
 bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"journeylab/auth"
@@ -28,7 +29,7 @@ import (
 type Backend interface {
 	experiment.Store
 	auth.KeyStore
-	events.Store
+	events.StagingBackend
 	serving.Store
 	report.Source
 	// Rebuild recomputes an experiment's rollups from raw events.
@@ -62,6 +63,8 @@ type App struct {
 	Experiment *experiment.Service
 	Server     *server.Server
 	Serving    *serving.Service
+	// Events stages acknowledged events and merges them into the store.
+	Events *events.Staging
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 
@@ -107,7 +110,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		DevMode:     cfg.DevMode,
 		Verifier:    auth.NewVerifier(st, cfg.AuthCacheTTL),
 		Logger:      log,
-		Ready:       map[string]func(context.Context) error{"store": storeCheck(st)},
+		Ready:       readyChecks(st, cfg.DataDir),
 		Keys:        st,
 		Now:         now,
 
@@ -116,20 +119,31 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
-	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	// Events are acknowledged once journaled and merged into the store in
+	// the background; closed before the store (closers run in reverse).
+	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
+		MaxBytes: cfg.EventJournalMaxBytes, MergeInterval: cfg.FlushInterval, Logger: log,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Events.Close)
+	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
-	// Serving is closed before the store (closers run in reverse), so
-	// buffered exposures are written on shutdown.
+	// Serving is closed before the store (closers run in reverse), so the
+	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, st, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
-		BufferSize: cfg.BufferSize, DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
+		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	serving.NewHandlers(a.Serving).Register(v1, a.Server.Require(auth.ScopeSDK))
+	serving.NewHandlers(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	report.NewHandlers(st, st, now).Register(v1, read)
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
@@ -166,13 +180,10 @@ func (a *App) Listen(ctx context.Context) error {
 	return errors.Join(err, a.Close(sctx))
 }
 
-// storeCheck is the store's /readyz check: a real write when the store can
-// prove it (the SQLite store), else its ping.
-func storeCheck(st Backend) func(context.Context) error {
-	if w, ok := st.(interface{ CheckWrite(context.Context) error }); ok {
-		return w.CheckWrite
-	}
-	return st.Ping
+// Flush merges every exposure and event recorded so far into the store, so
+// that reports read them (they otherwise do within exposures.flush_interval).
+func (a *App) Flush(ctx context.Context) error {
+	return errors.Join(a.Serving.Flush(ctx), a.Events.Flush(ctx))
 }
 
 // Close releases everything in reverse order of creation (flushers before the store).
@@ -183,4 +194,13 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// journalSync maps the setting (0 = sync on every request) to serving's
+// option (negative = every request).
+func journalSync(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -452,6 +452,26 @@ test('the dashboard, end to end', async (outer) => {
     const input = page.getByLabel('Baseline conversion rate');
     await page.locator('[data-field="baseline"][aria-invalid="true"]').waitFor();
     assert.equal(await page.locator(`#${await input.getAttribute('id')}-err`).textContent(), bad.json.error.message);
+
+    // The same page answers the other questions: the power of a sample,
+    // and the smallest effect it detects across three variants.
+    await input.fill('0.05');
+    await page.getByLabel('Power of a sample').check();
+    await page.getByLabel('Units per variant').fill('20000');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const pw = (await api('GET', '/v1/power?baseline=0.05&mde=0.05&mde_scale=relative&units_per_arm=20000&alpha=0.05&arms=2&daily_units=20000&coverage=1')).json;
+    const shownPower = page.locator('[data-plan="power"]');
+    await shownPower.waitFor();
+    assert.equal(await shownPower.textContent(), fmt.fmtPct(pw.power_achieved, 1));
+
+    await page.getByLabel('Smallest detectable effect of a sample').check();
+    await page.getByLabel('Variants (control included)').fill('3');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const mde = (await api('GET', '/v1/power?baseline=0.05&mde_scale=relative&units_per_arm=20000&alpha=0.05&power=0.8&arms=3&correction=bonferroni&daily_units=20000&coverage=1')).json;
+    const shownMDE = page.locator('[data-plan="mde"]');
+    await shownMDE.waitFor();
+    assert.ok((await shownMDE.textContent()).startsWith(fmt.fmtSignedPct(mde.effect.relative)), 'the MDE is the API\'s');
+    await shot('07b-power-mde');
   });
 
   await t.test('keyboard: the skip link, visible focus, and pausing with the confirmation', async () => {

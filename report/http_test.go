@@ -87,6 +87,8 @@ func TestHTTPServesTheReportViews(t *testing.T) {
 		{"the funnel defaults to the experiment's binomial metrics", "/v1/experiments/one-page-checkout/report/funnel", "application/json", `"steps":[{"metric":"add_to_cart_rate"`},
 		{"the funnel takes chosen steps", "/v1/experiments/one-page-checkout/report/funnel?funnel=conversion", "application/json", `"steps":[{"metric":"conversion"`},
 		{"the power calculator answers", "/v1/power?baseline=0.1&mde=0.01&mde_scale=absolute", "application/json", `"per_arm":14749`},
+		{"the power calculator reads percentages and answers a power question", "/v1/power?baseline=5%25&mde=10%25&units_per_arm=20000", "application/json", `"power_achieved":0.61104028327`},
+		{"the power calculator answers an MDE question", "/v1/power?baseline=0.05&units_per_arm=31231", "application/json", `"question":"mde"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, h, body := get(t, s, tc.path)
@@ -112,6 +114,8 @@ func TestHTTPRejectsBadRequestsNamingTheParameter(t *testing.T) {
 		{"a foreign time-series metric is 400", "/v1/experiments/one-page-checkout/report/timeseries?metric=wishlist_rate", 400, "metric"},
 		{"a non-numeric power input is 400", "/v1/power?baseline=abc&mde=0.1", 400, "baseline"},
 		{"an impossible power input is 400", "/v1/power?baseline=0.1&mde=0.1&alpha=0.7", 400, "alpha"},
+		{"an unknown planning method is 400", "/v1/power?baseline=0.1&mde=0.1&method=bayesian", 400, "method"},
+		{"a sample of one unit per arm is 400", "/v1/power?baseline=0.1&units_per_arm=1", 400, "units_per_arm"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			status, _, body := get(t, s, tc.path)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -94,9 +96,9 @@ func TestKeysAreCreatedListedAndRevokedByAdmins(t *testing.T) {
 	})
 }
 
-func TestReadinessIsRedWhileDrainingOrWhenAStoreCheckFails(t *testing.T) {
+func TestReadinessIsRedWhileDrainingOrWhenWritesFail(t *testing.T) {
 	var storeErr error
-	s, _ := keyedServer(t, Options{BodyLimit: 1 << 20, Ready: map[string]func(context.Context) error{
+	s, tokens := keyedServer(t, Options{BodyLimit: 1 << 20, Ready: map[string]func(context.Context) error{
 		"store": func(context.Context) error { return storeErr },
 	}})
 	if st, body := call(t, s, "GET", "/readyz", "", ""); st != 200 || body["status"] != "ready" {
@@ -107,6 +109,17 @@ func TestReadinessIsRedWhileDrainingOrWhenAStoreCheckFails(t *testing.T) {
 		t.Fatalf("store failing: %d %v", st, body)
 	}
 	storeErr = nil
+	s.V1().Post("/fail", s.Require(auth.ScopeSDK), func(*fiber.Ctx) error { return fmt.Errorf("append: %w", syscall.ENOSPC) })
+	if st, body := call(t, s, "POST", "/v1/fail", tokens[auth.ScopeSDK], "{}"); st != 503 {
+		t.Fatalf("a full disk: %d %v", st, body)
+	}
+	if st, body := call(t, s, "GET", "/readyz", "", ""); st != 503 || body["failed"].(map[string]any)["writes"] == nil {
+		t.Fatalf("readyz just after a failed write: %d %v", st, body)
+	}
+	s.lastWriteFault.Add(-int64(faultWindow))
+	if st, body := call(t, s, "GET", "/readyz", "", ""); st != 200 {
+		t.Fatalf("readyz once the fault window has passed: %d %v", st, body)
+	}
 	s.Drain()
 	if st, body := call(t, s, "GET", "/readyz", "", ""); st != 503 || body["status"] != "draining" {
 		t.Fatalf("draining: %d %v", st, body)

@@ -62,7 +62,14 @@ type Server struct {
 	bodies   *bodyGate
 	// draining turns /readyz red before shutdown (see Drain).
 	draining atomic.Bool
+	// lastWriteFault is when (Unix ns) a request last failed because the
+	// store or a journal could not write; /readyz is red for faultWindow
+	// after it, since a small probe may still pass on a nearly full disk.
+	lastWriteFault atomic.Int64
 }
+
+// faultWindow is how long a failed write keeps /readyz red.
+const faultWindow = 5 * time.Second
 
 // New builds the app with middleware and the health and metrics endpoints.
 func New(opts Options) *Server {
@@ -239,6 +246,11 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	failed := fiber.Map{}
+	if at := s.lastWriteFault.Load(); at != 0 {
+		if ago := time.Since(time.Unix(0, at)); ago < faultWindow {
+			failed["writes"] = "a request failed " + ago.Round(time.Millisecond).String() + " ago because the store or a journal could not write"
+		}
+	}
 	for name, check := range s.opts.Ready {
 		if err := check(ctx); err != nil {
 			failed[name] = err.Error()

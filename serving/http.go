@@ -1,26 +1,64 @@
 package serving
 
 import (
+	"fmt"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
 	"journeylab/assign"
+	"journeylab/experiment"
+	"journeylab/jsonbody"
 )
 
-// Handlers serves POST and GET /v1/assign.
+// Handlers serves POST and GET /v1/assign and POST /v1/exposures.
 type Handlers struct {
 	svc *Service
+	// maxSkew bounds how far ahead of the server clock a reported
+	// exposure's ts may be.
+	maxSkew time.Duration
 }
 
-// NewHandlers returns the assign handlers for svc.
-func NewHandlers(svc *Service) *Handlers { return &Handlers{svc: svc} }
+// NewHandlers returns the assign handlers for svc; maxSkew is the clock
+// rule of reported exposures (events.max_future_skew).
+func NewHandlers(svc *Service, maxSkew time.Duration) *Handlers {
+	return &Handlers{svc: svc, maxSkew: maxSkew}
+}
 
 // Register mounts the routes on r (the /v1 router); sdk is the scope check.
 func (h *Handlers) Register(r fiber.Router, sdk fiber.Handler) {
 	r.Post("/assign", sdk, h.post)
 	r.Get("/assign", sdk, h.get)
+	r.Post("/exposures", sdk, h.exposures)
+}
+
+// exposures answers 200 when every claim was recorded (or was recorded
+// before) and 207 when some were rejected; accepted ones are journaled
+// before the answer in both cases.
+func (h *Handlers) exposures(c *fiber.Ctx) error {
+	var body struct {
+		Exposures []Claim `json:"exposures"`
+	}
+	if err := jsonbody.Decode(c.Body(), &body); err != nil {
+		return err
+	}
+	switch {
+	case body.Exposures == nil:
+		return &experiment.ValidationError{Field: "exposures", Message: `required: a list of {"experiment", "unit_id", "variant"} objects`}
+	case len(body.Exposures) > MaxClaims:
+		return &experiment.ValidationError{Field: "exposures", Message: fmt.Sprintf("at most %d per request, got %d", MaxClaims, len(body.Exposures))}
+	}
+	resp, err := h.svc.RecordExposures(body.Exposures, h.maxSkew)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if resp.Rejected > 0 {
+		status = fiber.StatusMultiStatus
+	}
+	return c.Status(status).JSON(resp)
 }
 
 // work is the per-request scratch space, pooled so that a request
@@ -54,7 +92,11 @@ func (h *Handlers) get(c *fiber.Ctx) error {
 }
 
 func (h *Handlers) respond(c *fiber.Ctx, w *work) error {
-	w.dst = h.svc.Assign(w.req.unit, w.req.touchpoint, w.req.attrs, w.dst[:0])
+	if w.req.records() {
+		w.dst = h.svc.Assign(w.req.unit, w.req.touchpoint, w.req.attrs, w.dst[:0])
+	} else {
+		w.dst = h.svc.Evaluate(w.req.unit, w.req.touchpoint, w.req.attrs, w.dst[:0])
+	}
 	w.out = appendResponse(w.out[:0], w.req.unit, w.dst)
 	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
 	// SetBody copies, so w.out can go back to the pool.

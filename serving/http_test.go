@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -20,7 +21,7 @@ import (
 func newHTTP(t testing.TB, s *Service) *server.Server {
 	t.Helper()
 	srv := server.New(server.Options{BodyLimit: 1 << 20, DevMode: true, Logger: quietLogger()})
-	NewHandlers(s).Register(srv.V1(), srv.Require(auth.ScopeSDK))
+	NewHandlers(s, 5*time.Minute).Register(srv.V1(), srv.Require(auth.ScopeSDK))
 	return srv
 }
 

@@ -121,10 +121,12 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 		return fmt.Errorf("build snapshot: %w", err)
 	}
 	variants := make(map[string][]assign.Variant, len(exps))
+	touchpoints := make(map[string]string, len(exps))
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
+		touchpoints[e.Key] = e.Touchpoint
 	}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants})
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, touchpoints: touchpoints})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))
@@ -198,7 +200,7 @@ func (s *Service) leftOut(kind, key string, err error) {
 // variant differs from what the current allocation gives them. It reuses
 // the previous result while an experiment's allocation is unchanged, skips
 // experiments whose allocation never changed after launch, and otherwise
-// scans the stored exposures plus those still buffered in memory.
+// scans the stored exposures plus those still in the journal.
 func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (map[string]stickyEntry, error) {
 	out := make(map[string]stickyEntry, len(exps))
 	scan := map[string]*assign.Experiment{}
@@ -226,12 +228,26 @@ func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (ma
 		return out, nil
 	}
 	pins := make(map[string]*pinner, len(scan))
+	keys := make(map[string]bool, len(scan))
 	for key, e := range scan {
 		p, err := newPinner(e)
 		if err != nil {
 			return nil, err
 		}
 		pins[key] = p
+		keys[key] = true
+	}
+	// The journal is read before the store: an exposure merged between the
+	// two reads is then in the store read, and one journaled after the
+	// journal read is covered by the dedupe cache (see Service.record). The
+	// store's are added first: a unit's first exposure is the one kept.
+	var journaled []experiment.Exposure
+	if err := s.exposures.pendingExposures(keys, func(x *experiment.Exposure) {
+		journaled = append(journaled, experiment.Exposure{Experiment: x.Experiment, Unit: x.Unit, Variant: x.Variant})
+	}); err != nil {
+		return nil, err
+	}
+	for key, p := range pins {
 		if err := s.store.ExposureVariants(ctx, key, func(unit, variant string) error {
 			p.add(unit, variant)
 			return nil
@@ -239,15 +255,9 @@ func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (ma
 			return nil, fmt.Errorf("read exposures of %s: %w", key, err)
 		}
 	}
-	// Exposures still in memory are not in the store yet; the dedupe cache
-	// covers the ones queued after this point (see Service.record).
-	keys := make(map[string]bool, len(scan))
-	for key := range scan {
-		keys[key] = true
+	for i := range journaled {
+		pins[journaled[i].Experiment].add(journaled[i].Unit, journaled[i].Variant)
 	}
-	s.exposures.pendingExposures(keys, func(x *experiment.Exposure) {
-		pins[x.Experiment].add(x.Unit, x.Variant)
-	})
 	for key, p := range pins {
 		if p.unknown > 0 {
 			s.log.Warn("exposures with a variant the experiment does not have were ignored", "experiment", key, "count", p.unknown)

@@ -40,11 +40,30 @@ type request struct {
 	unit       string
 	touchpoint string
 	attrs      map[string]any
+	// expose is the client's "expose" (exposeDefault when absent or null).
+	expose exposeMode
+}
+
+// exposeMode says whether an assign call records exposures.
+type exposeMode uint8
+
+const (
+	// exposeDefault records when the call names a touchpoint: a call
+	// without one fetches every running experiment (a single-page app on
+	// load) and must not expose the visitor to all of them.
+	exposeDefault exposeMode = iota
+	exposeYes
+	exposeNo
+)
+
+// records reports whether the request records its exposures.
+func (r *request) records() bool {
+	return r.expose == exposeYes || (r.expose == exposeDefault && r.touchpoint != "")
 }
 
 // reset empties r for reuse, keeping the attribute map's storage.
 func (r *request) reset() {
-	r.unit, r.touchpoint = "", ""
+	r.unit, r.touchpoint, r.expose = "", "", exposeDefault
 	clear(r.attrs)
 }
 
@@ -71,6 +90,9 @@ func (r *request) validate() error {
 		return &experiment.ValidationError{Field: "unit_id", Message: fmt.Sprintf("at most %d bytes, got %d", MaxUnitIDBytes, len(r.unit))}
 	case len(r.touchpoint) > MaxTouchpointBytes:
 		return &experiment.ValidationError{Field: "touchpoint", Message: fmt.Sprintf("at most %d bytes, got %d", MaxTouchpointBytes, len(r.touchpoint))}
+	case r.expose == exposeYes && r.touchpoint == "":
+		return &experiment.ValidationError{Field: "expose", Message: "recording needs a touchpoint: without one the visitor would be exposed to every running experiment; " +
+			"name the touchpoint, or report what was shown with POST /v1/exposures"}
 	}
 	return nil
 }
@@ -92,7 +114,7 @@ func parseBody(body []byte, r *request) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
-	var seenUnit, seenTouchpoint, seenAttrs bool
+	var seenUnit, seenTouchpoint, seenAttrs, seenExpose bool
 	p.ws()
 	if !p.consume('}') {
 		for {
@@ -132,8 +154,16 @@ func parseBody(body []byte, r *request) error {
 				if err := p.attributes(r); err != nil {
 					return err
 				}
+			case "expose":
+				if seenExpose {
+					return &jsonbody.Error{Field: "expose", Message: "duplicate field"}
+				}
+				seenExpose = true
+				if r.expose, err = p.exposeValue(); err != nil {
+					return err
+				}
 			default:
-				return &jsonbody.Error{Field: string(raw), Message: "unknown field (want unit_id, touchpoint, attributes)"}
+				return &jsonbody.Error{Field: string(raw), Message: "unknown field (want unit_id, touchpoint, attributes, expose)"}
 			}
 			p.ws()
 			if p.consume('}') {
@@ -156,7 +186,7 @@ func parseBody(body []byte, r *request) error {
 // attr.<name> becomes an array.
 func parseQuery(args *fasthttp.Args, r *request) error {
 	var err error
-	var seenUnit, seenTouchpoint bool
+	var seenUnit, seenTouchpoint, seenExpose bool
 	args.VisitAll(func(k, v []byte) {
 		if err != nil {
 			return
@@ -177,11 +207,24 @@ func parseQuery(args *fasthttp.Args, r *request) error {
 			}
 			seenTouchpoint = true
 			r.touchpoint, _ = internBytes(v)
+		case string(k) == "expose":
+			if seenExpose {
+				err = &experiment.ValidationError{Field: "expose", Message: "given more than once"}
+			}
+			seenExpose = true
+			switch string(v) {
+			case "true":
+				r.expose = exposeYes
+			case "false":
+				r.expose = exposeNo
+			default:
+				err = &experiment.ValidationError{Field: "expose", Message: "want true or false"}
+			}
 		case bytes.HasPrefix(k, []byte("attr.")):
 			name, _ := internBytes(k[len("attr."):])
 			err = r.queryAttr(name, v)
 		default:
-			err = &experiment.ValidationError{Field: string(k), Message: "unknown query parameter (want unit_id, touchpoint, attr.<name>)"}
+			err = &experiment.ValidationError{Field: string(k), Message: "unknown query parameter (want unit_id, touchpoint, expose, attr.<name>)"}
 		}
 	})
 	if err != nil {
@@ -285,6 +328,23 @@ func (p *parser) kind() string {
 		return "number"
 	}
 	return ""
+}
+
+// exposeValue reads the "expose" field: true, false or null (the default).
+func (p *parser) exposeValue() (exposeMode, error) {
+	switch p.kind() {
+	case "boolean":
+		if p.b[p.i] == 't' {
+			return exposeYes, p.literal("true")
+		}
+		return exposeNo, p.literal("false")
+	case "null":
+		return exposeDefault, p.literal("null")
+	case "":
+		return exposeDefault, p.syntax("expected a value")
+	default:
+		return exposeDefault, &jsonbody.Error{Field: "expose", Message: "expected true or false, got JSON " + p.kind()}
+	}
 }
 
 // optionalInterned is optionalString for low-cardinality values.

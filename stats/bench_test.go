@@ -50,3 +50,29 @@ func BenchmarkProbabilityBest(b *testing.B) {
 		}
 	})
 }
+
+func BenchmarkPlan(b *testing.B) {
+	rate := Design{Kind: KindBinomial, Baseline: 0.05, Scale: RelativeMDE}
+	small := Design{Kind: KindMean, Sigma: 1, Scale: AbsoluteMDE, Test: TTest}
+	seq := Design{Kind: KindMean, Sigma: 1, Scale: AbsoluteMDE, Method: Sequential, Arms: 3}
+	cases := []struct {
+		name string
+		f    func() error
+	}{
+		{"sample size z", func() error { _, err := rate.SampleSize(0.1); return err }},
+		{"sample size exact t", func() error { _, err := small.SampleSize(1); return err }},
+		{"sample size sequential 3 arms", func() error { _, err := seq.SampleSize(0.1); return err }},
+		{"power z", func() error { _, err := rate.Power(0.1, 20000); return err }},
+		{"MDE z", func() error { _, err := rate.MDE(20000); return err }},
+		{"MDE exact t", func() error { _, err := small.MDE(12); return err }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := c.f(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -56,6 +56,10 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 	docs := make([]eventDoc, len(first))
 	for j, i := range first {
 		ev := &evs[i]
+		recv := recv
+		if !ev.Received.IsZero() {
+			recv = ev.Received.UnixNano()
+		}
 		docs[j] = eventDoc{Unit: ev.UnitID, EventID: ev.EventID, Seq: base + int64(j), Event: ev.Event, Value: *ev.Value,
 			TS: ev.TS.UnixNano(), Received: recv, Attrs: toEventAttrs(ev.Attributes)}
 		set := bson.D{{Key: "seq", Value: docs[j].Seq}, {Key: "event", Value: docs[j].Event}, {Key: "value", Value: docs[j].Value},
@@ -293,4 +297,47 @@ func (s *Store) eventsOf(ctx context.Context, units []string) (map[string][]seqP
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	return out, nil
+}
+
+// StoredEvents reports, for each key, whether an event with that unit and
+// event id is stored. One query on the unique (unit_id, event_id) index:
+// both fields as $in lists, the exact pairs picked out here.
+func (s *Store) StoredEvents(ctx context.Context, keys []events.Key) ([]bool, error) {
+	out := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	var units, ids []string
+	seenU, seenI := map[string]bool{}, map[string]bool{}
+	at := make(map[events.Key][]int, len(keys))
+	for i, k := range keys {
+		at[k] = append(at[k], i)
+		if !seenU[k.Unit] {
+			seenU[k.Unit] = true
+			units = append(units, k.Unit)
+		}
+		if !seenI[k.ID] {
+			seenI[k.ID] = true
+			ids = append(ids, k.ID)
+		}
+	}
+	var docs []eventDoc
+	err := s.findAll(ctx, s.c.events, storedEventsFilter(units, ids),
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "unit_id", Value: 1}, {Key: "event_id", Value: 1}}), &docs)
+	if err != nil {
+		return nil, wrap("look up stored events", err)
+	}
+	for _, d := range docs {
+		for _, i := range at[events.Key{Unit: d.Unit, ID: d.EventID}] {
+			out[i] = true
+		}
+	}
+	return out, nil
+}
+
+// storedEventsFilter selects the events whose unit and id are both listed.
+func storedEventsFilter(units, ids []string) bson.D {
+	return bson.D{in("unit_id", units), in("event_id", ids)}
 }

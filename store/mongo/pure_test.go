@@ -88,6 +88,7 @@ func TestFiltersCarryRequestValuesAsPlainOperands(t *testing.T) {
 			checkOperands(t, eventKey(v, v+"e"), map[string]any{"unit_id": v, "event_id": v + "e"})
 			checkOperands(t, rollupKeyFilter(v, "exp", v), map[string]any{"unit_id": v, "experiment": "exp", "metric": v})
 			checkOperands(t, bson.D{in("unit_id", []string{v, "plain"})}, map[string]any{"unit_id": []string{v, "plain"}})
+			checkOperands(t, storedEventsFilter([]string{v}, []string{v + "e"}), map[string]any{"unit_id": []string{v}, "event_id": []string{v + "e"}})
 			if v != "" {
 				checkOperands(t, experimentFilter(experiment.Filter{Stage: experiment.Stage(v), Touchpoint: v, Status: experiment.Status(v), Layer: v}),
 					map[string]any{"stage": v, "touchpoint": v, "status": v, "layer": v})
@@ -112,6 +113,7 @@ func FuzzFiltersNeverTurnValuesIntoOperators(f *testing.F) {
 		checkOperands(t, eventKey(other, unit), map[string]any{"unit_id": other, "event_id": unit})
 		checkOperands(t, rollupKeyFilter(unit, other, unit), map[string]any{"unit_id": unit, "experiment": other, "metric": unit})
 		checkOperands(t, bson.D{in("unit_id", []string{unit, other})}, map[string]any{"unit_id": []string{unit, other}})
+		checkOperands(t, storedEventsFilter([]string{unit}, []string{other}), map[string]any{"unit_id": []string{unit}, "event_id": []string{other}})
 		for _, p := range []any{segmentExpr(unit), exposurePipeline(other, true, unit), funnelPipeline(other, []experiment.Metric{{Key: unit}})} {
 			checkNoUserKeys(t, marshalAny(t, p), unit, other)
 		}

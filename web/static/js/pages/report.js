@@ -190,12 +190,15 @@ function scorecard(rep) {
         if (!c) { add(tr, h('td', { colspan: head.length - 1, class: 'muted' }, 'No treatment to compare.')); rows.push(tr); return; }
         const arm = armOf(k, c.variant);
         add(tr, h('td', { class: 'mono' }, c.variant), valueCell(ctl, k.kind, 'control'), valueCell(arm, k.kind, 'variant'));
-        if (c.status !== 'ok' || !c.relative_lift) {
+        if (c.status !== 'ok') {
           add(tr, h('td', { colspan: 4, class: 'muted', dataset: { cell: 'reason' } }, c.reason || c.status));
         } else {
-          add(tr,
-            h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
-            h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift)),
+          // A zero control value leaves the relative lift undefined; the
+          // difference's p-value and verdict still stand.
+          add(tr, ...(c.relative_lift
+            ? [h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
+              h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift))]
+            : [h('td', { colspan: 2, class: 'muted', dataset: { cell: 'rel' } }, c.relative_reason || 'relative lift undefined')]),
             bayes
               ? h('td', { class: 'num', dataset: { cell: 'ctw' } }, c.chance_to_win !== undefined ? fmtPct(c.chance_to_win, 1) : '–')
               : h('td', { class: 'num', dataset: { cell: 'p' } }, fmtP(c.p_value)),
