@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"journeylab/api"
 	"journeylab/auth"
 	"journeylab/bandit"
 	"journeylab/config"
@@ -118,7 +119,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	})
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
-	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
+	api.NewExperiments(a.Experiment).Register(v1, read, admin)
 	// Events are acknowledged once journaled and merged into the store in
 	// the background; closed before the store (closers run in reverse).
 	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
@@ -130,7 +131,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Events.Close)
 	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
-	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, st, serving.Options{
@@ -143,8 +144,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	serving.NewHandlers(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
-	report.NewHandlers(st, st, now).Register(v1, read)
+	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewReports(st, st, now).Register(v1, read)
+	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
+	api.RegisterOpenAPI(a.Server.App())
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
 	a.closers = append(a.closers, a.Bandit.Stop)

@@ -35,7 +35,7 @@ func Settings() []Setting {
 		{"log.level", "info", "log level: debug, info, warn or error"},
 		{"log.format", "text", "log format: text or json"},
 		{"http.body_limit", 1 << 20, "largest accepted request body in bytes"},
-		{"http.rate_limit", 0, "requests per second per client IP on /v1 (0 = unlimited)"},
+		{"http.rate_limit", 0, "requests per second per client IP on /v1 and /ofrep/v1 (0 = unlimited)"},
 		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
 		{"http.max_inflight_bytes", 16 << 20, "most request-body bytes read and held at once across all requests (at least http.body_limit)"},
 		{"http.drain_period", 5 * time.Second, "how long /readyz is red before the listener closes on shutdown, so load balancers stop sending traffic first"},

@@ -12,11 +12,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { apiClient, openBrowser } from './harness.mjs';
 
 const env = process.env;
 const BASE = env.JOURNEYLAB_URL;
@@ -37,17 +36,7 @@ const fmt = await import(`data:text/javascript,${encodeURIComponent(formatSrc)}`
 const KEY = 'e2e-gallery';
 const UNITS = 400;
 
-async function api(method, path, body, key = ADMIN) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* CSV */ }
-  return { status: res.status, json, text };
-}
+const api = apiClient(BASE, ADMIN);
 
 async function until(what, fn, timeoutMs = 15000) {
   const end = Date.now() + timeoutMs;
@@ -72,32 +61,11 @@ function near(shown, want, tol, what) {
   assert.ok(Math.abs(got - want) <= tol, `${what}: the page shows ${shown} (${got}), the API says ${want}`);
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'journeylab-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: env.JOURNEYLAB_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // Without the background-networking flags Chromium keeps calling home,
-  // which a closed network answers with nothing but delays.
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1366, height: 768 },
-  acceptDownloads: true,
-});
-context.setDefaultTimeout(15000);
-const page = context.pages()[0] || await context.newPage();
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => {
-  // Failed fetches (401, 400, 404 on purpose) are logged by Chromium itself; scripts must log nothing else as an error.
-  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-});
+const { page, pageErrors, close } = await openBrowser(env.JOURNEYLAB_CHROMIUM);
 
 const shot = (name, fullPage = false) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 
-test.after(async () => {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-});
+test.after(close);
 
 test('the dashboard, end to end', async (outer) => {
   // The steps build on each other: after the first failure the rest are
@@ -168,18 +136,18 @@ test('the dashboard, end to end', async (outer) => {
     await shot('02-form-error', true);
 
     await weight.fill('50');
-    await page.getByLabel(/Targeting rule/).fill('{"attr": "device", "op": "sometimes", "value": "mobile"}');
+    await page.getByLabel(/Targeting condition/).fill('{"device": {"$sometimes": "mobile"}}');
     const answer2 = page.waitForResponse((r) => r.url().endsWith('/v1/experiments') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Create experiment' }).click();
     const { error: e2 } = await (await answer2).json();
-    assert.equal(e2.field, 'targeting');
-    assert.equal(await page.getByLabel(/Targeting rule/).getAttribute('aria-invalid'), 'true');
+    assert.equal(e2.field, 'targeting.device.$sometimes');
+    assert.equal(await page.getByLabel(/Targeting condition/).getAttribute('aria-invalid'), 'true');
     assert.equal(await page.locator('.field-error:visible').textContent(), e2.message);
     assert.equal(await weight.getAttribute('aria-invalid'), null, 'the fixed field is no longer marked');
   });
 
   await t.test('a valid form creates the experiment as typed', async () => {
-    await page.getByLabel(/Targeting rule/).fill('{"attr": "device", "op": "in", "value": ["mobile", "desktop"]}');
+    await page.getByLabel(/Targeting condition/).fill('{"device": {"$in": ["mobile", "desktop"]}}');
     await page.getByRole('button', { name: 'Create experiment' }).click();
     await page.getByRole('heading', { name: 'E2E photo gallery' }).waitFor();
     assert.equal(new URL(page.url()).hash, `#/experiments/${KEY}`);
@@ -192,7 +160,7 @@ test('the dashboard, end to end', async (outer) => {
     assert.deepEqual(e.goal_metrics, ['add_to_cart_rate']);
     assert.deepEqual(e.secondary_metrics, ['review_reads']);
     assert.deepEqual(e.guardrail_metrics, ['return_rate']);
-    assert.deepEqual(e.targeting, { attr: 'device', op: 'in', value: ['mobile', 'desktop'] });
+    assert.deepEqual(e.targeting, { device: { $in: ['mobile', 'desktop'] } });
   });
 
   await t.test('editing sends the version it read; a concurrent change is reported, not overwritten', async () => {
@@ -433,6 +401,33 @@ test('the dashboard, end to end', async (outer) => {
     }
     assert.equal(await page.getByRole('button', { name: 'Download CSV' }).count(), 1);
     await shot('06b-layer-baseline', true);
+  });
+
+  await t.test('personas: a bad condition names its path; a new persona shows up in the report as a breakdown', async () => {
+    await page.getByRole('link', { name: 'Personas' }).click();
+    await page.getByRole('heading', { name: 'Personas' }).waitFor();
+    await page.getByRole('link', { name: 'New persona' }).click();
+    await page.getByRole('heading', { name: 'New persona' }).waitFor();
+    await page.getByLabel('Key', { exact: true }).fill('e2e-sarah');
+    await page.getByLabel('Name', { exact: true }).fill('E2E Sarah');
+    await page.getByLabel(/^Condition/).fill('{"returns": {"$gtx": 1}}');
+    const bad = page.waitForResponse((r) => r.url().endsWith('/v1/personas') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Create persona' }).click();
+    const { error } = await (await bad).json();
+    assert.equal(error.field, 'condition.returns.$gtx');
+    assert.equal(await page.getByLabel(/^Condition/).getAttribute('aria-invalid'), 'true');
+    await page.getByLabel(/^Condition/).fill('{"device": "mobile"}');
+    await page.getByRole('button', { name: 'Create persona' }).click();
+    await page.getByRole('heading', { name: 'Persona E2E Sarah' }).waitFor();
+    const { json: p } = await api('GET', '/v1/personas/e2e-sarah');
+    assert.deepEqual(p.condition, { device: 'mobile' });
+    assert.deepEqual(p.used_by, []);
+    await shot('06c-persona', true);
+
+    await page.goto(`${BASE}/#/experiments/${KEY}`);
+    await page.locator('#by-persona').waitFor();
+    const { json: rep } = await api('GET', `/v1/experiments/${KEY}/report?dimension=jl:persona`);
+    assert.equal(await page.locator('#by-persona tbody tr').count(), rep.segments.length);
   });
 
   await t.test('the sample-size calculator shows the API\'s plan and its errors', async () => {

@@ -28,6 +28,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"journeylab/groupcommit"
 )
 
 // ErrFull is returned by Append when the records not yet committed by the
@@ -97,13 +99,14 @@ type Journal struct {
 	dir  string
 	opts Options
 
-	// mu guards queue, closed and pending.
+	// mu guards closed and pending.
 	mu      sync.Mutex
-	queue   []*appendReq
 	closed  bool
 	pending int64 // bytes queued or written but not committed
 
-	// wmu is held by the goroutine writing a group; it guards f, end, sizes.
+	// group writes concurrent appends with one write(2).
+	group groupcommit.Group[*appendReq]
+	// wmu is held while writing or syncing; it guards f, end, buf, dirty.
 	wmu   sync.Mutex
 	f     *os.File
 	end   Pos
@@ -125,8 +128,6 @@ type Journal struct {
 type appendReq struct {
 	recs [][]byte
 	size int64
-	err  error
-	done bool
 	end  Pos
 }
 
@@ -298,37 +299,36 @@ func (j *Journal) Append(recs ...[]byte) (Pos, error) {
 		return Pos{}, ErrFull
 	}
 	j.pending += size
-	j.queue = append(j.queue, req)
 	j.mu.Unlock()
+	err := j.group.Do(req, j.writeGroup)
+	if err != nil {
+		return Pos{}, err
+	}
+	return req.end, nil
+}
 
+// writeGroup frames and writes the group's records. On error none of them
+// is in the journal, and their bytes no longer count as pending.
+func (j *Journal) writeGroup(group []*appendReq) error {
 	j.wmu.Lock()
 	defer j.wmu.Unlock()
-	if req.done {
-		return req.end, req.err
-	}
-	j.mu.Lock()
-	group := j.queue
-	j.queue = nil
-	j.mu.Unlock()
-	err := j.writeGroup(group)
-	var failed int64
-	for _, r := range group {
-		r.done = true
-		if err != nil {
-			r.err = err
+	err := j.writeLocked(group)
+	if err != nil {
+		var failed int64
+		for _, r := range group {
 			failed += r.size
 		}
-	}
-	if failed > 0 {
 		j.mu.Lock()
 		j.pending -= failed
 		j.mu.Unlock()
 	}
-	return req.end, req.err
+	return err
 }
 
-// writeGroup frames and writes the group's records; the caller holds wmu.
-func (j *Journal) writeGroup(group []*appendReq) error {
+func (j *Journal) writeLocked(group []*appendReq) error {
+	if j.f == nil {
+		return ErrClosed
+	}
 	if j.end.Off >= j.opts.SegmentBytes {
 		if err := j.rotate(); err != nil {
 			return err

@@ -79,6 +79,6 @@ func (s *Server) revokeKey(c *fiber.Ctx) error {
 }
 
 func actorOf(c *fiber.Ctx) string {
-	a, _ := c.Locals(experiment.ActorLocal).(string)
+	a, _ := c.Locals(ActorLocal).(string)
 	return a
 }

@@ -37,7 +37,7 @@ func FuzzAssignRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r request
+		var r Request
 		err := parseBody(body, &r)
 		if err != nil {
 			var je *jsonbody.Error
@@ -91,7 +91,7 @@ func FuzzAssignRequest(f *testing.F) {
 			}
 		}
 		// The same request as a query string parses to the same unit.
-		var q request
+		var q Request
 		var args fasthttp.Args
 		args.Add("unit_id", r.unit)
 		args.Add("touchpoint", r.touchpoint)

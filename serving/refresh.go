@@ -105,7 +105,12 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	for i, l := range storedLayers {
 		layers[i] = AssignLayer(l)
 	}
-	exps, layers = s.compilable(exps, layers)
+	personas, err := s.loadPersonas(ctx)
+	if err != nil {
+		return err
+	}
+	personas = s.compilablePersonas(personas)
+	exps, layers = s.compilable(exps, layers, personas)
 
 	sticky, err := s.stickyUnits(ctx, exps)
 	if err != nil {
@@ -116,17 +121,16 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 		exps[i].Sticky = sticky[exps[i].Key].units
 		pinned += len(exps[i].Sticky)
 	}
-	snap, err := assign.NewSnapshot(exps, layers)
+	snap, err := assign.NewSnapshot(exps, layers, personas...)
 	if err != nil {
 		return fmt.Errorf("build snapshot: %w", err)
 	}
 	variants := make(map[string][]assign.Variant, len(exps))
-	touchpoints := make(map[string]string, len(exps))
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
-		touchpoints[e.Key] = e.Touchpoint
 	}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants, touchpoints: touchpoints})
+	flags, flagList := flagsOf(exps)
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))
@@ -140,8 +144,8 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 // on its own and experiments whose layer range overlaps an earlier one (by
 // key) of the same layer, logging each, so one bad record never blocks the
 // others.
-func (s *Service) compilable(exps []assign.Experiment, layers []assign.Layer) ([]assign.Experiment, []assign.Layer) {
-	if _, err := assign.NewSnapshot(exps, layers); err == nil {
+func (s *Service) compilable(exps []assign.Experiment, layers []assign.Layer, personas []assign.Persona) ([]assign.Experiment, []assign.Layer) {
+	if _, err := assign.NewSnapshot(exps, layers, personas...); err == nil {
 		return exps, layers
 	}
 	var keptLayers []assign.Layer
@@ -158,7 +162,7 @@ func (s *Service) compilable(exps []assign.Experiment, layers []assign.Layer) ([
 	taken := map[string][]assign.Experiment{}
 	seen := map[string]bool{}
 	for _, e := range exps {
-		if _, err := assign.NewSnapshot([]assign.Experiment{e}, keptLayers); err != nil || seen[e.Key] {
+		if _, err := assign.NewSnapshot([]assign.Experiment{e}, keptLayers, personas...); err != nil || seen[e.Key] {
 			s.leftOut("experiment", e.Key, errors.Join(err, dupErr(seen[e.Key])))
 			continue
 		}

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/valyala/fasthttp"
 
 	"journeylab/experiment"
 	"journeylab/jsonbody"
@@ -34,9 +33,10 @@ const (
 	MaxAttributeValues = 100
 )
 
-// request is a parsed assign request. attrs values are what encoding/json
-// produces: string, float64, bool, nil or []any of those.
-type request struct {
+// Request is a parsed assign request, reusable after Reset. attrs values
+// are what encoding/json produces: string, float64, bool, nil or []any of
+// those.
+type Request struct {
 	unit       string
 	touchpoint string
 	attrs      map[string]any
@@ -56,18 +56,43 @@ const (
 	exposeNo
 )
 
+// ParseBody parses a POST /v1/assign body into r, which must be new or
+// Reset:
+//
+//	{"unit_id": "u-1", "touchpoint": "checkout", "attributes": {"device": "mobile"}, "expose": false}
+//
+// Errors are a *jsonbody.Error or an *experiment.ValidationError naming
+// the field.
+func (r *Request) ParseBody(body []byte) error { return parseBody(body, r) }
+
+// QueryArgs is a request's query string as the HTTP layer holds it
+// (*fasthttp.Args satisfies it).
+type QueryArgs interface {
+	VisitAll(f func(key, value []byte))
+}
+
+// ParseQuery parses GET /v1/assign?unit_id=…&touchpoint=…&expose=false&attr.device=mobile
+// into r, which must be new or Reset.
+func (r *Request) ParseQuery(args QueryArgs) error { return parseQuery(args, r) }
+
+// Unit returns the request's unit id.
+func (r *Request) Unit() string { return r.unit }
+
+// Reset empties r for reuse, keeping its storage.
+func (r *Request) Reset() { r.reset() }
+
 // records reports whether the request records its exposures.
-func (r *request) records() bool {
+func (r *Request) records() bool {
 	return r.expose == exposeYes || (r.expose == exposeDefault && r.touchpoint != "")
 }
 
 // reset empties r for reuse, keeping the attribute map's storage.
-func (r *request) reset() {
+func (r *Request) reset() {
 	r.unit, r.touchpoint, r.expose = "", "", exposeDefault
 	clear(r.attrs)
 }
 
-func (r *request) setAttr(name string, v any) error {
+func (r *Request) setAttr(name string, v any) error {
 	if r.attrs == nil {
 		r.attrs = make(map[string]any, 8)
 	}
@@ -82,7 +107,7 @@ func (r *request) setAttr(name string, v any) error {
 }
 
 // validate checks what both request forms share.
-func (r *request) validate() error {
+func (r *Request) validate() error {
 	switch {
 	case r.unit == "":
 		return &experiment.ValidationError{Field: "unit_id", Message: "required: a non-empty string identifying the visitor"}
@@ -105,7 +130,7 @@ func (r *request) validate() error {
 // data, invalid UTF-8 and wrong types are errors naming the field) but
 // decodes only this shape, without reflection. touchpoint and attributes
 // may be absent or null.
-func parseBody(body []byte, r *request) error {
+func parseBody(body []byte, r *Request) error {
 	p := parser{b: body}
 	p.ws()
 	if p.i == len(p.b) {
@@ -184,7 +209,7 @@ func parseBody(body []byte, r *request) error {
 // parseQuery parses GET /v1/assign?unit_id=…&touchpoint=…&attr.device=mobile
 // into r (which must be reset). Attribute values are strings; a repeated
 // attr.<name> becomes an array.
-func parseQuery(args *fasthttp.Args, r *request) error {
+func parseQuery(args QueryArgs, r *Request) error {
 	var err error
 	var seenUnit, seenTouchpoint, seenExpose bool
 	args.VisitAll(func(k, v []byte) {
@@ -233,7 +258,7 @@ func parseQuery(args *fasthttp.Args, r *request) error {
 	return r.validate()
 }
 
-func (r *request) queryAttr(name string, v []byte) error {
+func (r *Request) queryAttr(name string, v []byte) error {
 	if err := checkAttrName(name); err != nil {
 		return err
 	}
@@ -599,7 +624,7 @@ func (p *parser) scalar(name string, i int) (any, error) {
 }
 
 // attributes reads the attributes object (or null) into r.
-func (p *parser) attributes(r *request) error {
+func (p *parser) attributes(r *Request) error {
 	switch p.kind() {
 	case "null":
 		return p.literal("null")
@@ -621,24 +646,12 @@ func (p *parser) attributes(r *request) error {
 			return err
 		}
 		name, _ := internBytes(raw)
-		if err := checkAttrName(name); err != nil {
-			return err
-		}
 		p.ws()
 		if err := p.expect(':'); err != nil {
 			return err
 		}
 		p.ws()
-		var v any
-		if p.kind() == "array" {
-			v, err = p.array(name)
-		} else {
-			v, err = p.scalar(name, -1)
-		}
-		if err != nil {
-			return err
-		}
-		if err := r.setAttr(name, v); err != nil {
+		if err := p.attribute(r, name); err != nil {
 			return err
 		}
 		p.ws()
@@ -649,6 +662,24 @@ func (p *parser) attributes(r *request) error {
 			return err
 		}
 	}
+}
+
+// attribute reads the value of attribute name into r.
+func (p *parser) attribute(r *Request, name string) error {
+	if err := checkAttrName(name); err != nil {
+		return err
+	}
+	var v any
+	var err error
+	if p.kind() == "array" {
+		v, err = p.array(name)
+	} else {
+		v, err = p.scalar(name, -1)
+	}
+	if err != nil {
+		return err
+	}
+	return r.setAttr(name, v)
 }
 
 // array reads an array of scalars as the value of attribute name.

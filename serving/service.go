@@ -107,8 +107,10 @@ type state struct {
 	// variants by experiment key, to re-pin a result to a remembered
 	// variant index.
 	variants map[string][]assign.Variant
-	// touchpoints by experiment key, to evaluate one experiment.
-	touchpoints map[string]string
+	// flags lists the running experiments as flags (with their
+	// touchpoints, to evaluate one experiment), by key and sorted.
+	flags    map[string]Flag
+	flagList []Flag
 }
 
 // Service assigns units to the running experiments and records first
@@ -197,6 +199,15 @@ func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []
 	return dst
 }
 
+// Answer assigns the unit of a parsed request: Assign when the request
+// records its exposures (the default with a touchpoint), else Evaluate.
+func (s *Service) Answer(r *Request, dst []assign.Assignment) []assign.Assignment {
+	if r.records() {
+		return s.Assign(r.unit, r.touchpoint, r.attrs, dst)
+	}
+	return s.Evaluate(r.unit, r.touchpoint, r.attrs, dst)
+}
+
 // Evaluate is Assign without recording: the same answer (sticky variants
 // included), but no exposure is journaled. Clients that fetch variants
 // before showing them use it and report what they showed with
@@ -220,7 +231,7 @@ func (s *Service) record(st *state, unitID string, attrs map[string]any, as []as
 	var now time.Time
 	s.dedupe.observe(unitID, as, st.repin, func(a *assign.Assignment) {
 		if now.IsZero() {
-			flat = flattenAttributes(attrs)
+			flat = withPersonas(st.snap, attrs, flattenAttributes(attrs))
 			now = s.opts.Now().UTC()
 		}
 		fresh = append(fresh, experiment.Exposure{Experiment: a.Experiment, Unit: unitID, Variant: a.Variant, At: now, Attributes: flat})

@@ -38,7 +38,7 @@ func TestAssignExperimentConvertsEveryField(t *testing.T) {
 			{Key: "big", Weight: 3, Payload: json.RawMessage("{ \"size\" :\n 2 }")},
 		},
 		Allocation: assign.Allocation{Ranges: []assign.VariantRange{{Start: 0, End: 2500, Variant: 0}, {Start: 2500, End: 10000, Variant: 1}}},
-		Targeting:  &assign.Rule{Attr: "device", Op: "eq", Value: "mobile"},
+		Targeting:  assign.Condition(`{"device": "mobile"}`),
 		Layer:      "pdp", LayerRange: &assign.Range{Start: 100, End: 600},
 		Overrides: map[string]string{"qa": "big"},
 	}

@@ -147,7 +147,8 @@
 //     excludes 0 at the planned end. SampleSizeProportions is the textbook
 //     closed form (pooled or unpooled), kept for cross-checks, and Duration
 //     turns a sample into days.
-//   - Capping (winsorisation): CapAt and PercentileCap.
+//   - Capping (winsorisation): CapAt, and PercentileCap (with
+//     PercentileCapRank for stores that look the cap up in an index).
 //   - Bandits: ProbabilityBest computes P(arm i is best) for independent
 //     Gaussian posteriors by deterministic Gauss–Legendre quadrature (no
 //     Monte Carlo), and BanditWeights turns it into Thompson-sampling

@@ -71,3 +71,17 @@ func ExampleDesign() {
 	// +10%: 31231 units per arm; power with 20,000: 0.611; MDE of 20,000: +12.6%
 	// sequential, 3 arms: 67670 units per arm at alpha 0.025 each, tuning N* = 135340
 }
+
+// The 90th percentile of the revenue of ten exposed visitors, eight of
+// whom bought nothing (no rollup: zeros), caps the whale at the second
+// buyer's 40; with nobody exposed there is no cap, which CapAt ignores.
+func ExamplePercentileCap() {
+	revenue := []float64{40, 5000}
+	cap := stats.PercentileCap(revenue, 8, 0.9)
+	fmt.Println(cap, stats.CapAt(5000, cap))
+	none := stats.PercentileCap(nil, 0, 0.9)
+	fmt.Println(none, stats.CapAt(5000, none))
+	// Output:
+	// 40 40
+	// NaN 5000
+}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"journeylab/events"
@@ -13,25 +12,14 @@ import (
 	engine "journeylab/outcomes"
 )
 
-// groupCommit lets concurrent AppendEvents calls share one transaction and
-// so one fsync: the caller that gets the leader lock commits everything
-// queued so far, and the others find their results ready when they get it.
-type groupCommit struct {
-	mu     sync.Mutex // guards queue
-	queue  []*appendReq
-	leader sync.Mutex
-}
-
 type appendReq struct {
 	received time.Time
 	evs      []events.Event
 	// attrs are the events' attributes as JSON (nil for none), encoded
 	// before the request queues so the single writer does not do it.
-	attrs  []any
+	attrs []any
+	// stored is set by the commit that includes the request.
 	stored []bool
-	// err and done are written by the leader before it releases the leader lock.
-	err  error
-	done bool
 }
 
 // AppendEvents implements events.Store: it stores evs (duplicates of stored
@@ -52,29 +40,15 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 			req.attrs[i] = string(b)
 		}
 	}
-	g := &s.out.commit
-	g.mu.Lock()
-	g.queue = append(g.queue, req)
-	g.mu.Unlock()
-
-	g.leader.Lock()
-	defer g.leader.Unlock()
-	if req.done {
-		return req.stored, req.err
+	err := s.out.commit.Do(req, func(batch []*appendReq) error {
+		// The commit serves every queued caller, so one caller giving up
+		// must not abort it.
+		return s.appendBatch(context.WithoutCancel(ctx), batch)
+	})
+	if err != nil {
+		return nil, err
 	}
-	g.mu.Lock()
-	batch := g.queue
-	g.queue = nil
-	g.mu.Unlock()
-	// The commit serves every queued caller, so one caller giving up must not abort it.
-	err := s.appendBatch(context.WithoutCancel(ctx), batch)
-	for _, r := range batch {
-		r.done = true
-		if err != nil {
-			r.stored, r.err = nil, err
-		}
-	}
-	return req.stored, req.err
+	return req.stored, nil
 }
 
 func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
@@ -100,27 +74,12 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		fresh := map[[2]string]bool{}
 		var args []any
 		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			st, err := ins.stmt(ctx, len(args)/8)
-			if err != nil {
-				return err
-			}
-			rows, err := st.QueryContext(ctx, args...)
+			err := ins.insertKeys(ctx, args, fresh)
+			args = args[:0]
 			if err != nil {
 				return fmt.Errorf("insert events: %w", err)
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var k [2]string
-				if err := rows.Scan(&k[0], &k[1]); err != nil {
-					return fmt.Errorf("insert events: %w", err)
-				}
-				fresh[k] = true
-			}
-			args = args[:0]
-			return rows.Err()
+			return nil
 		}
 		for _, r := range reqs {
 			for i := range r.evs {

@@ -99,27 +99,12 @@ func insertExposureRows(ctx context.Context, tx *sql.Tx, xs []experiment.Exposur
 	var lastAttrs map[string]string
 	var lastEnc any
 	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		st, err := ins.stmt(ctx, len(args)/5)
-		if err != nil {
-			return err
-		}
-		rows, err := st.QueryContext(ctx, args...)
+		err := ins.insertKeys(ctx, args, stored)
+		args = args[:0]
 		if err != nil {
 			return fmt.Errorf("insert exposures: %w", err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var k [2]string
-			if err := rows.Scan(&k[0], &k[1]); err != nil {
-				return fmt.Errorf("insert exposures: %w", err)
-			}
-			stored[k] = true
-		}
-		args = args[:0]
-		return rows.Err()
+		return nil
 	}
 	for _, x := range xs {
 		if len(x.Attributes) == 0 {

@@ -173,10 +173,17 @@ var migrations = []string{
 		done_through TEXT NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO segment_pending (experiment, done_through) SELECT DISTINCT experiment, '' FROM exposure_counts;`,
-	// 4: who revoked an API key (the audit of its revocation). The table is
+	// 4: personas, named reusable targeting conditions; their audit
+	// entries go to the audit table under "persona:<key>".
+	`CREATE TABLE IF NOT EXISTS personas (
+		key     TEXT PRIMARY KEY,
+		version INTEGER NOT NULL,
+		doc     TEXT NOT NULL
+	);`,
+	// 5: who revoked an API key (the audit of its revocation). The table is
 	// copied rather than altered so that the step can run again on a file
 	// whose version was set back (the table is small).
-	`CREATE TABLE api_keys_v4 (
+	`CREATE TABLE api_keys_v5 (
 		id         TEXT PRIMARY KEY,
 		name       TEXT NOT NULL,
 		scope      TEXT NOT NULL,
@@ -185,10 +192,10 @@ var migrations = []string{
 		revoked_at TEXT,
 		revoked_by TEXT
 	);
-	INSERT INTO api_keys_v4 (id, name, scope, hash, created_at, revoked_at)
+	INSERT INTO api_keys_v5 (id, name, scope, hash, created_at, revoked_at)
 		SELECT id, name, scope, hash, created_at, revoked_at FROM api_keys;
 	DROP TABLE api_keys;
-	ALTER TABLE api_keys_v4 RENAME TO api_keys;`,
+	ALTER TABLE api_keys_v5 RENAME TO api_keys;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

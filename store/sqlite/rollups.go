@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"journeylab/events"
+	"journeylab/groupcommit"
 	engine "journeylab/outcomes"
 )
 
@@ -14,8 +15,9 @@ import (
 type outcomes struct {
 	// rules caches the compiled attribution rules per config version.
 	rules engine.Rules
-	// commit batches concurrent AppendEvents calls into one transaction.
-	commit groupCommit
+	// commit batches concurrent AppendEvents calls into one transaction,
+	// so they share one fsync.
+	commit groupcommit.Group[*appendReq]
 }
 
 // attribution returns the rules for the config version visible to tx. The

@@ -18,14 +18,7 @@ import (
 // batch; it reports events/s.
 func BenchAppendEvents(b *testing.B, st OutcomeBackend) {
 	ctx := context.Background()
-	var xs []experiment.Exposure
-	for u := 0; u < 100_000; u++ {
-		xs = append(xs, Exposure(fmt.Sprintf("visitor-%08d", u), []string{"control", "treatment"}[u%2], -time.Hour, map[string]string{"device": "mobile"}))
-		if len(xs) == 5000 {
-			MustExpose(b, st, xs...)
-			xs = xs[:0]
-		}
-	}
+	exposeVisitors(b, st, 100_000)
 	rng := rand.New(rand.NewPCG(3, 4))
 	names := []string{"product_view", "product_view", "add_to_cart", "order_completed", "nps_response", "page_time"}
 	batch := func() []events.Event {
@@ -86,14 +79,7 @@ func BenchReportRead(b *testing.B, st OutcomeBackend) {
 // one batch; it reports exposures/s.
 func BenchInsertExposures(b *testing.B, st OutcomeBackend) {
 	ctx := context.Background()
-	var xs []experiment.Exposure
-	for u := 0; u < 100_000; u++ {
-		xs = append(xs, Exposure(fmt.Sprintf("visitor-%08d", u), []string{"control", "treatment"}[u%2], -time.Hour, map[string]string{"device": "mobile"}))
-		if len(xs) == 5000 {
-			MustExpose(b, st, xs...)
-			xs = xs[:0]
-		}
-	}
+	exposeVisitors(b, st, 100_000)
 	next := 100_000
 	batch := func() ([]experiment.Exposure, []events.Event) {
 		xs := make([]experiment.Exposure, 0, 5000)
@@ -127,4 +113,18 @@ func BenchInsertExposures(b *testing.B, st OutcomeBackend) {
 		}
 	}
 	b.ReportMetric(float64(b.N*5000)/b.Elapsed().Seconds(), "exposures/s")
+}
+
+// exposeVisitors exposes visitor-00000000 … to "exp", alternating arms, an
+// hour before T0, in batches of 5000.
+func exposeVisitors(b *testing.B, st OutcomeBackend, n int) {
+	var xs []experiment.Exposure
+	for u := 0; u < n; u++ {
+		xs = append(xs, Exposure(fmt.Sprintf("visitor-%08d", u), []string{"control", "treatment"}[u%2], -time.Hour, map[string]string{"device": "mobile"}))
+		if len(xs) == 5000 {
+			MustExpose(b, st, xs...)
+			xs = xs[:0]
+		}
+	}
+	MustExpose(b, st, xs...)
 }

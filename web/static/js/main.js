@@ -12,6 +12,7 @@ import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
+import * as personas from './pages/personas.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -22,6 +23,8 @@ const routes = [
   { re: /^\/journey$/, page: journey, nav: 'journey' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
+  { re: /^\/personas$/, page: personas, nav: 'personas' },
+  { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
 ];

@@ -13,6 +13,7 @@ import {
 } from '../format.js';
 import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
 import { statusBadge, verdictBadge } from './experiments.js';
+import { loadPersonaSection } from './personas.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
 const ACTIONS = {
@@ -46,11 +47,12 @@ export async function render(view, ctx) {
   add(view, body);
 
   const base = `/v1/experiments/${enc(key)}/report`;
-  const [rep, ts, funnel, audit] = await Promise.allSettled([
+  const [rep, ts, funnel, audit, personas] = await Promise.allSettled([
     get(base, { signal: ctx.signal }),
     get(`${base}/timeseries`, { signal: ctx.signal }),
     get(`${base}/funnel`, { signal: ctx.signal }),
     get(`/v1/experiments/${enc(key)}/audit`, { signal: ctx.signal }),
+    get('/v1/personas', { signal: ctx.signal }),
   ]);
   if (ctx.signal.aborted) return;
   body.removeAttribute('aria-busy');
@@ -58,6 +60,7 @@ export async function render(view, ctx) {
     replace(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
   } else {
     replace(body, ...reportSections(rep.value, ts, funnel));
+    if (personas.status === 'fulfilled' && personas.value.personas.length) add(body, await loadPersonaSection(key, ctx.signal));
   }
   add(body, trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
   if (audit.status === 'fulfilled') add(body, auditSection(audit.value.audit));
