@@ -83,7 +83,6 @@ func keyedServer(t *testing.T, opts Options) (*Server, map[auth.Scope]string) {
 		tokens[sc] = tok
 	}
 	opts.Verifier = auth.NewVerifier(keys, time.Minute)
-	opts.Keys = keys
 	opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	return New(opts), tokens
 }

@@ -42,10 +42,6 @@ type Options struct {
 	Logger   *slog.Logger
 	// Ready checks run on /readyz; any error turns it red (503).
 	Ready map[string]func(context.Context) error
-	// Keys, when set, serves key management under /v1/keys (admin scope).
-	Keys auth.KeyStore
-	// Now is the clock for key creation and revocation times.
-	Now func() time.Time
 }
 
 // Server wraps the Fiber app.
@@ -75,9 +71,6 @@ const faultWindow = 5 * time.Second
 func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
 	}
 	if opts.MaxInflightBytes == 0 {
 		opts.MaxInflightBytes = 16 * int64(opts.BodyLimit)
@@ -145,9 +138,6 @@ func New(opts Options) *Server {
 	v1.Get("/whoami", s.whoami)
 	s.v1 = v1
 	s.ofrep = ofrep
-	if opts.Keys != nil {
-		s.registerKeys(v1)
-	}
 	return s
 }
 
