@@ -17,10 +17,10 @@ import (
 //	memory held by request bodies <= MaxInflightBytes + open connections x 8 KiB
 //
 // Chunked bodies are refused (411), so every body's size is known before it
-// is read. A body waits up to inflightWait for room under the cap, then the request
-// is answered 503 with Retry-After. A request refused before its body was
-// read (bad key, too large, no room) closes its connection, so the unread
-// bytes are never parsed as a next request.
+// is read. A body waits up to inflightWait for room under the cap, then the
+// request is answered 503 with Retry-After. A request refused before its
+// body was read (bad key, too large, no room) closes its connection, so the
+// unread bytes are never parsed as a next request.
 const inflightWait = 5 * time.Second
 
 // prefetched is how much of a body fasthttp reads with the headers.
