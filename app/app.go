@@ -104,18 +104,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	if cfg.DevMode {
 		log.Warn("DEV MODE: API-key checks are OFF; every caller has every scope. Never run like this in production.")
 	}
+	verifier := auth.NewVerifier(st, cfg.AuthCacheTTL)
 	a.Server = server.New(server.Options{
 		BodyLimit:   cfg.BodyLimit,
 		RateLimit:   cfg.RateLimit,
 		CORSOrigins: cfg.CORSOrigins,
 		DevMode:     cfg.DevMode,
-		Verifier:    auth.NewVerifier(st, cfg.AuthCacheTTL),
+		Verifier:    verifier,
 		Logger:      log,
-		Ready:       map[string]func(context.Context) error{"store": st.Ping},
+		Ready:       readyChecks(st, cfg.DataDir),
+
+		MaxInflightBytes: cfg.MaxInflightBytes,
 	})
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	api.NewExperiments(a.Experiment).Register(v1, read, admin)
+	api.NewKeys(st, verifier, now, log).Register(v1, admin)
 	// Events are acknowledged once journaled and merged into the store in
 	// the background; closed before the store (closers run in reverse).
 	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
@@ -166,6 +170,12 @@ func (a *App) Listen(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	<-scheduleDone
+	// Readiness turns red first and the server keeps answering for the
+	// drain period, so load balancers stop sending traffic before the
+	// listener closes.
+	a.Server.Drain()
+	a.Log.Info("draining", "period", a.Config.DrainPeriod)
+	time.Sleep(a.Config.DrainPeriod)
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownWait)
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownWait)
 	defer cancel()

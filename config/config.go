@@ -37,6 +37,8 @@ func Settings() []Setting {
 		{"http.body_limit", 1 << 20, "largest accepted request body in bytes"},
 		{"http.rate_limit", 0, "requests per second per client IP on /v1 and /ofrep/v1 (0 = unlimited)"},
 		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
+		{"http.max_inflight_bytes", 16 << 20, "most request-body bytes read and held at once across all requests (at least http.body_limit)"},
+		{"http.drain_period", 5 * time.Second, "how long /readyz is red before the listener closes on shutdown, so load balancers stop sending traffic first"},
 		{"http.shutdown_timeout", 15 * time.Second, "how long graceful shutdown waits for requests and exposure flushes"},
 		{"assign.refresh_interval", 250 * time.Millisecond, "how often serving checks the store for experiment changes"},
 		{"exposures.flush_interval", 200 * time.Millisecond, "longest a journaled exposure waits before it is merged into the store"},
@@ -64,6 +66,10 @@ type Config struct {
 	RateLimit    int
 	CORSOrigins  []string
 	ShutdownWait time.Duration
+	// MaxInflightBytes caps request-body bytes held at once.
+	MaxInflightBytes int64
+	// DrainPeriod is how long /readyz is red before shutdown closes the listener.
+	DrainPeriod time.Duration
 
 	RefreshInterval time.Duration
 
@@ -179,6 +185,8 @@ func Load(v *viper.Viper) (Config, error) {
 		RateLimit:            num("http.rate_limit", 0, 10_000_000),
 		CORSOrigins:          cleanList(v.GetStringSlice("http.cors_origins")),
 		ShutdownWait:         dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
+		MaxInflightBytes:     int64(num("http.max_inflight_bytes", 1<<10, 1<<40)),
+		DrainPeriod:          dur("http.drain_period", 0, 5*time.Minute),
 		RefreshInterval:      dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
 		FlushInterval:        dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
 		BatchSize:            num("exposures.batch_size", 1, 100_000),
@@ -190,6 +198,9 @@ func Load(v *viper.Viper) (Config, error) {
 		MaxFutureSkew:        dur("events.max_future_skew", 0, 24*time.Hour),
 		AuthCacheTTL:         dur("auth.cache_ttl", 0, time.Hour),
 		ConfigFileUsed:       v.ConfigFileUsed(),
+	}
+	if c.MaxInflightBytes < int64(c.BodyLimit) {
+		errs = append(errs, fmt.Errorf("%w http.max_inflight_bytes=%d: must be at least http.body_limit (%d)", ErrInvalid, c.MaxInflightBytes, c.BodyLimit))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("%w listen=%q: must be host:port (e.g. 127.0.0.1:8080): %v", ErrInvalid, c.Listen, err))

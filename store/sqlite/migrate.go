@@ -180,6 +180,22 @@ var migrations = []string{
 		version INTEGER NOT NULL,
 		doc     TEXT NOT NULL
 	);`,
+	// 5: who revoked an API key (the audit of its revocation). The table is
+	// copied rather than altered so that the step can run again on a file
+	// whose version was set back (the table is small).
+	`CREATE TABLE api_keys_v5 (
+		id         TEXT PRIMARY KEY,
+		name       TEXT NOT NULL,
+		scope      TEXT NOT NULL,
+		hash       BLOB NOT NULL,
+		created_at TEXT NOT NULL,
+		revoked_at TEXT,
+		revoked_by TEXT
+	);
+	INSERT INTO api_keys_v5 (id, name, scope, hash, created_at, revoked_at)
+		SELECT id, name, scope, hash, created_at, revoked_at FROM api_keys;
+	DROP TABLE api_keys;
+	ALTER TABLE api_keys_v5 RENAME TO api_keys;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

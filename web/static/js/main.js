@@ -11,6 +11,7 @@ import * as report from './pages/report.js';
 import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
+import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
 
 const routes = [
@@ -25,6 +26,7 @@ const routes = [
   { re: /^\/personas$/, page: personas, nav: 'personas' },
   { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
+  { re: /^\/keys$/, page: keys, nav: 'keys' },
 ];
 
 let current = null;
