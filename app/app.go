@@ -15,6 +15,8 @@ import (
 	"journeylab/config"
 	"journeylab/events"
 	"journeylab/experiment"
+	"journeylab/health"
+	"journeylab/health/healthhttp"
 	"journeylab/report"
 	"journeylab/server"
 	"journeylab/serving"
@@ -31,6 +33,8 @@ type Backend interface {
 	events.Store
 	serving.Store
 	report.Source
+	health.Store
+	health.Activity
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	Close() error
@@ -64,6 +68,9 @@ type App struct {
 	Serving    *serving.Service
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
+	// Health runs the experiment health checks; Listen starts it when
+	// health.enabled is set.
+	Health *health.Monitor
 
 	closers []func(context.Context) error
 	// storeDesc describes the store for logs.
@@ -130,8 +137,41 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
 	a.closers = append(a.closers, a.Bandit.Stop)
+	if err := a.newHealth(st, log, now); err != nil {
+		_ = a.Close(ctx)
+		return nil, err
+	}
+	healthhttp.New(a.Health).Register(v1, read, admin)
 	web.Register(a.Server.App())
 	return a, nil
+}
+
+// newHealth builds the health monitor and, when webhooks are configured,
+// the dispatcher that delivers its alerts. Both stop before the store
+// closes (closers run in reverse): the monitor first, then the deliveries
+// in flight drain.
+func (a *App) newHealth(st Backend, log *slog.Logger, now Now) error {
+	hc := a.Config.Health
+	var hooks []health.Webhook
+	for _, u := range hc.Webhooks {
+		hooks = append(hooks, health.Webhook{URL: u, Format: health.FormatJSON})
+	}
+	for _, u := range hc.SlackWebhooks {
+		hooks = append(hooks, health.Webhook{URL: u, Format: health.FormatSlack})
+	}
+	opts := health.Options{Interval: hc.Interval, ExposureDelay: hc.ExposureDelay, EventDelay: hc.EventDelay,
+		MaxDays: float64(hc.MaxDays), Now: now, Log: log}
+	if len(hooks) > 0 {
+		d, err := health.NewDispatcher(hooks, st, health.DispatcherOptions{Secret: hc.WebhookSecret, Log: log, Now: now})
+		if err != nil {
+			return fmt.Errorf("health webhooks: %w", err)
+		}
+		a.closers = append(a.closers, d.Close)
+		opts.Notifier = d
+	}
+	a.Health = health.NewMonitor(a.Experiment, st, st, st, st, opts)
+	a.closers = append(a.closers, a.Health.Stop)
+	return nil
 }
 
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:
@@ -139,6 +179,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 func (a *App) Listen(ctx context.Context) error {
 	errc := make(chan error, 1)
 	a.Bandit.Start()
+	if a.Config.Health.Enabled {
+		a.Health.Start()
+	}
 	scheduleDone := a.runSchedule(ctx)
 	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)

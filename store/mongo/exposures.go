@@ -61,8 +61,10 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		var fresh []*exposureDoc
 		var units, backfillUnits []string
 		seenUnit, seenBackfill := map[string]bool{}, map[string]bool{}
+		var repeated []exposureDoc
 		for j := range docs {
 			if _, ok := res.UpsertedIDs[int64(j)]; !ok {
+				repeated = append(repeated, docs[j])
 				continue
 			}
 			inserted++
@@ -76,6 +78,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				seenBackfill[d.Unit] = true
 				backfillUnits = append(backfillUnits, d.Unit)
 			}
+		}
+		if err := s.noteVariantConflicts(sc, repeated); err != nil {
+			return err
 		}
 		if err := s.touchUnits(sc, units); err != nil {
 			return err

@@ -69,6 +69,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				if err != nil {
 					return fmt.Errorf("insert exposure: %w", err)
 				}
+				if err := noteVariantConflict(ctx, tx, x); err != nil {
+					return err
+				}
 				continue
 			}
 			inserted++
