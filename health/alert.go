@@ -161,7 +161,7 @@ type Delivery struct {
 	Attempt int       `json:"attempt"`
 	At      time.Time `json:"at"`
 	// Status is the HTTP status (0 when no response came).
-	Status int `json:"status"`
+	Status int  `json:"status"`
 	OK     bool `json:"ok"`
 	// Error says why the attempt failed; it never holds the webhook URL's
 	// path or query, or the signing secret.

@@ -168,11 +168,11 @@ func checkDelays(in Input) []Finding {
 
 // LiftDetail is the detail of a guardrail or decision alert.
 type LiftDetail struct {
-	Metric  string          `json:"metric"`
-	Variant string          `json:"variant"`
-	Verdict report.Verdict  `json:"verdict"`
+	Metric  string           `json:"metric"`
+	Variant string           `json:"variant"`
+	Verdict report.Verdict   `json:"verdict"`
 	Lift    *report.Interval `json:"relative_lift,omitempty"`
-	PValue  *float64        `json:"p_value,omitempty"`
+	PValue  *float64         `json:"p_value,omitempty"`
 }
 
 func checkGuardrails(in Input) []Finding {
