@@ -339,11 +339,11 @@ func VerifySignature(secret []byte, header string, body []byte, now time.Time, t
 // headline and the summary, in Slack's mrkdwn.
 func SlackMessage(n Notification) map[string]any {
 	icon := map[Severity]string{Critical: ":red_circle:", Warning: ":large_orange_circle:", Info: ":large_blue_circle:"}[n.Alert.Severity]
-	verb := map[Action]string{ActionOpened: "opened", ActionUpdated: "changed", ActionResolved: "resolved", ActionSafeguard: "safeguard"}[n.Action]
+	verb := map[Action]string{ActionOpened: "opened on", ActionUpdated: "changed on", ActionResolved: "resolved on", ActionSafeguard: "– safeguard acted on"}[n.Action]
 	if n.Action == ActionResolved {
 		icon = ":white_check_mark:"
 	}
-	head := fmt.Sprintf("%s *%s* %s alert %s on experiment `%s`", icon, n.Alert.Severity, n.Alert.Check, verb, n.Alert.Experiment)
+	head := fmt.Sprintf("%s *%s* %s alert %s experiment `%s`", icon, n.Alert.Severity, n.Alert.Check, verb, n.Alert.Experiment)
 	if n.Alert.Subject != "" {
 		head += " (" + n.Alert.Subject + ")"
 	}
