@@ -88,7 +88,11 @@ type recorder struct {
 	ns []health.Notification
 }
 
-func (r *recorder) Notify(n health.Notification) { r.mu.Lock(); defer r.mu.Unlock(); r.ns = append(r.ns, n) }
+func (r *recorder) Notify(n health.Notification) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ns = append(r.ns, n)
+}
 func (r *recorder) actions() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
