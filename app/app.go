@@ -146,12 +146,26 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	return a, nil
 }
 
-// newHealth builds the health monitor and, when webhooks are configured,
-// the dispatcher that delivers its alerts. Both stop before the store
-// closes (closers run in reverse): the monitor first, then the deliveries
-// in flight drain.
+// newHealth builds the health monitor and its webhook dispatcher. Both
+// stop before the store closes (closers run in reverse): the monitor
+// first, then the deliveries in flight drain.
 func (a *App) newHealth(st Backend, log *slog.Logger, now Now) error {
-	hc := a.Config.Health
+	mon, closeHooks, err := NewHealthMonitor(a.Config, st, a.Experiment, log, now)
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, closeHooks)
+	a.Health = mon
+	a.closers = append(a.closers, a.Health.Stop)
+	return nil
+}
+
+// NewHealthMonitor builds the health monitor cfg describes over st and
+// exps and, when webhooks are configured, the dispatcher that delivers its
+// alerts. The returned close function drains the deliveries in flight;
+// call it after the last check.
+func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, log *slog.Logger, now Now) (*health.Monitor, func(context.Context) error, error) {
+	hc := cfg.Health
 	var hooks []health.Webhook
 	for _, u := range hc.Webhooks {
 		hooks = append(hooks, health.Webhook{URL: u, Format: health.FormatJSON})
@@ -161,17 +175,15 @@ func (a *App) newHealth(st Backend, log *slog.Logger, now Now) error {
 	}
 	opts := health.Options{Interval: hc.Interval, ExposureDelay: hc.ExposureDelay, EventDelay: hc.EventDelay,
 		MaxDays: float64(hc.MaxDays), Now: now, Log: log}
+	closeHooks := func(context.Context) error { return nil }
 	if len(hooks) > 0 {
 		d, err := health.NewDispatcher(hooks, st, health.DispatcherOptions{Secret: hc.WebhookSecret, Log: log, Now: now})
 		if err != nil {
-			return fmt.Errorf("health webhooks: %w", err)
+			return nil, nil, fmt.Errorf("health webhooks: %w", err)
 		}
-		a.closers = append(a.closers, d.Close)
-		opts.Notifier = d
+		closeHooks, opts.Notifier = d.Close, d
 	}
-	a.Health = health.NewMonitor(a.Experiment, st, st, st, st, opts)
-	a.closers = append(a.closers, a.Health.Stop)
-	return nil
+	return health.NewMonitor(exps, st, st, st, st, opts), closeHooks, nil
 }
 
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:
