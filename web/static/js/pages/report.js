@@ -13,6 +13,7 @@ import {
 } from '../format.js';
 import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
 import { statusBadge, verdictBadge } from './experiments.js';
+import { alertsSection } from '../health.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
 const ACTIONS = {
@@ -42,6 +43,7 @@ export async function render(view, ctx) {
   };
 
   add(view, header(exp, redraw));
+  if (exp.status !== 'draft') add(view, alertsSection(exp, ctx.signal));
   const body = h('div', { class: 'report', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the report…'));
   add(view, body);
 
