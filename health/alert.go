@@ -192,6 +192,11 @@ type Store interface {
 	// PutSettings stores them.
 	PutSettings(ctx context.Context, experiment string, s Settings) error
 
+	// GetState returns what the Monitor remembered about the experiment
+	// (zero when nothing); PutState replaces it.
+	GetState(ctx context.Context, experiment string) (ActivityState, error)
+	PutState(ctx context.Context, experiment string, s ActivityState) error
+
 	// AddDelivery appends to the delivery log.
 	AddDelivery(ctx context.Context, d Delivery) error
 	// ListDeliveries returns the newest deliveries first, of one alert when

@@ -40,8 +40,9 @@ type Input struct {
 	// (anytime-valid) method, so that checking it on every tick does not
 	// inflate false alarms.
 	Report *report.Report
-	// LastExposure and LastEvent are the newest exposure and newest
-	// attributed outcome event (zero when none yet).
+	// LastExposure is the newest exposure; LastEvent the first check
+	// that saw the experiment's outcome statistics as they are now, i.e.
+	// about when the newest outcome event counted (zero when none yet).
 	LastExposure, LastEvent time.Time
 	// CrossVariantUnits counts units seen in more than one variant.
 	CrossVariantUnits int64

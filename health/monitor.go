@@ -31,12 +31,12 @@ type Metrics interface {
 	ListMetrics(ctx context.Context) ([]experiment.Metric, error)
 }
 
-// Activity reports when an experiment last received data and whether units
-// were seen in several variants. Both stores implement it.
+// Activity reports when an experiment last recorded an exposure and
+// whether units were seen in several variants. Both stores implement it.
 type Activity interface {
-	// LastActivity returns the time of the experiment's newest exposure and
-	// of the newest outcome event attributed to it (zero when none).
-	LastActivity(ctx context.Context, experimentKey string) (lastExposure, lastEvent time.Time, err error)
+	// LastExposure returns the time of the experiment's newest exposure
+	// (zero when none).
+	LastExposure(ctx context.Context, experimentKey string) (time.Time, error)
 	// CrossVariantUnits counts the experiment's units that were reported
 	// in a variant other than the one they were first exposed to.
 	CrossVariantUnits(ctx context.Context, experimentKey string) (int64, error)
@@ -255,10 +255,16 @@ func (m *Monitor) gather(ctx context.Context, e *experiment.Experiment) (Input, 
 		metrics[x.Key] = x
 	}
 	// The report's own statistics, with the anytime-valid method: the
-	// checks look again every interval.
+	// checks look again every interval. The sums it reads also tell when
+	// outcome events last arrived.
 	seq := e.Clone()
 	seq.Analysis.Method = string(stats.Sequential)
-	r, err := report.Build(ctx, m.src, seq, metrics, report.Options{Now: now})
+	src := &outcomeSums{Source: m.src}
+	r, err := report.Build(ctx, src, seq, metrics, report.Options{Now: now})
+	if err != nil {
+		return Input{}, Settings{}, err
+	}
+	lastEv, err := m.lastOutcome(ctx, e.Key, src.fingerprint(), now)
 	if err != nil {
 		return Input{}, Settings{}, err
 	}
@@ -266,9 +272,9 @@ func (m *Monitor) gather(ctx context.Context, e *experiment.Experiment) (Input, 
 	for i, v := range r.Variants {
 		units[i] = v.Units
 	}
-	lastExp, lastEv, err := m.act.LastActivity(ctx, e.Key)
+	lastExp, err := m.act.LastExposure(ctx, e.Key)
 	if err != nil {
-		return Input{}, Settings{}, fmt.Errorf("last activity: %w", err)
+		return Input{}, Settings{}, fmt.Errorf("newest exposure: %w", err)
 	}
 	cross, err := m.act.CrossVariantUnits(ctx, e.Key)
 	if err != nil {

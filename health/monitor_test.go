@@ -36,7 +36,6 @@ type fakeData struct {
 	units   map[string]int64
 	cells   map[string][]stats.ArmStats // metric -> per variant
 	lastExp time.Time
-	lastEv  time.Time
 	cross   int64
 }
 
@@ -68,10 +67,10 @@ func (f *fakeData) Funnel(context.Context, *experiment.Experiment, []experiment.
 	return map[string][]int64{}, nil
 }
 
-func (f *fakeData) LastActivity(context.Context, string) (time.Time, time.Time, error) {
+func (f *fakeData) LastExposure(context.Context, string) (time.Time, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.lastExp, f.lastEv, nil
+	return f.lastExp, nil
 }
 
 func (f *fakeData) CrossVariantUnits(context.Context, string) (int64, error) {
@@ -140,7 +139,7 @@ func newEnv(t *testing.T) *env {
 	}
 	data := &fakeData{units: map[string]int64{"control": 5000, "onepage": 5000},
 		cells: map[string][]stats.ArmStats{"conversion": {conv(5000, 500), conv(5000, 505)}, "return_rate": {conv(5000, 100), conv(5000, 102)}}}
-	data.lastExp, data.lastEv = t0, t0
+	data.lastExp = t0
 	notes := &recorder{}
 	mon := health.NewMonitor(svc, st, data, data, st, health.Options{Now: c.Now, Notifier: notes,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -242,9 +241,8 @@ func TestMonitorFindsEachCondition(t *testing.T) {
 		}, "decision/conversion/onepage", health.Info},
 		{"no exposures for longer than the limit", func(v *env) {
 			v.clock.add(2 * time.Hour)
-			v.data.lastEv = v.clock.Now()
 		}, "no_exposures/", health.Warning},
-		{"no events for longer than the limit", func(v *env) {
+		{"outcome statistics unchanged for longer than the limit", func(v *env) {
 			v.clock.add(7 * time.Hour)
 			v.data.lastExp = v.clock.Now()
 		}, "no_events/", health.Warning},
@@ -255,12 +253,16 @@ func TestMonitorFindsEachCondition(t *testing.T) {
 				panic(err)
 			}
 			v.clock.add(48 * time.Hour)
-			v.data.lastExp, v.data.lastEv = v.clock.Now(), v.clock.Now()
+			v.data.lastExp = v.clock.Now()
+			v.data.cells["conversion"] = []stats.ArmStats{conv(5000, 501), conv(5000, 505)}
 		}, "underpowered/", health.Warning},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+" opens one alert", func(t *testing.T) {
 			v := newEnv(t)
+			if open := v.run(t); len(open) != 0 {
+				t.Fatalf("alerts before the change: %v", checksOf(open))
+			}
 			tc.setup(v)
 			open := v.run(t)
 			if len(open) != 1 || checksOf(open)[0] != tc.want || open[0].Severity != tc.sev || open[0].Summary == "" || len(open[0].Detail) == 0 {
@@ -334,6 +336,43 @@ func TestSafeguardActsOnceAndIsAudited(t *testing.T) {
 		e, _ := v.svc.Get(ctx, "checkout")
 		if e.Status != experiment.StatusRunning || e.Weights()[1] != 1 {
 			t.Fatalf("experiment changed: %s %v", e.Status, e.Weights())
+		}
+	})
+}
+
+func TestNoEventsFollowsTheOutcomeStatistics(t *testing.T) {
+	v := newEnv(t)
+	step := func(d time.Duration, change bool) []string {
+		v.clock.add(d)
+		v.data.set(func(f *fakeData) {
+			f.lastExp = v.clock.Now()
+			if change {
+				f.cells["return_rate"][1].Sum++
+				f.cells["return_rate"][1].SumSq++
+			}
+		})
+		return checksOf(v.run(t))
+	}
+	t.Run("the first check of an experiment with outcomes does not alert", func(t *testing.T) {
+		if got := step(0, false); len(got) != 0 {
+			t.Fatal(got)
+		}
+	})
+	t.Run("outcomes that keep changing keep it quiet", func(t *testing.T) {
+		for i := 0; i < 4; i++ {
+			if got := step(5*time.Hour, true); len(got) != 0 {
+				t.Fatal(got)
+			}
+		}
+	})
+	t.Run("six hours and a minute without a change alert", func(t *testing.T) {
+		if got := step(6*time.Hour+time.Minute, false); len(got) != 1 || got[0] != "no_events/" {
+			t.Fatal(got)
+		}
+	})
+	t.Run("a new outcome resolves it", func(t *testing.T) {
+		if got := step(time.Minute, true); len(got) != 0 {
+			t.Fatal(got)
 		}
 	})
 }

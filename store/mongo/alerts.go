@@ -28,12 +28,13 @@ const (
 	alertsColl            = "alerts"
 	alertEventsColl       = "alert_events"
 	healthSettingsColl    = "health_settings"
+	healthStateColl       = "health_state"
 	webhookDeliveriesColl = "webhook_deliveries"
 	exposureConflictsColl = "exposure_conflicts"
 )
 
-// healthIndexes are the health collections' indexes, plus the two that
-// make the data-delay checks an index look-up instead of a scan.
+// healthIndexes are the health collections' indexes, plus the one that
+// makes the exposure-delay check an index look-up instead of a scan.
 // alerts_one_open keeps at most one open alert per condition.
 var healthIndexes = []struct {
 	coll string
@@ -47,13 +48,12 @@ var healthIndexes = []struct {
 	{webhookDeliveriesColl, drv.IndexModel{Keys: bson.D{{Key: "alert_id", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("alert_at")}},
 	{webhookDeliveriesColl, drv.IndexModel{Keys: bson.D{{Key: "at", Value: -1}}, Options: options.Index().SetName("at")}},
 	{"exposures", drv.IndexModel{Keys: bson.D{{Key: "experiment", Value: 1}, {Key: "at", Value: -1}}, Options: options.Index().SetName("experiment_at")}},
-	{"unit_metrics", drv.IndexModel{Keys: bson.D{{Key: "experiment", Value: 1}, {Key: "last_ts", Value: -1}}, Options: options.Index().SetName("experiment_last_ts")}},
 	{exposureConflictsColl, drv.IndexModel{Keys: bson.D{{Key: "experiment", Value: 1}, {Key: "unit_id", Value: 1}}, Options: options.Index().SetName("experiment_unit").SetUnique(true)}},
 }
 
 // ensureHealthSchema creates the health collections and indexes (idempotent).
 func (s *Store) ensureHealthSchema(ctx context.Context) error {
-	for _, name := range []string{alertsColl, alertEventsColl, healthSettingsColl, webhookDeliveriesColl, exposureConflictsColl} {
+	for _, name := range []string{alertsColl, alertEventsColl, healthSettingsColl, healthStateColl, webhookDeliveriesColl, exposureConflictsColl} {
 		err := s.db.CreateCollection(ctx, name)
 		var ce drv.CommandError
 		if err != nil && !(errors.As(err, &ce) && ce.Code == codeNamespaceExists) {
@@ -284,6 +284,38 @@ func (s *Store) PutSettings(ctx context.Context, experimentKey string, hs health
 	return wrap("store health settings of "+experimentKey, err)
 }
 
+// GetState returns what the health checks remembered about the experiment.
+func (s *Store) GetState(ctx context.Context, experimentKey string) (health.ActivityState, error) {
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	var r docRow
+	err := s.db.Collection(healthStateColl).FindOne(ctx, bson.D{eq("_id", experimentKey)}).Decode(&r)
+	if errors.Is(err, drv.ErrNoDocuments) {
+		return health.ActivityState{}, nil
+	}
+	if err != nil {
+		return health.ActivityState{}, wrap("health state of "+experimentKey, err)
+	}
+	var out health.ActivityState
+	if err := json.Unmarshal([]byte(r.Doc), &out); err != nil {
+		return health.ActivityState{}, fmt.Errorf("decode health state of %s: %w", experimentKey, err)
+	}
+	return out, nil
+}
+
+// PutState replaces what the health checks remember about the experiment.
+func (s *Store) PutState(ctx context.Context, experimentKey string, hs health.ActivityState) error {
+	doc, err := json.Marshal(hs)
+	if err != nil {
+		return fmt.Errorf("encode health state: %w", err)
+	}
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	_, err = s.db.Collection(healthStateColl).UpdateOne(ctx, bson.D{eq("_id", experimentKey)},
+		bson.D{{Key: "$set", Value: bson.D{{Key: "doc", Value: string(doc)}}}}, options.Update().SetUpsert(true))
+	return wrap("store health state of "+experimentKey, err)
+}
+
 // AddDelivery appends one attempt to the delivery log.
 func (s *Store) AddDelivery(ctx context.Context, d health.Delivery) error {
 	doc, err := json.Marshal(d)
@@ -330,33 +362,23 @@ func newestFind(experimentKey, field string) (bson.D, *options.FindOneOptions) {
 		SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: field, Value: 1}})
 }
 
-// LastActivity returns the time of the experiment's newest exposure and of
-// the newest outcome event attributed to one of its units (zero when none).
-func (s *Store) LastActivity(ctx context.Context, experimentKey string) (lastExposure, lastEvent time.Time, err error) {
+// LastExposure returns the time of the experiment's newest exposure (zero
+// when none): one step down the experiment_at index.
+func (s *Store) LastExposure(ctx context.Context, experimentKey string) (time.Time, error) {
 	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
 	defer cancel()
-	newest := func(c *drv.Collection, field string) (time.Time, error) {
-		filter, o := newestFind(experimentKey, field)
-		var r bson.M
-		err := c.FindOne(ctx, filter, o).Decode(&r)
-		if errors.Is(err, drv.ErrNoDocuments) {
-			return time.Time{}, nil
-		}
-		if err != nil {
-			return time.Time{}, wrap("newest "+field+" of "+experimentKey, err)
-		}
-		if ns, ok := r[field].(int64); ok && ns > 0 {
-			return time.Unix(0, ns).UTC(), nil
-		}
+	filter, o := newestFind(experimentKey, "at")
+	var r struct {
+		At int64 `bson:"at"`
+	}
+	err := s.c.exposures.FindOne(ctx, filter, o).Decode(&r)
+	if errors.Is(err, drv.ErrNoDocuments) || (err == nil && r.At <= 0) {
 		return time.Time{}, nil
 	}
-	if lastExposure, err = newest(s.c.exposures, "at"); err != nil {
-		return time.Time{}, time.Time{}, err
+	if err != nil {
+		return time.Time{}, wrap("newest exposure of "+experimentKey, err)
 	}
-	if lastEvent, err = newest(s.c.unitMetrics, "last_ts"); err != nil {
-		return time.Time{}, time.Time{}, err
-	}
-	return lastExposure, lastEvent, nil
+	return time.Unix(0, r.At).UTC(), nil
 }
 
 // CrossVariantUnits counts the experiment's units that were reported in a

@@ -26,10 +26,10 @@ func TestAlertFiltersCarryRequestValuesAsPlainOperands(t *testing.T) {
 	})
 }
 
-// The data-delay look-ups walk one step down the {experiment, field: -1}
-// indexes that ensureHealthSchema creates.
+// The exposure-delay look-up walks one step down the {experiment, at: -1}
+// index that ensureHealthSchema creates.
 func TestNewestFindFollowsItsIndex(t *testing.T) {
-	for _, tc := range []struct{ field, coll, index string }{{"at", "exposures", "experiment_at"}, {"last_ts", "unit_metrics", "experiment_last_ts"}} {
+	for _, tc := range []struct{ field, coll, index string }{{"at", "exposures", "experiment_at"}} {
 		t.Run(tc.coll+" by "+tc.field, func(t *testing.T) {
 			_, o := newestFind("checkout", tc.field)
 			want := bson.D{{Key: "experiment", Value: 1}, {Key: tc.field, Value: -1}}

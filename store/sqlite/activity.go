@@ -9,26 +9,18 @@ import (
 	"journeylab/experiment"
 )
 
-// LastActivity returns the time of the experiment's newest exposure and of
-// the newest outcome event attributed to one of its units (zero when
-// none), for the data-delay checks. Both are range reads of the
-// experiment's rows (exposures and unit_metrics are clustered by
-// experiment).
-func (s *Store) LastActivity(ctx context.Context, experimentKey string) (lastExposure, lastEvent time.Time, err error) {
-	var exp, ev sql.NullInt64
-	if err := s.r.QueryRowContext(ctx, `SELECT MAX(at) FROM exposures WHERE experiment = ?`, experimentKey).Scan(&exp); err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("newest exposure of %s: %w", experimentKey, err)
+// LastExposure returns the time of the experiment's newest exposure (zero
+// when none), for the data-delay check: a range read of the experiment's
+// exposures, which are clustered by experiment.
+func (s *Store) LastExposure(ctx context.Context, experimentKey string) (time.Time, error) {
+	var at sql.NullInt64
+	if err := s.r.QueryRowContext(ctx, `SELECT MAX(at) FROM exposures WHERE experiment = ?`, experimentKey).Scan(&at); err != nil {
+		return time.Time{}, fmt.Errorf("newest exposure of %s: %w", experimentKey, err)
 	}
-	if err := s.r.QueryRowContext(ctx, `SELECT MAX(last_ts) FROM unit_metrics WHERE experiment = ? AND count > 0`, experimentKey).Scan(&ev); err != nil {
-		return time.Time{}, time.Time{}, fmt.Errorf("newest event of %s: %w", experimentKey, err)
+	if !at.Valid {
+		return time.Time{}, nil
 	}
-	if exp.Valid {
-		lastExposure = time.Unix(0, exp.Int64).UTC()
-	}
-	if ev.Valid && ev.Int64 > 0 {
-		lastEvent = time.Unix(0, ev.Int64).UTC()
-	}
-	return lastExposure, lastEvent, nil
+	return time.Unix(0, at.Int64).UTC(), nil
 }
 
 // CrossVariantUnits counts the experiment's units that were reported in a

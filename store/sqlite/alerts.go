@@ -194,6 +194,37 @@ func (s *Store) PutSettings(ctx context.Context, experimentKey string, hs health
 	return nil
 }
 
+// GetState returns what the health checks remembered about the experiment.
+func (s *Store) GetState(ctx context.Context, experimentKey string) (health.ActivityState, error) {
+	var doc string
+	err := s.r.QueryRowContext(ctx, `SELECT doc FROM health_state WHERE experiment = ?`, experimentKey).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return health.ActivityState{}, nil
+	}
+	if err != nil {
+		return health.ActivityState{}, fmt.Errorf("health state of %s: %w", experimentKey, err)
+	}
+	var out health.ActivityState
+	if err := json.Unmarshal([]byte(doc), &out); err != nil {
+		return health.ActivityState{}, fmt.Errorf("decode health state of %s: %w", experimentKey, err)
+	}
+	return out, nil
+}
+
+// PutState replaces what the health checks remember about the experiment.
+func (s *Store) PutState(ctx context.Context, experimentKey string, hs health.ActivityState) error {
+	doc, err := json.Marshal(hs)
+	if err != nil {
+		return fmt.Errorf("encode health state: %w", err)
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO health_state (experiment, doc) VALUES (?, ?)
+		ON CONFLICT (experiment) DO UPDATE SET doc = excluded.doc`, experimentKey, string(doc))
+	if err != nil {
+		return fmt.Errorf("store health state of %s: %w", experimentKey, err)
+	}
+	return nil
+}
+
 // AddDelivery appends one attempt to the delivery log.
 func (s *Store) AddDelivery(ctx context.Context, d health.Delivery) error {
 	doc, err := json.Marshal(d)

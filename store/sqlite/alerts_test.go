@@ -128,6 +128,19 @@ func TestHealthSettingsAndDeliveries(t *testing.T) {
 			t.Fatalf("%+v %v", got, err)
 		}
 	})
+	t.Run("the checks' memory of an experiment is replaced as a whole", func(t *testing.T) {
+		if got, err := s.GetState(ctx, "checkout"); err != nil || got.Outcomes != "" {
+			t.Fatalf("%+v %v", got, err)
+		}
+		for _, fp := range []string{"abc", "def"} {
+			if err := s.PutState(ctx, "checkout", health.ActivityState{Outcomes: fp, OutcomesChangedAt: at0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.GetState(ctx, "checkout"); err != nil || got.Outcomes != "def" || !got.OutcomesChangedAt.Equal(at0) {
+			t.Fatalf("%+v %v", got, err)
+		}
+	})
 	t.Run("the delivery log lists the newest attempts first, per alert", func(t *testing.T) {
 		for i, id := range []string{"a1", "a2", "a1"} {
 			if err := s.AddDelivery(ctx, health.Delivery{ID: "d", AlertID: id, Attempt: i + 1, At: at0.Add(time.Duration(i) * time.Second), Status: 500}); err != nil {
@@ -149,9 +162,9 @@ func TestActivityForHealthChecks(t *testing.T) {
 	ctx := context.Background()
 	s := openTemp(t)
 	t.Run("an experiment without data has no activity", func(t *testing.T) {
-		exp, ev, err := s.LastActivity(ctx, "checkout")
-		if err != nil || !exp.IsZero() || !ev.IsZero() {
-			t.Fatalf("%v %v %v", exp, ev, err)
+		exp, err := s.LastExposure(ctx, "checkout")
+		if err != nil || !exp.IsZero() {
+			t.Fatalf("%v %v", exp, err)
 		}
 	})
 	xs := []experiment.Exposure{
@@ -163,7 +176,7 @@ func TestActivityForHealthChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("the newest exposure of the experiment is found", func(t *testing.T) {
-		exp, _, err := s.LastActivity(ctx, "checkout")
+		exp, err := s.LastExposure(ctx, "checkout")
 		if err != nil || !exp.Equal(at0.Add(time.Hour)) {
 			t.Fatalf("%v %v", exp, err)
 		}

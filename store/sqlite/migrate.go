@@ -177,7 +177,8 @@ var migrations = []string{
 	// unique index keeps at most one open alert per condition (dedupe_key)
 	// even when two schedulers race. alert_events is their audit trail,
 	// health_settings the per-experiment settings, webhook_deliveries the
-	// delivery log. exposure_conflicts lists units reported in a variant
+	// delivery log, health_state what the checks remember between runs.
+	// exposure_conflicts lists units reported in a variant
 	// other than their first (the multiple-variants check).
 	`CREATE TABLE alerts (
 		id         TEXT PRIMARY KEY,
@@ -198,6 +199,10 @@ var migrations = []string{
 	);
 	CREATE INDEX alert_events_by_alert ON alert_events(alert_id, id);
 	CREATE TABLE health_settings (
+		experiment TEXT PRIMARY KEY,
+		doc        TEXT NOT NULL
+	);
+	CREATE TABLE health_state (
 		experiment TEXT PRIMARY KEY,
 		doc        TEXT NOT NULL
 	);
