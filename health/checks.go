@@ -144,7 +144,7 @@ func checkDelays(in Input) []Finding {
 		if limit <= 0 || silent <= limit {
 			return
 		}
-		d := DelayDetail{SilentFor: silent.Round(time.Minute).String(), LimitMinutes: limit.Minutes()}
+		d := DelayDetail{SilentFor: span(silent), LimitMinutes: limit.Minutes()}
 		since := "since launch"
 		if !last.IsZero() {
 			l := last.UTC()
@@ -152,7 +152,7 @@ func checkDelays(in Input) []Finding {
 			since = "since " + l.Format(time.RFC3339)
 		}
 		out = append(out, Finding{Check: c, Severity: Warning, Detail: d,
-			Summary: fmt.Sprintf("No %s for %s (%s; the limit is %s). Check that the front-end still calls journeylab.", what, d.SilentFor, since, limit)})
+			Summary: fmt.Sprintf("No %s for %s (%s; the limit is %s). Check that the front-end still calls journeylab.", what, d.SilentFor, since, span(limit))})
 	}
 	check(CheckNoExposures, "exposures", in.LastExposure, in.Limits.ExposureDelay)
 	var units int64
@@ -292,6 +292,18 @@ func checkMultipleVariants(in Input) (Finding, bool) {
 	return Finding{Check: CheckMultipleVariants, Severity: sev, Detail: d,
 		Summary: fmt.Sprintf("%d units (%.2f%% of %d) were reported in more than one variant; each counts in its first variant only. Look for clients that evaluate with stale settings or share unit ids.",
 			d.Units, 100*d.Share, total)}, true
+}
+
+// span writes a duration for people: "45m", "3h12m", "7.0 days".
+func span(d time.Duration) string {
+	d = d.Round(time.Minute)
+	switch {
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%.1f days", d.Hours()/24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%dm", int(d.Minutes()))
 }
 
 func nameOr(name, key string) string {

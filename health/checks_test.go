@@ -3,6 +3,7 @@ package health_test
 import (
 	"context"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,4 +190,22 @@ func TestGuardrailChecksOverThirtyLooksKeepFalseAlertsUnderFivePercent(t *testin
 			t.Fatalf("power %.4f", power)
 		}
 	})
+}
+
+func TestDelaySummariesReadAsPlainDurations(t *testing.T) {
+	cases := []struct {
+		silent time.Duration
+		want   string
+	}{
+		{61 * time.Minute, "No exposures for 1h01m (since launch; the limit is 1h00m)."},
+		{7 * 24 * time.Hour, "No exposures for 7.0 days (since launch; the limit is 1h00m)."},
+	}
+	for _, tc := range cases {
+		t.Run(tc.want, func(t *testing.T) {
+			fs := health.Evaluate(health.Input{Experiment: running(experiment.ModeAB), Now: t0.Add(tc.silent), Units: []int64{0, 0}, Limits: limits})
+			if len(fs) != 1 || !strings.HasPrefix(fs[0].Summary, tc.want) {
+				t.Fatalf("%+v", fs)
+			}
+		})
+	}
 }
