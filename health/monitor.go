@@ -345,6 +345,11 @@ func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, setti
 		if ev != nil {
 			m.notify(ActionUpdated, a, ev.Message)
 		}
+		// A safeguard switched on while its alert was already open acts
+		// now; one that acted before does not act again.
+		if a.Safeguard == "" && settings.Safeguard.triggers(f.Check) {
+			a = m.safeguard(ctx, e, settings.Safeguard, a, now)
+		}
 		out = append(out, a)
 	}
 	for _, a := range open {

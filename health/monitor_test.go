@@ -329,6 +329,22 @@ func TestSafeguardActsOnceAndIsAudited(t *testing.T) {
 			t.Fatalf("status %s, last audit %+v", e.Status, last)
 		}
 	})
+	t.Run("a safeguard switched on while its alert is open acts at the next check", func(t *testing.T) {
+		v := newEnv(t)
+		v.data.units = map[string]int64{"control": 5000, "onepage": 4000}
+		if open := v.run(t); len(open) != 1 || open[0].Safeguard != "" {
+			t.Fatalf("open %+v", open)
+		}
+		if _, err := v.mon.PutSettings(ctx, "pm", "checkout", health.Settings{Safeguard: &health.Safeguard{Action: health.SafeguardPause, On: []health.Check{health.CheckSRM}}}); err != nil {
+			t.Fatal(err)
+		}
+		v.clock.add(5 * time.Minute)
+		open := v.run(t)
+		e, _ := v.svc.Get(ctx, "checkout")
+		if e.Status != experiment.StatusPaused || len(open) != 1 || open[0].Safeguard != "paused the experiment" {
+			t.Fatalf("status %s, open %+v", e.Status, open)
+		}
+	})
 	t.Run("without a safeguard nothing is changed", func(t *testing.T) {
 		v := newEnv(t)
 		v.data.units = map[string]int64{"control": 5000, "onepage": 4000}
