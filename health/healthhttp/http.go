@@ -37,6 +37,14 @@ func (h *Handlers) Register(r fiber.Router, read, admin fiber.Handler) {
 	r.Put("/experiments/:key/health/settings", admin, h.putSettings)
 }
 
+// nonNil makes an empty list encode as [] rather than null.
+func nonNil[T any](xs []T) []T {
+	if xs == nil {
+		return []T{}
+	}
+	return xs
+}
+
 func invalid(field, format string, args ...any) error {
 	return &experiment.ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
@@ -109,10 +117,7 @@ func (h *Handlers) list(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []health.Alert{}
-	}
-	return c.JSON(fiber.Map{"alerts": list})
+	return c.JSON(fiber.Map{"alerts": nonNil(list)})
 }
 
 func (h *Handlers) get(c *fiber.Ctx) error {
@@ -120,10 +125,7 @@ func (h *Handlers) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if events == nil {
-		events = []health.AlertEvent{}
-	}
-	return c.JSON(fiber.Map{"alert": a, "events": events})
+	return c.JSON(fiber.Map{"alert": a, "events": nonNil(events)})
 }
 
 func (h *Handlers) resolve(c *fiber.Ctx) error {
@@ -154,10 +156,7 @@ func (h *Handlers) deliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []health.Delivery{}
-	}
-	return c.JSON(fiber.Map{"deliveries": list})
+	return c.JSON(fiber.Map{"deliveries": nonNil(list)})
 }
 
 func (h *Handlers) experiment(c *fiber.Ctx) error {
@@ -171,9 +170,7 @@ func (h *Handlers) experiment(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if open == nil {
-		open = []health.Alert{}
-	}
+	open = nonNil(open)
 	sum, ok := health.Summarise(open)[key]
 	if !ok {
 		sum = health.Summary{Status: "ok", Checks: []health.Check{}}
@@ -186,10 +183,7 @@ func (h *Handlers) check(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if open == nil {
-		open = []health.Alert{}
-	}
-	return c.JSON(fiber.Map{"alerts": open})
+	return c.JSON(fiber.Map{"alerts": nonNil(open)})
 }
 
 func (h *Handlers) putSettings(c *fiber.Ctx) error {

@@ -254,66 +254,56 @@ func (s *Store) UpdateAlert(ctx context.Context, a health.Alert, ev *health.Aler
 
 // GetSettings returns the experiment's health settings (zero when none).
 func (s *Store) GetSettings(ctx context.Context, experimentKey string) (health.Settings, error) {
-	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
-	defer cancel()
-	var r docRow
-	err := s.db.Collection(healthSettingsColl).FindOne(ctx, bson.D{eq("_id", experimentKey)}).Decode(&r)
-	if errors.Is(err, drv.ErrNoDocuments) {
-		return health.Settings{}, nil
-	}
-	if err != nil {
-		return health.Settings{}, wrap("health settings of "+experimentKey, err)
-	}
 	var out health.Settings
-	if err := json.Unmarshal([]byte(r.Doc), &out); err != nil {
-		return health.Settings{}, fmt.Errorf("decode health settings of %s: %w", experimentKey, err)
-	}
-	return out, nil
+	return out, s.getExperimentDoc(ctx, healthSettingsColl, experimentKey, &out)
 }
 
 // PutSettings stores the experiment's health settings.
 func (s *Store) PutSettings(ctx context.Context, experimentKey string, hs health.Settings) error {
-	doc, err := json.Marshal(hs)
-	if err != nil {
-		return fmt.Errorf("encode health settings: %w", err)
-	}
-	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
-	defer cancel()
-	_, err = s.db.Collection(healthSettingsColl).UpdateOne(ctx, bson.D{eq("_id", experimentKey)},
-		bson.D{{Key: "$set", Value: bson.D{{Key: "doc", Value: string(doc)}}}}, options.Update().SetUpsert(true))
-	return wrap("store health settings of "+experimentKey, err)
+	return s.putExperimentDoc(ctx, healthSettingsColl, experimentKey, hs)
 }
 
 // GetState returns what the health checks remembered about the experiment.
 func (s *Store) GetState(ctx context.Context, experimentKey string) (health.ActivityState, error) {
-	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
-	defer cancel()
-	var r docRow
-	err := s.db.Collection(healthStateColl).FindOne(ctx, bson.D{eq("_id", experimentKey)}).Decode(&r)
-	if errors.Is(err, drv.ErrNoDocuments) {
-		return health.ActivityState{}, nil
-	}
-	if err != nil {
-		return health.ActivityState{}, wrap("health state of "+experimentKey, err)
-	}
 	var out health.ActivityState
-	if err := json.Unmarshal([]byte(r.Doc), &out); err != nil {
-		return health.ActivityState{}, fmt.Errorf("decode health state of %s: %w", experimentKey, err)
-	}
-	return out, nil
+	return out, s.getExperimentDoc(ctx, healthStateColl, experimentKey, &out)
 }
 
 // PutState replaces what the health checks remember about the experiment.
 func (s *Store) PutState(ctx context.Context, experimentKey string, hs health.ActivityState) error {
-	doc, err := json.Marshal(hs)
+	return s.putExperimentDoc(ctx, healthStateColl, experimentKey, hs)
+}
+
+// getExperimentDoc decodes the document of one experiment (its _id) in
+// coll into out, leaving out untouched when there is none.
+func (s *Store) getExperimentDoc(ctx context.Context, coll, experimentKey string, out any) error {
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	var r docRow
+	err := s.db.Collection(coll).FindOne(ctx, bson.D{eq("_id", experimentKey)}).Decode(&r)
+	if errors.Is(err, drv.ErrNoDocuments) {
+		return nil
+	}
 	if err != nil {
-		return fmt.Errorf("encode health state: %w", err)
+		return wrap("read "+coll+" of "+experimentKey, err)
+	}
+	if err := json.Unmarshal([]byte(r.Doc), out); err != nil {
+		return fmt.Errorf("decode %s of %s: %w", coll, experimentKey, err)
+	}
+	return nil
+}
+
+// putExperimentDoc replaces the document of one experiment in coll.
+func (s *Store) putExperimentDoc(ctx context.Context, coll, experimentKey string, v any) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", coll, err)
 	}
 	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
 	defer cancel()
-	_, err = s.db.Collection(healthStateColl).UpdateOne(ctx, bson.D{eq("_id", experimentKey)},
+	_, err = s.db.Collection(coll).UpdateOne(ctx, bson.D{eq("_id", experimentKey)},
 		bson.D{{Key: "$set", Value: bson.D{{Key: "doc", Value: string(doc)}}}}, options.Update().SetUpsert(true))
-	return wrap("store health state of "+experimentKey, err)
+	return wrap("store "+coll+" of "+experimentKey, err)
 }
 
 // AddDelivery appends one attempt to the delivery log.

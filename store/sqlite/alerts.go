@@ -165,62 +165,54 @@ func addAlertEvent(ctx context.Context, tx *sql.Tx, ev health.AlertEvent) error 
 
 // GetSettings returns the experiment's health settings (zero when none).
 func (s *Store) GetSettings(ctx context.Context, experimentKey string) (health.Settings, error) {
-	var doc string
-	err := s.r.QueryRowContext(ctx, `SELECT doc FROM health_settings WHERE experiment = ?`, experimentKey).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return health.Settings{}, nil
-	}
-	if err != nil {
-		return health.Settings{}, fmt.Errorf("health settings of %s: %w", experimentKey, err)
-	}
 	var out health.Settings
-	if err := json.Unmarshal([]byte(doc), &out); err != nil {
-		return health.Settings{}, fmt.Errorf("decode health settings of %s: %w", experimentKey, err)
-	}
-	return out, nil
+	return out, s.getExperimentDoc(ctx, "health_settings", experimentKey, &out)
 }
 
 // PutSettings stores the experiment's health settings.
 func (s *Store) PutSettings(ctx context.Context, experimentKey string, hs health.Settings) error {
-	doc, err := json.Marshal(hs)
-	if err != nil {
-		return fmt.Errorf("encode health settings: %w", err)
-	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO health_settings (experiment, doc) VALUES (?, ?)
-		ON CONFLICT (experiment) DO UPDATE SET doc = excluded.doc`, experimentKey, string(doc))
-	if err != nil {
-		return fmt.Errorf("store health settings of %s: %w", experimentKey, err)
-	}
-	return nil
+	return s.putExperimentDoc(ctx, "health_settings", experimentKey, hs)
 }
 
 // GetState returns what the health checks remembered about the experiment.
 func (s *Store) GetState(ctx context.Context, experimentKey string) (health.ActivityState, error) {
-	var doc string
-	err := s.r.QueryRowContext(ctx, `SELECT doc FROM health_state WHERE experiment = ?`, experimentKey).Scan(&doc)
-	if errors.Is(err, sql.ErrNoRows) {
-		return health.ActivityState{}, nil
-	}
-	if err != nil {
-		return health.ActivityState{}, fmt.Errorf("health state of %s: %w", experimentKey, err)
-	}
 	var out health.ActivityState
-	if err := json.Unmarshal([]byte(doc), &out); err != nil {
-		return health.ActivityState{}, fmt.Errorf("decode health state of %s: %w", experimentKey, err)
-	}
-	return out, nil
+	return out, s.getExperimentDoc(ctx, "health_state", experimentKey, &out)
 }
 
 // PutState replaces what the health checks remember about the experiment.
 func (s *Store) PutState(ctx context.Context, experimentKey string, hs health.ActivityState) error {
-	doc, err := json.Marshal(hs)
-	if err != nil {
-		return fmt.Errorf("encode health state: %w", err)
+	return s.putExperimentDoc(ctx, "health_state", experimentKey, hs)
+}
+
+// getExperimentDoc decodes the JSON document of one experiment from table
+// (health_settings or health_state; our own constant, never input) into
+// out, leaving out untouched when there is none.
+func (s *Store) getExperimentDoc(ctx context.Context, table, experimentKey string, out any) error {
+	var doc string
+	err := s.r.QueryRowContext(ctx, `SELECT doc FROM `+table+` WHERE experiment = ?`, experimentKey).Scan(&doc)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
 	}
-	_, err = s.w.ExecContext(ctx, `INSERT INTO health_state (experiment, doc) VALUES (?, ?)
+	if err != nil {
+		return fmt.Errorf("read %s of %s: %w", table, experimentKey, err)
+	}
+	if err := json.Unmarshal([]byte(doc), out); err != nil {
+		return fmt.Errorf("decode %s of %s: %w", table, experimentKey, err)
+	}
+	return nil
+}
+
+// putExperimentDoc replaces the JSON document of one experiment in table.
+func (s *Store) putExperimentDoc(ctx context.Context, table, experimentKey string, v any) error {
+	doc, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", table, err)
+	}
+	_, err = s.w.ExecContext(ctx, `INSERT INTO `+table+` (experiment, doc) VALUES (?, ?)
 		ON CONFLICT (experiment) DO UPDATE SET doc = excluded.doc`, experimentKey, string(doc))
 	if err != nil {
-		return fmt.Errorf("store health state of %s: %w", experimentKey, err)
+		return fmt.Errorf("store %s of %s: %w", table, experimentKey, err)
 	}
 	return nil
 }
