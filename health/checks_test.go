@@ -2,6 +2,8 @@ package health_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -208,4 +210,26 @@ func TestDelaySummariesReadAsPlainDurations(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzSettingsValidate(f *testing.F) {
+	f.Add(`{"safeguard":{"action":"pause","on":["srm"]},"planned_units":100,"max_days":10}`)
+	f.Add(`{"exposure_delay_minutes":-1}`)
+	f.Add(`{"safeguard":{"action":"control","on":[]}}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		var s health.Settings
+		if json.Unmarshal([]byte(doc), &s) != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			var ve *experiment.ValidationError
+			if !errors.As(err, &ve) || ve.Field == "" {
+				t.Fatalf("error %v does not name a field", err)
+			}
+			return
+		}
+		if s.PlannedUnits < 0 || s.MaxDays < 0 || s.MaxDays > 3650 || (s.Safeguard != nil && len(s.Safeguard.On) == 0) {
+			t.Fatalf("accepted %+v", s)
+		}
+	})
 }

@@ -271,3 +271,20 @@ func TestVerifySignatureRejectsMalformedHeaders(t *testing.T) {
 
 // goldenMAC was computed with openssl (see the test above).
 const goldenMAC = "f63d5b874d9639bc50edde319510bad40b6ef859cc2b85a8b0b0222e10088821"
+
+func FuzzVerifySignature(f *testing.F) {
+	f.Add("t=1700000000,v1="+goldenMAC, []byte(`{"a":1}`))
+	f.Add("t=,v1=", []byte{})
+	f.Add("v1=00,t=-5,t=9", []byte("x"))
+	f.Fuzz(func(t *testing.T, header string, body []byte) {
+		now := time.Unix(1700000000, 0)
+		err := health.VerifySignature([]byte(secret), header, body, now, time.Minute)
+		if err == nil && header != health.Sign([]byte(secret), now, body) {
+			// Only a correct MAC of this body verifies; equivalent spellings
+			// of the same header (order, spaces) are fine.
+			if health.VerifySignature([]byte("other"), header, body, now, time.Minute) == nil {
+				t.Fatalf("%q verifies under two secrets", header)
+			}
+		}
+	})
+}
