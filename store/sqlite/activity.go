@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
 	"database/sql"
 	"fmt"
 	"time"
@@ -33,15 +34,34 @@ func (s *Store) CrossVariantUnits(ctx context.Context, experimentKey string) (in
 	return n, nil
 }
 
-// noteVariantConflict records x when its unit is already stored in another
-// variant of the experiment (the stored first exposure still wins).
-func noteVariantConflict(ctx context.Context, tx *sql.Tx, x experiment.Exposure) error {
-	_, err := tx.ExecContext(ctx, `INSERT INTO exposure_conflicts (experiment, unit_id, variant, at)
-		SELECT ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM exposures WHERE experiment = ? AND unit_id = ? AND variant <> ?)
-		ON CONFLICT (experiment, unit_id) DO NOTHING`,
-		x.Experiment, x.Unit, x.Variant, x.At.UnixNano(), x.Experiment, x.Unit, x.Variant)
+// repeatedExposures collects the exposures of a batch whose (experiment,
+// unit) was already stored, and records those that name another variant
+// than the stored one (the stored first exposure still wins) with one
+// statement for the whole batch: a point read per exposure through
+// database/sql costs several times the ignored insert itself.
+type repeatedExposures []experiment.Exposure
+
+// record writes the conflicts among the collected exposures.
+func (r repeatedExposures) record(ctx context.Context, tx *sql.Tx) error {
+	if len(r) == 0 {
+		return nil
+	}
+	rows := make([][4]any, len(r))
+	for i, x := range r {
+		rows[i] = [4]any{x.Experiment, x.Unit, x.Variant, x.At.UnixNano()}
+	}
+	doc, err := json.Marshal(rows)
 	if err != nil {
-		return fmt.Errorf("record exposure in another variant: %w", err)
+		return fmt.Errorf("encode repeated exposures: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO exposure_conflicts (experiment, unit_id, variant, at)
+		SELECT json_extract(r.value, '$[0]'), json_extract(r.value, '$[1]'), json_extract(r.value, '$[2]'), json_extract(r.value, '$[3]')
+		FROM json_each(?) AS r
+		JOIN exposures x ON x.experiment = json_extract(r.value, '$[0]') AND x.unit_id = json_extract(r.value, '$[1]')
+		WHERE x.variant <> json_extract(r.value, '$[2]')
+		ON CONFLICT (experiment, unit_id) DO NOTHING`, string(doc))
+	if err != nil {
+		return fmt.Errorf("record exposures in another variant: %w", err)
 	}
 	return nil
 }

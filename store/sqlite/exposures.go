@@ -44,6 +44,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			return fmt.Errorf("prepare event lookup: %w", err)
 		}
 		defer evq.Close()
+		var repeated repeatedExposures
 		pending, err := segmentPending(ctx, tx)
 		if err != nil {
 			return err
@@ -69,9 +70,7 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				if err != nil {
 					return fmt.Errorf("insert exposure: %w", err)
 				}
-				if err := noteVariantConflict(ctx, tx, x); err != nil {
-					return err
-				}
+				repeated = append(repeated, x)
 				continue
 			}
 			inserted++
@@ -94,6 +93,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			}
 		}
 		if err := addExposureCounts(ctx, tx, ckeys, counts); err != nil {
+			return err
+		}
+		if err := repeated.record(ctx, tx); err != nil {
 			return err
 		}
 		return b.flush(ctx, tx)
