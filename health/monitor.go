@@ -204,7 +204,56 @@ func (m *Monitor) RunOnce(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	if ctx.Err() == nil {
+		if err := m.settleIdle(ctx, list); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return n, errors.Join(errs...)
+}
+
+// settleIdle resolves the open alerts that no longer apply to experiments
+// that are not running: every alert of a stopped or archived experiment,
+// and the data-flow alerts (no exposures, no events, underpowered) of a
+// paused one, where no data is expected. Other alerts of a paused
+// experiment stay open: a breach that made a safeguard pause it is still
+// true.
+func (m *Monitor) settleIdle(ctx context.Context, running []*experiment.Experiment) error {
+	live := map[string]bool{}
+	for _, e := range running {
+		live[e.Key] = true
+	}
+	m.passMu.Lock()
+	defer m.passMu.Unlock()
+	open, err := m.store.OpenAlerts(ctx, "")
+	if err != nil {
+		return fmt.Errorf("health: open alerts: %w", err)
+	}
+	status := map[string]experiment.Status{}
+	var errs []error
+	for _, a := range open {
+		if live[a.Experiment] {
+			continue
+		}
+		st, ok := status[a.Experiment]
+		if !ok {
+			e, err := m.exps.Get(ctx, a.Experiment)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			st = e.Status
+			status[a.Experiment] = st
+		}
+		dataFlow := a.Check == CheckNoExposures || a.Check == CheckNoEvents || a.Check == CheckUnderpowered
+		if st == experiment.StatusRunning || (st == experiment.StatusPaused && !dataFlow) {
+			continue
+		}
+		if _, err := m.resolve(ctx, a, ActorHealth, "the experiment is "+string(st), m.opts.Now().UTC()); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // CheckExperiment runs the checks of one experiment now and returns its

@@ -356,6 +356,37 @@ func TestSafeguardActsOnceAndIsAudited(t *testing.T) {
 	})
 }
 
+func TestAlertsOfExperimentsThatStoppedRunningAreSettled(t *testing.T) {
+	ctx := context.Background()
+	v := newEnv(t)
+	v.data.units = map[string]int64{"control": 5000, "onepage": 4000}
+	v.clock.add(2 * time.Hour)
+	if got := checksOf(v.run(t)); len(got) != 2 {
+		t.Fatalf("open %v, want srm and no_exposures", got)
+	}
+	t.Run("pausing resolves the data-flow alert and keeps the SRM alert", func(t *testing.T) {
+		if _, err := v.svc.Transition(ctx, "pm", "checkout", experiment.ActionPause); err != nil {
+			t.Fatal(err)
+		}
+		if got := checksOf(v.run(t)); len(got) != 1 || got[0] != "srm/" {
+			t.Fatalf("open %v", got)
+		}
+	})
+	t.Run("stopping resolves every alert", func(t *testing.T) {
+		if _, err := v.svc.Transition(ctx, "pm", "checkout", experiment.ActionStop); err != nil {
+			t.Fatal(err)
+		}
+		if got := checksOf(v.run(t)); len(got) != 0 {
+			t.Fatalf("open %v", got)
+		}
+		all, _ := v.st.ListAlerts(ctx, health.Filter{Check: health.CheckSRM})
+		_, evs, _ := v.st.GetAlert(ctx, all[0].ID)
+		if last := evs[len(evs)-1]; last.Message != "the experiment is stopped" {
+			t.Fatalf("last event %+v", last)
+		}
+	})
+}
+
 func TestNoEventsFollowsTheOutcomeStatistics(t *testing.T) {
 	v := newEnv(t)
 	step := func(d time.Duration, change bool) []string {
