@@ -30,14 +30,19 @@ export async function loadHealth(signal) {
   }
 }
 
-/** healthBadge is the coloured health label of one experiment (summary may be undefined: healthy). */
-export function healthBadge(summary) {
+/**
+ * healthBadge is the coloured health label of one experiment (summary may be
+ * undefined: healthy). compact leaves the checks to the tooltip, for narrow
+ * places such as the journey map.
+ */
+export function healthBadge(summary, { compact = false } = {}) {
   const s = summary || { status: 'ok', open: 0, checks: [] };
   const what = s.checks.map((c) => CHECK_LABEL[c] || c).join(', ');
+  const label = HEALTH_LABEL[s.status] || s.status;
   return h('span', {
     class: ['badge', `health-${s.status}`], dataset: { health: s.status },
     title: s.open ? `${s.open} open alert${s.open === 1 ? '' : 's'}: ${what}` : 'No open health alert',
-  }, s.open ? `${HEALTH_LABEL[s.status] || s.status}: ${what}` : HEALTH_LABEL.ok);
+  }, s.open && !compact ? `${label}: ${what}` : label);
 }
 
 /** alertsSection lists an experiment's open alerts, with "check now" and "resolve" for admin keys. */

@@ -96,7 +96,7 @@ export async function render(view, ctx) {
     replace(tableHolder, h('table', { class: 'grid experiments' },
       h('caption', { class: 'sr-only' }, 'Experiments with their status and latest results'),
       h('thead', {}, h('tr', {},
-        ['Experiment', 'Stage', 'Touchpoint', 'Status', 'Health', 'Days running', 'Units', 'SRM', 'Goal KPI'].map((t) => h('th', { scope: 'col' }, t)))),
+        ['Experiment', 'Stage', 'Touchpoint', 'Status', 'Days running', 'Units', 'SRM', 'Goal KPI', 'Health'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows)));
     for (const r of rows) if (r.loadReport) observer.observe(r);
   };
@@ -124,9 +124,9 @@ function row(e, ctx, health) {
     h('td', {}, stageLabel(e.stage)),
     h('td', { class: 'mono' }, e.touchpoint),
     h('td', {}, statusBadge(e.status)),
-    h('td', { dataset: { col: 'health' } }, e.status === 'draft' && !health ? '–' : healthBadge(health)),
     h('td', { class: 'num', dataset: { col: 'days' } }, fmtDays(daysRunning(e))),
-    units, srm, verdict);
+    units, srm, verdict,
+    h('td', { dataset: { col: 'health' } }, e.status === 'draft' && !health ? '–' : healthBadge(health)));
   if (e.status === 'draft' || e.status === 'archived') return tr;
   tr.loadReport = async () => {
     units.textContent = '…';

@@ -38,18 +38,19 @@ export async function render(view, ctx) {
         const tps = [...new Set(inStage.map((e) => e.touchpoint))].sort();
         const running = inStage.filter((e) => e.status === 'running').length;
         const alerting = inStage.filter((e) => health[e.key] && health[e.key].status !== 'info').length;
+        const worst = inStage.some((e) => health[e.key] && health[e.key].status === 'critical') ? 'critical' : 'warning';
         return h('li', { class: ['journey-stage', running ? 'active' : ''], dataset: { stage: st } },
           h('h2', {}, h('span', { class: 'step-no', 'aria-hidden': 'true' }, String(i + 1)), stageLabel(st)),
           h('p', { class: 'small muted' }, running ? `${running} running` : 'nothing running'),
           alerting ? h('p', { class: 'small', dataset: { alerting: String(alerting) } },
-            h('span', { class: ['badge', 'health-critical'] }, `${alerting} need${alerting === 1 ? 's' : ''} a look`)) : null,
+            h('span', { class: ['badge', `health-${worst}`] }, `${alerting} need${alerting === 1 ? 's' : ''} a look`)) : null,
           tps.length ? h('ul', { class: 'touchpoints' }, tps.map((tp) => h('li', { class: 'touchpoint', dataset: { touchpoint: tp } },
             h('h3', { class: 'mono' }, tp),
             h('ul', { class: 'tp-exps' }, inStage.filter((e) => e.touchpoint === tp).map((e) => h('li', {},
               h('span', { class: ['dot', `status-${e.status}`], 'aria-hidden': 'true' }),
               h('a', { href: `#/experiments/${enc(e.key)}` }, e.name),
               h('span', { class: 'small muted' }, ` ${e.status}${e.status === 'running' ? `, ${fmtDays(daysRunning(e))}` : ''}`),
-              health[e.key] ? healthBadge(health[e.key]) : null)))))) : h('p', { class: 'empty small' }, 'No touchpoint under test.'));
+              health[e.key] ? healthBadge(health[e.key], { compact: true }) : null)))))) : h('p', { class: 'empty small' }, 'No touchpoint under test.'));
       })));
   };
   add(view, h('h1', {}, 'Journey map'),
