@@ -62,6 +62,7 @@ func TestHealthOverHTTP(t *testing.T) {
 		{"an unknown alert is a 404", "GET", "/v1/alerts/nope", "", 404, ""},
 		{"the overview marks the experiment critical", "GET", "/v1/health", "", 200, ""},
 		{"the experiment's health", "GET", "/v1/experiments/gallery/health", "", 200, ""},
+		{"the health of an unknown experiment is a 404", "GET", "/v1/experiments/nope/health", "", 404, ""},
 		{"a bad safeguard action is a 400 naming the field", "PUT", "/v1/experiments/gallery/health/settings", `{"safeguard":{"action":"explode","on":["srm"]}}`, 400, "safeguard.action"},
 		{"a bad trigger is a 400 naming the field", "PUT", "/v1/experiments/gallery/health/settings", `{"safeguard":{"action":"pause","on":["decision"]}}`, 400, "safeguard.on[0]"},
 		{"an unknown settings field is a 400", "PUT", "/v1/experiments/gallery/health/settings", `{"planned":1}`, 400, ""},

@@ -413,6 +413,23 @@ func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, setti
 	return out, errors.Join(errs...)
 }
 
+// ExperimentHealth returns the settings and open alerts of an existing
+// experiment (experiment.ErrNotFound for an unknown key).
+func (m *Monitor) ExperimentHealth(ctx context.Context, key string) (Settings, []Alert, error) {
+	if _, err := m.exps.Get(ctx, key); err != nil {
+		return Settings{}, nil, err
+	}
+	settings, err := m.store.GetSettings(ctx, key)
+	if err != nil {
+		return Settings{}, nil, fmt.Errorf("health settings of %s: %w", key, err)
+	}
+	open, err := m.store.OpenAlerts(ctx, key)
+	if err != nil {
+		return Settings{}, nil, fmt.Errorf("open alerts of %s: %w", key, err)
+	}
+	return settings, open, nil
+}
+
 // PutSettings validates and stores the health settings of an existing
 // experiment, recording who changed them.
 func (m *Monitor) PutSettings(ctx context.Context, actor, key string, s Settings) (Settings, error) {

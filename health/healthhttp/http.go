@@ -161,12 +161,7 @@ func (h *Handlers) deliveries(c *fiber.Ctx) error {
 
 func (h *Handlers) experiment(c *fiber.Ctx) error {
 	key := param(c, "key")
-	st := h.mon.Store()
-	settings, err := st.GetSettings(c.UserContext(), key)
-	if err != nil {
-		return err
-	}
-	open, err := st.OpenAlerts(c.UserContext(), key)
+	settings, open, err := h.mon.ExperimentHealth(c.UserContext(), key)
 	if err != nil {
 		return err
 	}
