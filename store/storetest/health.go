@@ -1,4 +1,4 @@
-package sqlite
+package storetest
 
 import (
 	"context"
@@ -8,7 +8,25 @@ import (
 
 	"journeylab/experiment"
 	"journeylab/health"
+	"journeylab/report"
 )
+
+// HealthBackend is what the health checks need from a store: the alert
+// store, activity, and the exposure path that records variant conflicts.
+type HealthBackend interface {
+	health.Store
+	health.Activity
+	InsertExposures(ctx context.Context, xs []experiment.Exposure) (int, error)
+	report.Source
+}
+
+// RunHealth runs the health-store conformance suite; open returns a fresh,
+// empty store for each part.
+func RunHealth(t *testing.T, open func(t *testing.T) HealthBackend) {
+	t.Run("alerts: one open per condition, listed and audited", func(t *testing.T) { testAlertStore(t, open(t)) })
+	t.Run("settings, activity state and the delivery log", func(t *testing.T) { testHealthSettingsAndDeliveries(t, open(t)) })
+	t.Run("newest exposure and units in several variants", func(t *testing.T) { testHealthActivity(t, open(t)) })
+}
 
 var at0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
 
@@ -21,9 +39,8 @@ func opened(a health.Alert) health.AlertEvent {
 	return health.AlertEvent{AlertID: a.ID, At: a.OpenedAt, Action: health.ActionOpened, Actor: health.ActorHealth, Severity: a.Severity, Message: a.Summary}
 }
 
-func TestAlertStore(t *testing.T) {
+func testAlertStore(t *testing.T, s HealthBackend) {
 	ctx := context.Background()
-	s := openTemp(t)
 	a1 := openAlert("a1", "checkout", health.CheckSRM, "", at0)
 	if err := s.CreateAlert(ctx, a1, opened(a1)); err != nil {
 		t.Fatal(err)
@@ -105,9 +122,8 @@ func TestAlertStore(t *testing.T) {
 	}
 }
 
-func TestHealthSettingsAndDeliveries(t *testing.T) {
+func testHealthSettingsAndDeliveries(t *testing.T, s HealthBackend) {
 	ctx := context.Background()
-	s := openTemp(t)
 	t.Run("an experiment without settings reads zero settings", func(t *testing.T) {
 		got, err := s.GetSettings(ctx, "checkout")
 		if err != nil || got.Safeguard != nil || got.PlannedUnits != 0 {
@@ -158,9 +174,8 @@ func TestHealthSettingsAndDeliveries(t *testing.T) {
 	})
 }
 
-func TestActivityForHealthChecks(t *testing.T) {
+func testHealthActivity(t *testing.T, s HealthBackend) {
 	ctx := context.Background()
-	s := openTemp(t)
 	t.Run("an experiment without data has no activity", func(t *testing.T) {
 		exp, err := s.LastExposure(ctx, "checkout")
 		if err != nil || !exp.IsZero() {
