@@ -11,6 +11,7 @@ import * as report from './pages/report.js';
 import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
+import * as alerts from './pages/alerts.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -22,6 +23,7 @@ const routes = [
   { re: /^\/layers$/, page: layers, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
+  { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
 ];
 
 let current = null;
