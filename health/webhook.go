@@ -343,13 +343,17 @@ func SlackMessage(n Notification) map[string]any {
 	if n.Action == ActionResolved {
 		icon = ":white_check_mark:"
 	}
-	head := fmt.Sprintf("%s *%s* %s alert %s experiment `%s`", icon, n.Alert.Severity, n.Alert.Check, verb, n.Alert.Experiment)
+	head := fmt.Sprintf("%s *%s* %s alert %s experiment `%s`", icon, n.Alert.Severity, n.Alert.Check, verb, slackEscape(n.Alert.Experiment))
 	if n.Alert.Subject != "" {
-		head += " (" + n.Alert.Subject + ")"
+		head += " (" + slackEscape(n.Alert.Subject) + ")"
 	}
-	text := head + "\n" + n.Alert.Summary
+	text := head + "\n" + slackEscape(n.Alert.Summary)
 	if n.Message != "" && n.Message != n.Alert.Summary {
-		text += "\n_" + n.Message + "_"
+		text += "\n_" + slackEscape(n.Message) + "_"
 	}
 	return map[string]any{"text": text}
 }
+
+// slackEscape escapes the three characters Slack's mrkdwn reads as markup
+// (links, mentions), so a metric named "<!channel>" stays text.
+var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace

@@ -232,6 +232,15 @@ func TestSlackDeliveryIsAnIncomingWebhookMessage(t *testing.T) {
 	}
 }
 
+func TestSlackMessagesEscapeMarkup(t *testing.T) {
+	a := alert
+	a.Summary = "Guardrail <!channel> & <https://evil.example|click> is harmed."
+	got := health.SlackMessage(health.Notification{Action: health.ActionOpened, Alert: a})["text"].(string)
+	if strings.ContainsAny(strings.SplitN(got, "\n", 2)[1], "<>") || !strings.Contains(got, "&lt;!channel&gt; &amp; &lt;https://evil.example|click&gt;") {
+		t.Fatalf("text %q", got)
+	}
+}
+
 func TestDispatcherRefusesBadWebhooks(t *testing.T) {
 	cases := []struct {
 		name   string
