@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"journeylab/auth"
 	"journeylab/bandit"
 	"journeylab/config"
@@ -150,7 +152,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 // stop before the store closes (closers run in reverse): the monitor
 // first, then the deliveries in flight drain.
 func (a *App) newHealth(st Backend, log *slog.Logger, now Now) error {
-	mon, closeHooks, err := NewHealthMonitor(a.Config, st, a.Experiment, log, now)
+	mon, closeHooks, err := NewHealthMonitor(a.Config, st, a.Experiment, log, now, a.Server.Registry())
 	if err != nil {
 		return err
 	}
@@ -162,9 +164,9 @@ func (a *App) newHealth(st Backend, log *slog.Logger, now Now) error {
 
 // NewHealthMonitor builds the health monitor cfg describes over st and
 // exps and, when webhooks are configured, the dispatcher that delivers its
-// alerts. The returned close function drains the deliveries in flight;
-// call it after the last check.
-func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, log *slog.Logger, now Now) (*health.Monitor, func(context.Context) error, error) {
+// alerts; reg (optional) receives their metrics. The returned close
+// function drains the deliveries in flight; call it after the last check.
+func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, log *slog.Logger, now Now, reg prometheus.Registerer) (*health.Monitor, func(context.Context) error, error) {
 	hc := cfg.Health
 	var hooks []health.Webhook
 	for _, u := range hc.Webhooks {
@@ -174,16 +176,21 @@ func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, l
 		hooks = append(hooks, health.Webhook{URL: u, Format: health.FormatSlack})
 	}
 	opts := health.Options{Interval: hc.Interval, ExposureDelay: hc.ExposureDelay, EventDelay: hc.EventDelay,
-		MaxDays: float64(hc.MaxDays), Now: now, Log: log}
+		MaxDays: float64(hc.MaxDays), Now: now, Log: log, Registerer: reg}
 	closeHooks := func(context.Context) error { return nil }
 	if len(hooks) > 0 {
-		d, err := health.NewDispatcher(hooks, st, health.DispatcherOptions{Secret: hc.WebhookSecret, Log: log, Now: now})
+		d, err := health.NewDispatcher(hooks, st, health.DispatcherOptions{Secret: hc.WebhookSecret, Log: log, Now: now, Registerer: reg})
 		if err != nil {
 			return nil, nil, fmt.Errorf("health webhooks: %w", err)
 		}
 		closeHooks, opts.Notifier = d.Close, d
 	}
-	return health.NewMonitor(exps, st, st, st, st, opts), closeHooks, nil
+	mon, err := health.NewMonitor(exps, st, st, st, st, opts)
+	if err != nil {
+		_ = closeHooks(context.Background())
+		return nil, nil, err
+	}
+	return mon, closeHooks, nil
 }
 
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:

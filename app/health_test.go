@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,6 +50,8 @@ func TestHealthOverHTTP(t *testing.T) {
 		t.Fatalf("check: %d %s", r.status, r.raw)
 	}
 	id, _ := alerts[0].(map[string]any)["id"].(string)
+	metricsHave(t, a, `journeylab_health_open_alerts{check="srm",severity="critical"} 1`,
+		`journeylab_health_open_alerts{check="guardrail",severity="critical"} 0`)
 	steps := []struct {
 		name, method, path, body string
 		status                   int
@@ -106,6 +109,9 @@ func TestHealthOverHTTP(t *testing.T) {
 			t.Fatalf("events %s", r.raw)
 		}
 	})
+	t.Run("after the manual resolution the metrics count no open SRM alert", func(t *testing.T) {
+		metricsHave(t, a, `journeylab_health_checks_total{result="ok"} 1`, `journeylab_health_open_alerts{check="srm",severity="critical"} 0`)
+	})
 	t.Run("settings changes record who made them", func(t *testing.T) {
 		r := do(t, a, "GET", "/v1/experiments/gallery/health", "")
 		s, _ := r.body["settings"].(map[string]any)
@@ -113,6 +119,17 @@ func TestHealthOverHTTP(t *testing.T) {
 			t.Fatalf("health %s", r.raw)
 		}
 	})
+}
+
+// metricsHave fails t unless /metrics has every line.
+func metricsHave(t *testing.T, a *App, lines ...string) {
+	t.Helper()
+	r := do(t, a, "GET", "/metrics", "")
+	for _, want := range lines {
+		if !strings.Contains(r.raw, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 }
 
 func TestHealthEndpointsNeedTheirScopes(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"journeylab/experiment"
 	"journeylab/report"
 	"journeylab/stats"
@@ -72,6 +74,9 @@ type Options struct {
 	// Notifier receives every opened, escalated, resolved and safeguard
 	// event; nil delivers nothing.
 	Notifier Notifier
+	// Registerer, when set, receives the health metrics
+	// (journeylab_health_open_alerts, journeylab_health_checks_total).
+	Registerer prometheus.Registerer
 }
 
 // Defaults of Options.
@@ -89,11 +94,13 @@ const (
 // hands every change to the Notifier.
 type Monitor struct {
 	exps    Experiments
-	metrics Metrics
+	catalog Metrics
 	src     report.Source
 	act     Activity
 	store   Store
 	opts    Options
+	// metrics is nil without Options.Registerer.
+	metrics *monitorMetrics
 
 	// passMu serialises passes within the process, so an on-demand check
 	// and a scheduled pass do not open the same alert twice.
@@ -103,8 +110,9 @@ type Monitor struct {
 	done   chan struct{}
 }
 
-// NewMonitor returns a stopped Monitor; call Start for scheduled passes.
-func NewMonitor(exps Experiments, metrics Metrics, src report.Source, act Activity, store Store, opts Options) *Monitor {
+// NewMonitor returns a stopped Monitor; call Start for scheduled passes. It
+// fails only when its metrics cannot be registered.
+func NewMonitor(exps Experiments, metrics Metrics, src report.Source, act Activity, store Store, opts Options) (*Monitor, error) {
 	if opts.Interval <= 0 {
 		opts.Interval = DefaultInterval
 	}
@@ -126,7 +134,15 @@ func NewMonitor(exps Experiments, metrics Metrics, src report.Source, act Activi
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	return &Monitor{exps: exps, metrics: metrics, src: src, act: act, store: store, opts: opts}
+	m := &Monitor{exps: exps, catalog: metrics, src: src, act: act, store: store, opts: opts}
+	if opts.Registerer != nil {
+		mm, err := newMonitorMetrics(opts.Registerer)
+		if err != nil {
+			return nil, err
+		}
+		m.metrics = mm
+	}
+	return m, nil
 }
 
 // Store returns the alert store.
@@ -197,7 +213,9 @@ func (m *Monitor) RunOnce(ctx context.Context) (int, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		if _, err := m.check(ctx, e); err != nil {
+		_, err := m.check(ctx, e)
+		m.metrics.checked(err)
+		if err != nil {
 			errs = append(errs, err)
 			m.opts.Log.Warn("health check failed", "experiment", e.Key, "err", err)
 			continue
@@ -208,6 +226,7 @@ func (m *Monitor) RunOnce(ctx context.Context) (int, error) {
 		if err := m.settleIdle(ctx, list); err != nil {
 			errs = append(errs, err)
 		}
+		m.observeOpen(ctx)
 	}
 	return n, errors.Join(errs...)
 }
@@ -267,7 +286,10 @@ func (m *Monitor) CheckExperiment(ctx context.Context, key string) ([]Alert, err
 	if e.Status != experiment.StatusRunning {
 		return m.store.OpenAlerts(ctx, key)
 	}
-	return m.check(ctx, e)
+	open, err := m.check(ctx, e)
+	m.metrics.checked(err)
+	m.observeOpen(ctx)
+	return open, err
 }
 
 // check evaluates e and reconciles its open alerts with the findings.
@@ -295,7 +317,7 @@ func (m *Monitor) gather(ctx context.Context, e *experiment.Experiment) (Input, 
 	if err != nil {
 		return Input{}, Settings{}, fmt.Errorf("settings: %w", err)
 	}
-	list, err := m.metrics.ListMetrics(ctx)
+	list, err := m.catalog.ListMetrics(ctx)
 	if err != nil {
 		return Input{}, Settings{}, fmt.Errorf("list metrics: %w", err)
 	}
@@ -468,7 +490,11 @@ func (m *Monitor) Resolve(ctx context.Context, id, actor, note string) (Alert, e
 	if note != "" {
 		msg += ": " + note
 	}
-	return m.resolve(ctx, a, actor, msg, m.opts.Now().UTC())
+	a, err = m.resolve(ctx, a, actor, msg, m.opts.Now().UTC())
+	if err == nil {
+		m.observeOpen(ctx)
+	}
+	return a, err
 }
 
 func (m *Monitor) resolve(ctx context.Context, a Alert, actor, msg string, now time.Time) (Alert, error) {

@@ -141,8 +141,11 @@ func newEnv(t *testing.T) *env {
 		cells: map[string][]stats.ArmStats{"conversion": {conv(5000, 500), conv(5000, 505)}, "return_rate": {conv(5000, 100), conv(5000, 102)}}}
 	data.lastExp = t0
 	notes := &recorder{}
-	mon := health.NewMonitor(svc, st, data, data, st, health.Options{Now: c.Now, Notifier: notes,
+	mon, err := health.NewMonitor(svc, st, data, data, st, health.Options{Now: c.Now, Notifier: notes,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return &env{st: st, svc: svc, data: data, clock: c, mon: mon, notes: notes}
 }
 

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Format is the payload a webhook receives.
@@ -99,6 +101,8 @@ type DispatcherOptions struct {
 	MaxInFlight int
 	Now         func() time.Time
 	Log         *slog.Logger
+	// Registerer, when set, receives journeylab_webhook_attempts_total.
+	Registerer prometheus.Registerer
 }
 
 // Dispatcher delivers notifications to webhooks in the background, with
@@ -113,6 +117,8 @@ type Dispatcher struct {
 	mu     sync.Mutex
 	closed bool
 	slots  chan struct{}
+	// metrics is nil without DispatcherOptions.Registerer.
+	metrics *deliveryMetrics
 }
 
 // NewDispatcher checks the webhooks and returns a running Dispatcher; call
@@ -158,8 +164,15 @@ func NewDispatcher(hooks []Webhook, dlog DeliveryLog, opts DispatcherOptions) (*
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
+	var dm *deliveryMetrics
+	if opts.Registerer != nil {
+		var err error
+		if dm, err = newDeliveryMetrics(opts.Registerer); err != nil {
+			return nil, err
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Dispatcher{hooks: hooks, dlog: dlog, opts: opts, ctx: ctx, cancel: cancel, slots: make(chan struct{}, opts.MaxInFlight)}, nil
+	return &Dispatcher{hooks: hooks, dlog: dlog, opts: opts, ctx: ctx, cancel: cancel, slots: make(chan struct{}, opts.MaxInFlight), metrics: dm}, nil
 }
 
 // Notify queues n for every webhook and returns at once.
@@ -174,6 +187,7 @@ func (d *Dispatcher) Notify(n Notification) {
 		case d.slots <- struct{}{}:
 		default:
 			d.opts.Log.Error("webhook delivery dropped: too many in flight", "webhook", h.Name(), "alert", n.Alert.ID, "action", n.Action)
+			d.metrics.count(h.Format, "dropped")
 			continue
 		}
 		d.wg.Add(1)
@@ -221,13 +235,16 @@ func (d *Dispatcher) deliver(h Webhook, n Notification) {
 			d.opts.Log.Error("record webhook delivery", "webhook", h.Name(), "err", lerr)
 		}
 		if err == nil {
+			d.metrics.count(h.Format, "delivered")
 			d.opts.Log.Info("webhook delivered", "webhook", h.Name(), "alert", n.Alert.ID, "action", n.Action, "attempt", attempt)
 			return
 		}
 		if !retryable(status) || attempt == d.opts.MaxAttempts {
+			d.metrics.count(h.Format, "failed")
 			d.opts.Log.Error("webhook delivery failed", "webhook", h.Name(), "alert", n.Alert.ID, "action", n.Action, "attempt", attempt, "status", status, "err", err)
 			return
 		}
+		d.metrics.count(h.Format, "retrying")
 		d.opts.Log.Warn("webhook delivery failed; retrying", "webhook", h.Name(), "alert", n.Alert.ID, "attempt", attempt, "status", status, "retry_in", wait, "err", err)
 		select {
 		case <-time.After(wait):

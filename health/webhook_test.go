@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"journeylab/health"
 )
 
@@ -78,10 +81,14 @@ var alert = health.Alert{ID: "a1", Experiment: "checkout", Check: health.CheckGu
 
 const secret = "whsec-test-4f1d9c"
 
-func dispatch(t *testing.T, hooks []health.Webhook, logs *bytes.Buffer, dlog *memLog) *health.Dispatcher {
+func dispatch(t *testing.T, hooks []health.Webhook, logs *bytes.Buffer, dlog *memLog, reg ...prometheus.Registerer) *health.Dispatcher {
 	t.Helper()
-	d, err := health.NewDispatcher(hooks, dlog, health.DispatcherOptions{Secret: secret, Backoff: 20 * time.Millisecond, MaxAttempts: 3,
-		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	o := health.DispatcherOptions{Secret: secret, Backoff: 20 * time.Millisecond, MaxAttempts: 3,
+		Log: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if len(reg) > 0 {
+		o.Registerer = reg[0]
+	}
+	d, err := health.NewDispatcher(hooks, dlog, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +100,8 @@ func TestSignedWebhookIsRetriedAfterA500AndVerifies(t *testing.T) {
 	var logs bytes.Buffer
 	dlog := &memLog{}
 	hookURL := rcv.srv.URL + "/hooks/secret-path-token?token=query-secret"
-	d := dispatch(t, []health.Webhook{{URL: hookURL, Format: health.FormatJSON}}, &logs, dlog)
+	reg := prometheus.NewRegistry()
+	d := dispatch(t, []health.Webhook{{URL: hookURL, Format: health.FormatJSON}}, &logs, dlog, reg)
 	d.Notify(health.Notification{Action: health.ActionOpened, Alert: alert, Message: alert.Summary})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -150,6 +158,17 @@ func TestSignedWebhookIsRetriedAfterA500AndVerifies(t *testing.T) {
 		}
 		if ds[0].Webhook != "json "+strings.TrimPrefix(rcv.srv.URL, "http://") {
 			t.Fatalf("webhook name %q", ds[0].Webhook)
+		}
+	})
+	t.Run("the attempts are counted by outcome", func(t *testing.T) {
+		want := `
+# HELP journeylab_webhook_attempts_total Webhook delivery attempts by format and outcome (delivered, retrying, failed, dropped).
+# TYPE journeylab_webhook_attempts_total counter
+journeylab_webhook_attempts_total{format="json",outcome="delivered"} 1
+journeylab_webhook_attempts_total{format="json",outcome="retrying"} 1
+`
+		if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "journeylab_webhook_attempts_total"); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("neither the logs nor the delivery log hold the secret or the URL's secret parts", func(t *testing.T) {

@@ -139,7 +139,7 @@ func monitor(cmd *cobra.Command, v *viper.Viper, dataDir string) (*health.Monito
 		return nil, nil, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	mon, closeHooks, err := app.NewHealthMonitor(cfg, st, experiment.NewService(st, time.Now), log, time.Now)
+	mon, closeHooks, err := app.NewHealthMonitor(cfg, st, experiment.NewService(st, time.Now), log, time.Now, nil)
 	if err != nil {
 		st.Close()
 		return nil, nil, err

@@ -31,8 +31,11 @@ func BenchmarkHealthCheck1M(b *testing.B) {
 			}
 		}
 	})
-	mon := health.NewMonitor(svc, st, st, st, st, health.Options{Now: func() time.Time { return storetest.T0.Add(15 * 24 * time.Hour) },
+	mon, err := health.NewMonitor(svc, st, st, st, st, health.Options{Now: func() time.Time { return storetest.T0.Add(15 * 24 * time.Hour) },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Run("whole check", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := mon.CheckExperiment(ctx, "exp"); err != nil {
