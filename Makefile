@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test lint bench bench-http bench-ceiling fuzz clean
+.PHONY: help run build test test-mongo lint bench bench-http bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -17,6 +17,9 @@ build: ## build the binary into bin/
 test: ## run every test (browser tests run when Chromium is installed)
 	$(GO) test -count=1 ./...
 
+test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
+	bash scripts/test-mongo.sh
+
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -24,7 +27,7 @@ lint: ## gofmt and go vet
 bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
-bench-http: ## wrk load test of /v1/assign on 127.0.0.1 (installs wrk if missing)
+bench-http: ## wrk load test of /v1/assign on 127.0.0.1, new and returning visitors (installs wrk if missing)
 	bash bench/http-assign.sh
 
 bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling

@@ -8,17 +8,18 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"journeylab/api"
 	"journeylab/auth"
 	"journeylab/bandit"
 	"journeylab/config"
 	"journeylab/events"
 	"journeylab/experiment"
 	"journeylab/health"
-	"journeylab/health/healthhttp"
 	"journeylab/report"
 	"journeylab/server"
 	"journeylab/serving"
@@ -32,7 +33,7 @@ import (
 type Backend interface {
 	experiment.Store
 	auth.KeyStore
-	events.Store
+	events.StagingBackend
 	serving.Store
 	report.Source
 	health.Store
@@ -68,6 +69,8 @@ type App struct {
 	Experiment *experiment.Service
 	Server     *server.Server
 	Serving    *serving.Service
+	// Events stages acknowledged events and merges them into the store.
+	Events *events.Staging
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 	// Health runs the experiment health checks; Listen starts it when
@@ -120,22 +123,33 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	})
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
-	experiment.NewHandlers(a.Experiment).Register(v1, read, admin)
-	ingest := events.NewIngestor(st, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
-	events.NewHandlers(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
-	// Serving is closed before the store (closers run in reverse), so
-	// buffered exposures are written on shutdown.
+	api.NewExperiments(a.Experiment).Register(v1, read, admin)
+	// Events are acknowledged once journaled and merged into the store in
+	// the background; closed before the store (closers run in reverse).
+	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
+		MaxBytes: cfg.EventJournalMaxBytes, MergeInterval: cfg.FlushInterval, Logger: log,
+	})
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Events.Close)
+	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	// Serving is closed before the store (closers run in reverse), so the
+	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, st, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
-		BufferSize: cfg.BufferSize, DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
+		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	serving.NewHandlers(a.Serving).Register(v1, a.Server.Require(auth.ScopeSDK))
-	report.NewHandlers(st, st, now).Register(v1, read)
+	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewReports(st, st, now).Register(v1, read)
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
 	a.closers = append(a.closers, a.Bandit.Stop)
@@ -143,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		_ = a.Close(ctx)
 		return nil, err
 	}
-	healthhttp.New(a.Health).Register(v1, read, admin)
+	api.NewHealth(a.Health).Register(v1, read, admin)
 	web.Register(a.Server.App())
 	return a, nil
 }
@@ -218,6 +232,12 @@ func (a *App) Listen(ctx context.Context) error {
 	return errors.Join(err, a.Close(sctx))
 }
 
+// Flush merges every exposure and event recorded so far into the store, so
+// that reports read them (they otherwise do within exposures.flush_interval).
+func (a *App) Flush(ctx context.Context) error {
+	return errors.Join(a.Serving.Flush(ctx), a.Events.Flush(ctx))
+}
+
 // Close releases everything in reverse order of creation (flushers before the store).
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
@@ -226,4 +246,13 @@ func (a *App) Close(ctx context.Context) error {
 	}
 	a.closers = nil
 	return errors.Join(errs...)
+}
+
+// journalSync maps the setting (0 = sync on every request) to serving's
+// option (negative = every request).
+func journalSync(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

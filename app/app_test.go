@@ -204,7 +204,13 @@ func TestBadInputIsRefusedWithTheField(t *testing.T) {
 		{"coverage above one", "POST", "/v1/experiments", base(func(m map[string]any) { m["coverage"] = 1.5 }), 400, "coverage"},
 		{"an invalid targeting rule", "POST", "/v1/experiments", base(func(m map[string]any) {
 			m["targeting"] = map[string]any{"attr": "country", "op": "like", "value": "DE"}
-		}), 400, "targeting"},
+		}), 400, "targeting.op"},
+		{"a targeting condition with a bad operand deep inside", "POST", "/v1/experiments", base(func(m map[string]any) {
+			m["targeting"] = map[string]any{"country": "DE", "$or": []any{map[string]any{"visits": map[string]any{"$gt": 3}}, map[string]any{"device": map[string]any{"$regex": "(unclosed"}}}}
+		}), 400, "targeting.$or[1].device.$regex"},
+		{"a targeting condition referencing an unknown persona", "POST", "/v1/experiments", base(func(m map[string]any) {
+			m["targeting"] = map[string]any{"$persona": "nobody"}
+		}), 400, "targeting.$persona"},
 		{"an existing key", "POST", "/v1/experiments", gallery, 409, ""},
 		{"an unknown experiment", "GET", "/v1/experiments/nope", "", 404, ""},
 		{"an unknown stage filter", "GET", "/v1/experiments?stage=nirvana", "", 400, "stage"},

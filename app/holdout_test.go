@@ -92,6 +92,10 @@ func TestALayersHoldoutIsReportedAsItsOwnBaseline(t *testing.T) {
 		}
 		evs = evs[n:]
 	}
+	// Acknowledged events reach the report once merged from the journal.
+	if err := a.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
 
 	r := do(t, a, "GET", "/v1/layers/checkout/report", "")
 	var rep report.Report

@@ -49,15 +49,9 @@ func benchSnapshot(tb testing.TB) *Snapshot {
 		}
 		switch i % 4 {
 		case 0:
-			e.Targeting = &Rule{All: []Rule{
-				{Attr: "country", Op: "in", Value: []any{"DE", "AT", "CH"}},
-				{Any: []Rule{
-					{Attr: "device", Op: "eq", Value: "mobile"},
-					{Attr: "visits", Op: "gt", Value: 3.0},
-				}},
-			}}
+			e.Targeting = Condition(`{"country": {"$in": ["DE", "AT", "CH"]}, "$or": [{"device": "mobile"}, {"visits": {"$gt": 3}}]}`)
 		case 1:
-			e.Targeting = &Rule{Attr: "channel", Op: "regex", Value: "^(email|sea)-"}
+			e.Targeting = Condition(`{"channel": {"$regex": "^(email|sea)-"}}`)
 		case 2:
 			e.Layer = "checkout"
 			e.LayerRange = &Range{Start: 500 + (i/4)*3000, End: 500 + (i/4+1)*3000}

@@ -60,12 +60,17 @@
 //
 // # Targeting
 //
-// A Rule is nested all/any groups of conditions on request attributes with
-// the operators eq, neq, in, nin, gt, gte, lt, lte, contains and regex (RE2).
-// Compile validates a rule, with errors naming the JSON path of the bad
-// field, and returns a Matcher. A missing (absent or null) attribute never
-// matches, except that neq and nin are true for it. See Rule for the exact
-// semantics.
+// Experiment.Targeting is a Condition: a JSON object in MongoDB query
+// syntax, in the dialect GrowthBook's SDKs evaluate (evalCondition), whose
+// SDK test cases run as a conformance test (testdata/growthbook).
+// CompileCondition validates it, with errors naming the JSON path of the
+// bad part, and returns a Matcher that evaluates without allocating;
+// regular expressions are RE2. A Persona is a named condition experiments
+// reference with {"$persona": "<key>"}; a Snapshot compiles personas once
+// and, within one Assign call, evaluates each persona, each condition
+// several experiments share and each attribute clause several conditions
+// share only once. Rules of the earlier all/any/attr/op/value form (Rule)
+// convert to conditions that match exactly the same attributes.
 //
 // # Overrides and stickiness
 //

@@ -18,7 +18,7 @@ func Example() {
 		Coverage:   1,
 		Variants:   []assign.Variant{{Key: "control"}, {Key: "green-button"}},
 		Allocation: alloc,
-		Targeting:  &assign.Rule{Attr: "country", Op: "in", Value: []any{"DE", "AT"}},
+		Targeting:  assign.Condition(`{"country": {"$in": ["DE", "AT"]}}`),
 		Overrides:  map[string]string{"qa-anna": "green-button"},
 	}}, nil)
 	if err != nil {
@@ -56,6 +56,32 @@ func ExampleAllocateLayerRange() {
 	second, _ := assign.AllocateLayerRange([]assign.Range{first}, layer.HoldoutBuckets(), 3000)
 	fmt.Println(first, second)
 	// Output: {1000 4000} {4000 7000}
+}
+
+func ExampleCompileCondition() {
+	personas := map[string]assign.Matcher{}
+	sarah, err := assign.CompilePersona(assign.Condition(`{"returns_last_year": {"$gte": 2}, "segment": "quality-seeker"}`), assign.Env{})
+	if err != nil {
+		panic(err)
+	}
+	personas["sarah"] = sarah
+	m, err := assign.CompileCondition(assign.Condition(`{
+		"country": {"$in": ["DE", "AT"]},
+		"app_version": {"$vgte": "4.2.0"},
+		"$or": [{"$persona": "sarah"}, {"device": {"$regex": "^(ios|android)$"}}]
+	}`), assign.Env{Personas: personas})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(m.Match(map[string]any{"country": "DE", "app_version": "4.10.1", "device": "web", "returns_last_year": 3.0, "segment": "quality-seeker"}))
+	fmt.Println(m.Match(map[string]any{"country": "DE", "app_version": "4.1.9", "device": "ios"}))
+
+	_, err = assign.CompileCondition(assign.Condition(`{"$or": [{"visits": {"$gt": 3}}, {"device": {"$regx": "^ios"}}]}`), assign.Env{})
+	fmt.Println(err)
+	// Output:
+	// true
+	// false
+	// targeting.$or[1].device.$regx: unknown operator "$regx"
 }
 
 func ExampleCompile() {

@@ -3,6 +3,9 @@ package assign
 import (
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cespare/xxhash/v2"
@@ -72,3 +75,66 @@ func FuzzBucket(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCompileCondition compiles arbitrary conditions and evaluates them on
+// arbitrary attributes: nothing may panic, refusals are *RuleError with a
+// path rooted at "targeting", and evaluation is deterministic.
+func FuzzCompileCondition(f *testing.F) {
+	for _, seed := range []struct{ cond, attrs string }{
+		{`{"country": {"$in": ["DE", "AT"]}, "$or": [{"visits": {"$gt": 3}}, {"$persona": "sarah"}]}`, `{"country":"DE","visits":4}`},
+		{`{"tags": {"$elemMatch": {"name": {"$regex": "^ping"}}}, "v": {"$vgte": "1.2.3-rc.1"}}`, `{"tags":[{"name":"pingpong"}],"v":"v1.10.0"}`},
+		{`{"n": {"$gt": "5", "$lt": 10}, "s": {"$size": {"$gte": 1}}, "id": {"$inGroup": "g"}}`, `{"n":"8","s":[1],"id":2}`},
+		{`{"$nor": [{"a": null}], "b": [1, {"c": 2}], "c": {"$not": {"$type": "array"}}, "d": {"$alli": ["X"]}}`, `{"a":0,"b":[1,{"c":2}],"d":["x"]}`},
+		{`{"a.b.0": {"$exists": true}, "x": {"$ini": ["A"]}, "y": {"$regexi": "^é"}}`, `{"a":{"b":[0]},"x":["a"],"y":"É"}`},
+		{`{"$and": [], "$or": []}`, `{}`},
+		{`[]`, `null`},
+	} {
+		f.Add([]byte(seed.cond), []byte(seed.attrs))
+	}
+	sarah, err := CompilePersona(Condition(`{"segment": "quality-seeker"}`), Env{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	env := Env{Personas: map[string]Matcher{"sarah": sarah}, Groups: map[string][]any{"g": {1.0, "2", true}}}
+	f.Fuzz(func(t *testing.T, cond, attrsJSON []byte) {
+		m, err := CompileCondition(Condition(cond), env)
+		if err != nil {
+			var re *RuleError
+			if !errors.As(err, &re) || !strings.HasPrefix(re.Path, "targeting") {
+				t.Fatalf("CompileCondition error %v is not a *RuleError rooted at targeting", err)
+			}
+			return
+		}
+		var attrs map[string]any
+		_ = json.Unmarshal(attrsJSON, &attrs)
+		for _, a := range append(fuzzAttrs, attrs) {
+			first := m.Match(a)
+			if m.Match(a) != first {
+				t.Fatal("Match is not deterministic")
+			}
+		}
+	})
+}
+
+// FuzzJSNumber checks the JavaScript number formatting against Go's own
+// parser: every finite number's string reads back as the same number.
+func FuzzJSNumber(f *testing.F) {
+	for _, x := range []float64{0, 1, -1, 0.1, 1e21, 1e-7, 123456789012345680000, 1.5e-10, -0.000001} {
+		f.Add(x)
+	}
+	f.Fuzz(func(t *testing.T, x float64) {
+		if !finiteFloat(x) {
+			return
+		}
+		s := string(appendJSNumber(nil, x))
+		y, err := strconv.ParseFloat(s, 64)
+		if err != nil || y != x {
+			t.Fatalf("%v formats as %q, which reads back as %v (%v)", x, s, y, err)
+		}
+		if z := stringToNumber(s); z != x {
+			t.Fatalf("stringToNumber(%q) = %v, want %v", s, z, x)
+		}
+	})
+}
+
+func finiteFloat(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

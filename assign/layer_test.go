@@ -155,7 +155,7 @@ func TestLayerHoldoutReporting(t *testing.T) {
 	s, err := NewSnapshot([]Experiment{
 		{Key: "de-only", Touchpoint: "pdp", Coverage: 1, Layer: "l", LayerRange: &Range{0, 10000},
 			Variants:  []Variant{{Key: "a"}, {Key: "b"}},
-			Targeting: &Rule{Attr: "country", Op: "eq", Value: "DE"},
+			Targeting: Condition(`{"country": "DE"}`),
 			Overrides: map[string]string{"qa": "b"}},
 	}, []Layer{layer})
 	if err != nil {
@@ -215,7 +215,7 @@ func TestLayerBaselineRecordsBothArmsOfTheSameAudience(t *testing.T) {
 	exps := []Experiment{
 		{Key: "de-only", Touchpoint: "pdp", Coverage: 0.5, Layer: "l", LayerRange: &Range{2000, 6000},
 			Variants:  []Variant{{Key: "a"}, {Key: "b"}},
-			Targeting: &Rule{Attr: "country", Op: "eq", Value: "DE"}},
+			Targeting: Condition(`{"country": "DE"}`)},
 	}
 	with, err := NewSnapshot(exps, []Layer{{Key: "l", HoldoutShare: 0.2, Baseline: base}})
 	if err != nil {

@@ -38,9 +38,9 @@ type Experiment struct {
 	// means an even split (Allocate with equal weights), which suits a new
 	// experiment; store the allocation once units have been exposed.
 	Allocation Allocation `json:"allocation"`
-	// Targeting restricts the experiment to matching attributes; nil means
-	// everyone.
-	Targeting *Rule `json:"targeting,omitempty"`
+	// Targeting restricts the experiment to units whose attributes match
+	// the condition; empty means everyone.
+	Targeting Condition `json:"targeting,omitempty"`
 	// Layer is the key of the Layer the experiment belongs to; empty means
 	// none. LayerRange must be set exactly when Layer is.
 	Layer string `json:"layer,omitempty"`
@@ -102,8 +102,25 @@ type Assignment struct {
 // layers. It is safe for concurrent use; to change anything build a new one
 // and swap the pointer.
 type Snapshot struct {
-	all  touchpointIndex
-	byTP map[string]*touchpointIndex
+	all      touchpointIndex
+	byTP     map[string]*touchpointIndex
+	personas []compiledPersona // sorted by key
+}
+
+// Persona is a named, reusable targeting condition. Experiments reference
+// it with {"$persona": "<key>"}; Snapshot.Personas tells which personas a
+// unit's attributes match.
+type Persona struct {
+	// Key identifies the persona.
+	Key string `json:"key"`
+	// Condition is what a unit's attributes must match; a persona cannot
+	// reference another persona.
+	Condition Condition `json:"condition"`
+}
+
+type compiledPersona struct {
+	key     string
+	matcher Matcher
 }
 
 type touchpointIndex struct {
@@ -138,11 +155,16 @@ type compiledExperiment struct {
 	sticky                       map[string]int
 }
 
-// NewSnapshot validates and compiles experiments and layers. It copies what
-// it keeps, so later changes to the arguments do not affect the snapshot.
-// Errors name the experiment or layer and the offending field.
-func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
+// NewSnapshot validates and compiles experiments, layers and the personas
+// their targeting may reference. It copies what it keeps, so later changes
+// to the arguments do not affect the snapshot. Errors name the experiment,
+// layer or persona and the offending field.
+func NewSnapshot(experiments []Experiment, layers []Layer, personas ...Persona) (*Snapshot, error) {
 	s := &Snapshot{byTP: make(map[string]*touchpointIndex)}
+	env, err := s.compilePersonas(personas)
+	if err != nil {
+		return nil, err
+	}
 	layerByKey := make(map[string]*compiledLayer, len(layers))
 	for i, l := range layers {
 		where := fmt.Sprintf("layers[%d]", i)
@@ -169,6 +191,8 @@ func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
 
 	seen := make(map[string]bool, len(experiments))
 	inLayer := make(map[string][]*compiledExperiment)
+	shared := make(map[string]Matcher)
+	uses := make(map[*expr]int)
 	for i := range experiments {
 		e := &experiments[i]
 		if e.Key == "" {
@@ -178,9 +202,17 @@ func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
 			return nil, fmt.Errorf("experiment %q: duplicate key", e.Key)
 		}
 		seen[e.Key] = true
-		ce, err := compileExperiment(e, layerByKey)
+		ce, err := compileExperiment(e, layerByKey, env)
 		if err != nil {
 			return nil, fmt.Errorf("experiment %q: %w", e.Key, err)
+		}
+		if ce.matcher.root != nil {
+			if m, ok := shared[ce.matcher.key]; ok {
+				ce.matcher = m
+			} else {
+				shared[ce.matcher.key] = ce.matcher
+			}
+			uses[ce.matcher.root]++
 		}
 		if ce.layer != nil {
 			for _, other := range inLayer[ce.layer.key] {
@@ -203,10 +235,159 @@ func NewSnapshot(experiments []Experiment, layers []Layer) (*Snapshot, error) {
 	for _, tp := range s.byTP {
 		tp.finish()
 	}
+	s.assignMemoSlots(uses)
 	return s, nil
 }
 
-func compileExperiment(e *Experiment, layers map[string]*compiledLayer) (*compiledExperiment, error) {
+// assignMemoSlots numbers the personas, then the conditions several
+// experiments share, then the attribute clauses several distinct
+// conditions share, so that Assign evaluates each once per call (the memo
+// has 64 slots; the rest are evaluated every time).
+func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
+	slot := uint8(0)
+	give := func(e *expr) {
+		if e != nil && e.memo == 0 && slot < 64 {
+			slot++
+			e.memo = slot
+		}
+	}
+	for _, p := range s.personas {
+		give(p.matcher.root)
+	}
+	var roots []*expr
+	for _, e := range s.all.exps {
+		if e.matcher.root == nil || uses[e.matcher.root] == -1 {
+			continue
+		}
+		if uses[e.matcher.root] > 1 {
+			give(e.matcher.root)
+		}
+		uses[e.matcher.root] = -1 // each distinct condition once below
+		roots = append(roots, e.matcher.root)
+	}
+	for _, p := range s.personas {
+		if p.matcher.root != nil {
+			roots = append(roots, p.matcher.root)
+		}
+	}
+	byKey := map[string][]*clause{}
+	var keys []string
+	for _, r := range roots {
+		r.fieldClauses(func(cl *clause) {
+			if byKey[cl.key] == nil {
+				keys = append(keys, cl.key)
+			}
+			byKey[cl.key] = append(byKey[cl.key], cl)
+		})
+	}
+	// Persona clauses are evaluated with their persona's slot; only the
+	// experiments' shared clauses get one of their own.
+	inPersona := map[*clause]bool{}
+	for _, p := range s.personas {
+		if p.matcher.root != nil {
+			p.matcher.root.fieldClauses(func(cl *clause) { inPersona[cl] = true })
+		}
+	}
+	byPath := map[string][]*clause{}
+	var paths []string
+	for _, k := range keys {
+		group := byKey[k]
+		if len(group) >= 2 && slot < 64 && !inPersona[group[0]] {
+			slot++
+			for _, cl := range group {
+				cl.memo = slot
+			}
+		}
+		p := group[0].path.full
+		if byPath[p] == nil {
+			paths = append(paths, p)
+		}
+		byPath[p] = append(byPath[p], group...)
+	}
+	// Paths that distinct clauses read are looked up once per call.
+	pathSlot := uint8(0)
+	for _, p := range paths {
+		if pathSlot == 16 {
+			break
+		}
+		distinct := map[string]bool{}
+		for _, cl := range byPath[p] {
+			distinct[cl.key] = true
+		}
+		if len(distinct) < 2 {
+			continue
+		}
+		pathSlot++
+		for _, cl := range byPath[p] {
+			cl.path.slot = pathSlot
+		}
+	}
+}
+
+// fieldClauses calls fn with every attribute clause evaluated against the
+// same object as e itself: its own and those of nested $and, $or, $nor and
+// $not (not personas, which have their own slot, nor $elemMatch).
+func (e *expr) fieldClauses(fn func(*clause)) {
+	for i := range e.clauses {
+		cl := &e.clauses[i]
+		switch cl.kind {
+		case clField:
+			fn(cl)
+		case clAnd, clOr, clNor:
+			for j := range cl.subs {
+				cl.subs[j].fieldClauses(fn)
+			}
+		case clNot:
+			cl.sub.fieldClauses(fn)
+		}
+	}
+}
+
+// match evaluates m for one Assign call, sharing results through memo.
+func (m Matcher) match(attrs map[string]any, mm *memo) bool {
+	if m.root == nil {
+		return true
+	}
+	return m.root.eval(attrs, mm)
+}
+
+// compilePersonas compiles the personas into the snapshot and returns the
+// environment experiments' conditions are compiled in.
+func (s *Snapshot) compilePersonas(personas []Persona) (Env, error) {
+	env := Env{Personas: make(map[string]Matcher, len(personas))}
+	for i, p := range personas {
+		if p.Key == "" {
+			return env, fmt.Errorf("personas[%d].key: required", i)
+		}
+		if _, dup := env.Personas[p.Key]; dup {
+			return env, fmt.Errorf("persona %q: duplicate key", p.Key)
+		}
+		m, err := CompilePersona(p.Condition, Env{})
+		if err != nil {
+			return env, fmt.Errorf("persona %q: %w", p.Key, err)
+		}
+		env.Personas[p.Key] = m
+		s.personas = append(s.personas, compiledPersona{key: p.Key, matcher: m})
+	}
+	sort.Slice(s.personas, func(i, j int) bool { return s.personas[i].key < s.personas[j].key })
+	return env, nil
+}
+
+// Personas appends to dst the keys of the snapshot's personas whose
+// condition the attributes match, sorted, and returns the extended slice.
+func (s *Snapshot) Personas(attrs map[string]any, dst []string) []string {
+	if s == nil {
+		return dst
+	}
+	for i := range s.personas {
+		if s.personas[i].matcher.Match(attrs) {
+			dst = append(dst, s.personas[i].key)
+		}
+	}
+	return dst
+}
+
+func compileExperiment(e *Experiment, layers map[string]*compiledLayer, env Env) (*compiledExperiment, error) {
 	if e.Touchpoint == "" {
 		return nil, fmt.Errorf("touchpoint: required")
 	}
@@ -258,13 +439,11 @@ func compileExperiment(e *Experiment, layers map[string]*compiledLayer) (*compil
 		ce.alloc = Allocation{Ranges: append([]VariantRange(nil), e.Allocation.Ranges...)}
 	}
 
-	if e.Targeting != nil {
-		m, err := Compile(*e.Targeting)
-		if err != nil {
-			return nil, err
-		}
-		ce.matcher = m
+	m, err := CompileCondition(e.Targeting, env)
+	if err != nil {
+		return nil, err
 	}
+	ce.matcher = m
 
 	switch {
 	case e.Layer != "" && e.LayerRange == nil:
@@ -367,6 +546,7 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 			return dst
 		}
 	}
+	var mm memo
 	for _, e := range idx.exps {
 		if v, ok := e.overrides[unitID]; ok {
 			dst = append(dst, e.result(v))
@@ -383,7 +563,7 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 		if CoverageBucket(h) >= e.coverage {
 			continue
 		}
-		if !e.matcher.Match(attrs) {
+		if !e.matcher.match(attrs, &mm) {
 			continue
 		}
 		if v, ok := e.sticky[unitID]; ok {
@@ -397,7 +577,7 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 		tl := &idx.layers[i]
 		held := CoverageBucket(Hash(tl.layer.salt, unitID)) < tl.layer.holdout
 		b := tl.layer.baseline
-		if !held && b == nil || !tl.hides(unitID, attrs) {
+		if !held && b == nil || !tl.hides(unitID, attrs, &mm) {
 			continue
 		}
 		a := Assignment{Touchpoint: touchpoint, VariantIndex: -1, Layer: tl.layer.key, Holdout: held}
@@ -416,9 +596,9 @@ func (s *Snapshot) Assign(unitID, touchpoint string, attrs map[string]any, dst [
 // hides reports whether the layer has, on the touchpoint, an experiment
 // the unit is not forced into and whose targeting matches it: one its
 // holdout would hide from the unit.
-func (tl *touchpointLayer) hides(unitID string, attrs map[string]any) bool {
+func (tl *touchpointLayer) hides(unitID string, attrs map[string]any, mm *memo) bool {
 	for _, e := range tl.exps {
-		if _, forced := e.overrides[unitID]; !forced && e.matcher.Match(attrs) {
+		if _, forced := e.overrides[unitID]; !forced && e.matcher.match(attrs, mm) {
 			return true
 		}
 	}

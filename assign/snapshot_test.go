@@ -32,7 +32,7 @@ func TestSnapshotAssign(t *testing.T) {
 		{Key: "mid", Touchpoint: "checkout", Stage: "checkout", Coverage: 1, Variants: twoVariants()},
 		{Key: "dark", Touchpoint: "pdp", Coverage: 0, Variants: twoVariants(), Overrides: map[string]string{"qa-anna": "treatment"}},
 		{Key: "de", Touchpoint: "pdp", Coverage: 1, Variants: twoVariants(),
-			Targeting: &Rule{Attr: "country", Op: "eq", Value: "DE"}},
+			Targeting: Condition(`{"country": "DE"}`)},
 	}
 	s, err := NewSnapshot(exps, nil)
 	if err != nil {
@@ -226,7 +226,7 @@ func TestNewSnapshotRejectsInvalidConfig(t *testing.T) {
 		{"an empty variant key is rejected", func(e *Experiment) { e.Variants[0].Key = "" }, nil, nil, "variants[0].key: required"},
 		{"an invalid allocation is rejected", func(e *Experiment) { e.Allocation = Allocation{Ranges: []VariantRange{{0, 10, 0}}} }, nil, nil, "allocation.ranges"},
 		{"an allocation naming a missing variant is rejected", func(e *Experiment) { e.Allocation = mustAllocate(t, 1, 1, 1) }, nil, nil, "allocation.ranges[2].variant: 2 but the experiment has 2 variants"},
-		{"an invalid targeting rule names its field", func(e *Experiment) { e.Targeting = &Rule{Attr: "a", Op: "like", Value: 1} }, nil, nil, `experiment "e": targeting.op: unknown operator "like"`},
+		{"an invalid targeting rule names its field", func(e *Experiment) { e.Targeting = Condition(`{"a": {"$like": 1}}`) }, nil, nil, `experiment "e": targeting.a.$like: unknown operator "$like"`},
 		{"an unknown layer is rejected", func(e *Experiment) { e.Layer = "nope"; e.LayerRange = &Range{1000, 2000} }, layer, nil, `layer: unknown layer "nope"`},
 		{"a layer without a range is rejected", func(e *Experiment) { e.Layer = "l" }, layer, nil, "layer_range: required"},
 		{"a range without a layer is rejected", func(e *Experiment) { e.LayerRange = &Range{1000, 2000} }, layer, nil, "layer: required"},
@@ -282,7 +282,7 @@ func TestExperimentJSON(t *testing.T) {
 	t.Run("an experiment config survives a JSON round trip", func(t *testing.T) {
 		e := Experiment{Key: "e", Salt: "s", Touchpoint: "pdp", Stage: "decision", Coverage: 0.25,
 			Variants: twoVariants(), Allocation: mustAllocate(t, 3, 1),
-			Targeting: &Rule{Attr: "country", Op: "in", Value: []any{"DE"}},
+			Targeting: Condition(`{"country":{"$in":["DE"]}}`),
 			Layer:     "l", LayerRange: &Range{Start: 100, End: 200},
 			Overrides: map[string]string{"qa": "control"}, Sticky: map[string]int{"u": 1}}
 		b, err := json.Marshal(e)

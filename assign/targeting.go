@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
-	"strings"
 )
 
 // Limits on a targeting rule. They bound the work of one evaluation on the
@@ -26,7 +25,8 @@ const (
 	MaxRegexLength = 1024
 )
 
-// Rule is a targeting rule. It is exactly one of: a group All (every child
+// Rule is a targeting rule in the earlier form, still accepted as input and
+// converted to the equivalent Condition (Rule.Condition). It is exactly one of: a group All (every child
 // matches), a group Any (at least one child matches), or a condition
 // (Attr, Op, Value). Its JSON form is
 //
@@ -80,103 +80,107 @@ type RuleError struct {
 // Error implements error as "path: reason".
 func (e *RuleError) Error() string { return e.Path + ": " + e.Reason }
 
-// Matcher is a compiled Rule. The zero Matcher matches every unit (no
-// targeting). A Matcher is immutable and safe for concurrent use.
-type Matcher struct {
-	root *node
-}
-
-// Compile validates rule and compiles it into a Matcher: value lists become
-// sets and regexes are compiled once. Errors are *RuleError with paths rooted
-// at "targeting".
+// Compile validates rule and compiles its equivalent condition (see
+// Rule.Condition). Errors are *RuleError with paths rooted at "targeting".
 func Compile(rule Rule) (Matcher, error) {
-	c := compiler{}
-	n, err := c.compile(&rule, "targeting", 1)
+	c, err := rule.Condition()
 	if err != nil {
 		return Matcher{}, err
 	}
-	return Matcher{root: n}, nil
+	return CompileCondition(c, Env{})
 }
 
-// Match reports whether the attributes satisfy the rule. Attribute values are
-// what encoding/json produces (string, float64, bool, []any, nil); Go
-// integers, float32, json.Number and []string are accepted too. It does not
-// allocate.
-func (m Matcher) Match(attrs map[string]any) bool {
-	if m.root == nil {
-		return true
+// Condition validates the rule and returns the condition that matches
+// exactly the same attributes, so experiments saved with rules keep
+// assigning every unit as before:
+//
+//	eq v        {"attr": {"$eq": v}}                  strict, no coercion
+//	neq v       {"attr": {"$ne": v}}
+//	in [..]     {"attr": {"$in": [..], "$not": {"$type": "array"}}}
+//	nin [..]    {"attr": {"$not": {"$in": [..], "$not": {"$type": "array"}}}}
+//	gt v, ...   {"attr": {"$type": "number", "$gt": v}}
+//	contains s  {"$or": [{"attr": {"$type": "string", "$regex": quoted s}},
+//	                     {"attr": {"$all": [{"$eq": s}]}}]}
+//	regex p     {"attr": {"$type": "string", "$regex": p}}
+//	all / any   {"$and": [...]} / {"$or": [...]}
+func (r Rule) Condition() (Condition, error) {
+	return r.conditionAt("targeting")
+}
+
+func (r Rule) conditionAt(root string) (Condition, error) {
+	c := compiler{}
+	v, err := c.convert(&r, root, 1)
+	if err != nil {
+		return nil, err
 	}
-	return m.root.match(attrs)
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, &RuleError{root, "cannot be written as JSON: " + err.Error()}
+	}
+	return Condition(b), nil
 }
 
-type op uint8
-
-const (
-	opEq op = iota + 1
-	opNeq
-	opIn
-	opNin
-	opGt
-	opGte
-	opLt
-	opLte
-	opContains
-	opRegex
-)
-
-var ops = map[string]op{
-	"eq": opEq, "neq": opNeq, "in": opIn, "nin": opNin,
-	"gt": opGt, "gte": opGte, "lt": opLt, "lte": opLte,
-	"contains": opContains, "regex": opRegex,
+// legacyRule reports whether raw is a rule in the earlier form: an object
+// whose keys are only all, any, attr, op and value, shaped like a rule
+// (all/any hold arrays of such objects; attr and op are strings).
+func legacyRule(raw []byte) (Rule, bool) {
+	var probe any
+	if err := json.Unmarshal(raw, &probe); err != nil || !legacyShape(probe) {
+		return Rule{}, false
+	}
+	var r Rule
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return Rule{}, false
+	}
+	return r, true
 }
 
-type nodeKind uint8
-
-const (
-	kindAll nodeKind = iota + 1
-	kindAny
-	kindCond
-)
-
-// node is a compiled rule. A tagged struct rather than an interface per
-// operator keeps evaluation a switch over plain fields.
-type node struct {
-	kind     nodeKind
-	children []node
-	attr     string
-	op       op
-	val      scalar
-	set      *valueSet
-	re       *regexp.Regexp
+func legacyShape(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return false
+	}
+	for k, e := range m {
+		switch k {
+		case "all", "any":
+			list, ok := e.([]any)
+			if !ok {
+				return false
+			}
+			for _, x := range list {
+				if !legacyShape(x) {
+					return false
+				}
+			}
+		case "attr", "op":
+			if _, ok := e.(string); !ok {
+				return false
+			}
+		case "value":
+		default:
+			return false
+		}
+	}
+	_, all := m["all"]
+	_, anyOf := m["any"]
+	_, attr := m["attr"]
+	_, op := m["op"]
+	return all || anyOf || attr && op
 }
 
-type scalarKind uint8
-
-const (
-	kString scalarKind = iota + 1
-	kNumber
-	kBool
-)
-
-type scalar struct {
-	kind scalarKind
-	s    string
-	f    float64
-	b    bool
+var legacyOps = map[string]bool{
+	"eq": true, "neq": true, "in": true, "nin": true, "gt": true, "gte": true,
+	"lt": true, "lte": true, "contains": true, "regex": true,
 }
 
-type valueSet struct {
-	strs     map[string]struct{}
-	nums     map[float64]struct{}
-	hasTrue  bool
-	hasFalse bool
-}
+// reservedKeys cannot be attribute names at the top of a condition.
+var reservedKeys = map[string]bool{"$and": true, "$or": true, "$nor": true, "$not": true, "$persona": true}
 
 type compiler struct {
 	conditions int
 }
 
-func (c *compiler) compile(r *Rule, path string, depth int) (*node, error) {
+func (c *compiler) convert(r *Rule, path string, depth int) (any, error) {
 	if depth > MaxRuleDepth {
 		return nil, &RuleError{path, fmt.Sprintf("nesting deeper than %d levels", MaxRuleDepth)}
 	}
@@ -197,29 +201,29 @@ func (c *compiler) compile(r *Rule, path string, depth int) (*node, error) {
 	case shapes > 1:
 		return nil, &RuleError{path, `a rule is exactly one of "all", "any" or a condition ("attr", "op", "value")`}
 	case r.All != nil:
-		return c.group(kindAll, r.All, path+".all", depth)
+		return c.group("$and", r.All, path+".all", depth)
 	case r.Any != nil:
-		return c.group(kindAny, r.Any, path+".any", depth)
+		return c.group("$or", r.Any, path+".any", depth)
 	}
 	return c.condition(r, path)
 }
 
-func (c *compiler) group(kind nodeKind, rules []Rule, path string, depth int) (*node, error) {
+func (c *compiler) group(op string, rules []Rule, path string, depth int) (any, error) {
 	if len(rules) == 0 {
 		return nil, &RuleError{path, "must not be empty"}
 	}
-	n := &node{kind: kind, children: make([]node, len(rules))}
+	list := make([]any, len(rules))
 	for i := range rules {
-		child, err := c.compile(&rules[i], path+"["+strconv.Itoa(i)+"]", depth+1)
+		child, err := c.convert(&rules[i], path+"["+strconv.Itoa(i)+"]", depth+1)
 		if err != nil {
 			return nil, err
 		}
-		n.children[i] = *child
+		list[i] = child
 	}
-	return n, nil
+	return map[string]any{op: list}, nil
 }
 
-func (c *compiler) condition(r *Rule, path string) (*node, error) {
+func (c *compiler) condition(r *Rule, path string) (any, error) {
 	c.conditions++
 	if c.conditions > MaxRuleConditions {
 		return nil, &RuleError{path, fmt.Sprintf("more than %d conditions", MaxRuleConditions)}
@@ -227,32 +231,46 @@ func (c *compiler) condition(r *Rule, path string) (*node, error) {
 	if r.Attr == "" {
 		return nil, &RuleError{path + ".attr", "required"}
 	}
+	if reservedKeys[r.Attr] {
+		return nil, &RuleError{path + ".attr", fmt.Sprintf("%q is an operator in conditions; rename the attribute", r.Attr)}
+	}
 	if r.Op == "" {
 		return nil, &RuleError{path + ".op", "required"}
 	}
-	o, ok := ops[r.Op]
-	if !ok {
+	if !legacyOps[r.Op] {
 		return nil, &RuleError{path + ".op", fmt.Sprintf("unknown operator %q (want eq, neq, in, nin, gt, gte, lt, lte, contains or regex)", r.Op)}
 	}
 	vpath := path + ".value"
 	if r.Value == nil {
 		return nil, &RuleError{vpath, "required"}
 	}
-	n := &node{kind: kindCond, attr: r.Attr, op: o}
-	switch o {
-	case opEq, opNeq, opContains:
+	field := func(ops map[string]any) any { return map[string]any{r.Attr: ops} }
+	switch r.Op {
+	case "eq", "neq", "contains":
 		s, ok := toScalar(r.Value)
 		if !ok {
 			return nil, &RuleError{vpath, fmt.Sprintf("operator %q needs a string, number or boolean, got %s", r.Op, describe(r.Value))}
 		}
-		n.val = s
-	case opGt, opGte, opLt, opLte:
+		v := s.value()
+		switch r.Op {
+		case "eq":
+			return field(map[string]any{"$eq": v}), nil
+		case "neq":
+			return field(map[string]any{"$ne": v}), nil
+		}
+		elem := field(map[string]any{"$all": []any{map[string]any{"$eq": v}}})
+		if s.kind != kString {
+			return elem, nil
+		}
+		sub := field(map[string]any{"$type": "string", "$regex": regexp.QuoteMeta(s.s)})
+		return map[string]any{"$or": []any{sub, elem}}, nil
+	case "gt", "gte", "lt", "lte":
 		s, ok := toScalar(r.Value)
 		if !ok || s.kind != kNumber {
 			return nil, &RuleError{vpath, fmt.Sprintf("operator %q needs a number, got %s", r.Op, describe(r.Value))}
 		}
-		n.val = s
-	case opRegex:
+		return field(map[string]any{"$type": "number", "$" + r.Op: s.f}), nil
+	case "regex":
 		p, ok := r.Value.(string)
 		if !ok {
 			return nil, &RuleError{vpath, fmt.Sprintf("operator \"regex\" needs a string pattern, got %s", describe(r.Value))}
@@ -260,19 +278,45 @@ func (c *compiler) condition(r *Rule, path string) (*node, error) {
 		if len(p) > MaxRegexLength {
 			return nil, &RuleError{vpath, fmt.Sprintf("regex longer than %d bytes", MaxRegexLength)}
 		}
-		re, err := regexp.Compile(p)
-		if err != nil {
+		if _, err := regexp.Compile(p); err != nil {
 			return nil, &RuleError{vpath, "invalid regex: " + err.Error()}
 		}
-		n.re = re
-	case opIn, opNin:
-		set, err := toSet(r.Value, r.Op, vpath)
-		if err != nil {
-			return nil, err
-		}
-		n.set = set
+		return field(map[string]any{"$type": "string", "$regex": p}), nil
 	}
-	return n, nil
+	list, err := toList(r.Value, r.Op, vpath)
+	if err != nil {
+		return nil, err
+	}
+	in := map[string]any{"$in": list, "$not": map[string]any{"$type": "array"}}
+	if r.Op == "in" {
+		return field(in), nil
+	}
+	return field(map[string]any{"$not": in}), nil
+}
+
+func (s scalar) value() any {
+	switch s.kind {
+	case kString:
+		return s.s
+	case kNumber:
+		return s.f
+	}
+	return s.b
+}
+
+type scalarKind uint8
+
+const (
+	kString scalarKind = iota + 1
+	kNumber
+	kBool
+)
+
+type scalar struct {
+	kind scalarKind
+	s    string
+	f    float64
+	b    bool
 }
 
 // toScalar normalises a rule value or an attribute value. It must not
@@ -296,45 +340,7 @@ func toScalar(v any) (scalar, bool) {
 	return scalar{}, false
 }
 
-// toNumber accepts the Go numeric types; NaN and infinities are rejected so
-// that every comparison has a meaning.
-func toNumber(v any) (float64, bool) {
-	var f float64
-	switch x := v.(type) {
-	case float64:
-		f = x
-	case float32:
-		f = float64(x)
-	case int:
-		f = float64(x)
-	case int8:
-		f = float64(x)
-	case int16:
-		f = float64(x)
-	case int32:
-		f = float64(x)
-	case int64:
-		f = float64(x)
-	case uint:
-		f = float64(x)
-	case uint8:
-		f = float64(x)
-	case uint16:
-		f = float64(x)
-	case uint32:
-		f = float64(x)
-	case uint64:
-		f = float64(x)
-	default:
-		return 0, false
-	}
-	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, false
-	}
-	return f, true
-}
-
-func toSet(v any, opName, path string) (*valueSet, error) {
+func toList(v any, opName, path string) ([]any, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Slice && rv.Kind() != reflect.Array {
 		return nil, &RuleError{path, fmt.Sprintf("operator %q needs an array, got %s", opName, describe(v))}
@@ -342,33 +348,16 @@ func toSet(v any, opName, path string) (*valueSet, error) {
 	if rv.Len() > MaxRuleListValues {
 		return nil, &RuleError{path, fmt.Sprintf("more than %d values", MaxRuleListValues)}
 	}
-	set := &valueSet{}
-	for i := 0; i < rv.Len(); i++ {
+	list := make([]any, rv.Len())
+	for i := range list {
 		e := rv.Index(i).Interface()
 		s, ok := toScalar(e)
 		if !ok {
 			return nil, &RuleError{path + "[" + strconv.Itoa(i) + "]", fmt.Sprintf("must be a string, number or boolean, got %s", describe(e))}
 		}
-		switch s.kind {
-		case kString:
-			if set.strs == nil {
-				set.strs = make(map[string]struct{})
-			}
-			set.strs[s.s] = struct{}{}
-		case kNumber:
-			if set.nums == nil {
-				set.nums = make(map[float64]struct{})
-			}
-			set.nums[s.f] = struct{}{}
-		case kBool:
-			if s.b {
-				set.hasTrue = true
-			} else {
-				set.hasFalse = true
-			}
-		}
+		list[i] = s.value()
 	}
-	return set, nil
+	return list, nil
 }
 
 func describe(v any) string {
@@ -392,114 +381,4 @@ func describe(v any) string {
 		return "a non-finite number"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func (n *node) match(attrs map[string]any) bool {
-	switch n.kind {
-	case kindAll:
-		for i := range n.children {
-			if !n.children[i].match(attrs) {
-				return false
-			}
-		}
-		return true
-	case kindAny:
-		for i := range n.children {
-			if n.children[i].match(attrs) {
-				return true
-			}
-		}
-		return false
-	}
-	v, present := attrs[n.attr]
-	if !present || v == nil {
-		// Missing: only the negative operators hold (see Rule).
-		return n.op == opNeq || n.op == opNin
-	}
-	switch n.op {
-	case opEq:
-		return equal(v, n.val)
-	case opNeq:
-		return !equal(v, n.val)
-	case opIn:
-		return n.set.has(v)
-	case opNin:
-		return !n.set.has(v)
-	case opGt, opGte, opLt, opLte:
-		x, ok := toScalar(v)
-		if !ok || x.kind != kNumber {
-			return false
-		}
-		f := x.f
-		switch n.op {
-		case opGt:
-			return f > n.val.f
-		case opGte:
-			return f >= n.val.f
-		case opLt:
-			return f < n.val.f
-		default:
-			return f <= n.val.f
-		}
-	case opContains:
-		return contains(v, n.val)
-	case opRegex:
-		s, ok := v.(string)
-		return ok && n.re.MatchString(s)
-	}
-	return false
-}
-
-func equal(v any, want scalar) bool {
-	got, ok := toScalar(v)
-	if !ok || got.kind != want.kind {
-		return false
-	}
-	switch want.kind {
-	case kString:
-		return got.s == want.s
-	case kNumber:
-		return got.f == want.f
-	default:
-		return got.b == want.b
-	}
-}
-
-func (s *valueSet) has(v any) bool {
-	x, ok := toScalar(v)
-	if !ok {
-		return false
-	}
-	switch x.kind {
-	case kString:
-		_, ok = s.strs[x.s]
-	case kNumber:
-		_, ok = s.nums[x.f]
-	default:
-		ok = (x.b && s.hasTrue) || (!x.b && s.hasFalse)
-	}
-	return ok
-}
-
-func contains(v any, want scalar) bool {
-	switch x := v.(type) {
-	case string:
-		return want.kind == kString && strings.Contains(x, want.s)
-	case []any:
-		for _, e := range x {
-			if equal(e, want) {
-				return true
-			}
-		}
-	case []string:
-		if want.kind != kString {
-			return false
-		}
-		for _, e := range x {
-			if e == want.s {
-				return true
-			}
-		}
-	}
-	return false
 }

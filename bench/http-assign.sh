@@ -8,7 +8,14 @@
 # filled), runs wrk for a bounded time, prints the exposure metrics and stops
 # the server gracefully. Installs wrk (Debian package) if it is missing.
 #
+# Two load shapes, one after the other on the same server (SHAPES):
+#   new     every request is a new visitor (bench/assign-new.lua): 10 first
+#           exposures journaled per request, the realistic first-page-view load
+#   repeat  visitors drawn from a pool of UNITS ids (bench/assign.lua): mostly
+#           returning visitors, nothing new to record
+#
 # Settings (environment):
+#   SHAPES="new repeat" load shapes to measure, in order
 #   DURATION=20s        measured wrk run
 #   WARMUP=5s           unmeasured run before it (0 to skip)
 #   CONNECTIONS=64      concurrent connections
@@ -22,6 +29,7 @@
 # Usage: bash bench/http-assign.sh      (or: make bench-http)
 set -euo pipefail
 
+SHAPES=${SHAPES:-new repeat}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -102,8 +110,8 @@ experiment() { # experiment KEY EXTRA_JSON
 echo "== creating and launching 10 experiments on ${TOUCHPOINT}"
 api PUT /v1/layers/checkout '{"holdout_share":0.05}'
 for i in 0 1 2 3 4 5; do experiment "cta-$i" ""; done
-experiment mobile-sticky-bar ',"targeting":{"attr":"device","op":"eq","value":"mobile"}'
-experiment dach-payment ',"targeting":{"attr":"country","op":"in","value":["DE","AT","CH"]}'
+experiment mobile-sticky-bar ',"targeting":{"device":"mobile"}'
+experiment dach-payment ',"targeting":{"country":{"$in":["DE","AT","CH"]}}'
 experiment layer-a ',"layer":"checkout","layer_share":0.45'
 experiment layer-b ',"layer":"checkout","layer_share":0.45'
 
@@ -121,41 +129,54 @@ metric() { # metric NAME: current value from /metrics
 	curl -fsS "${BASE}/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'
 }
 
-wrkrun() { # wrkrun DURATION
-	local secs=${1%s}
+wrkrun() { # wrkrun SCRIPT DURATION
+	local secs=${2%s}
 	UNITS=$UNITS TOUCHPOINT=$TOUCHPOINT pin "$WRK_CPUS" timeout $((secs + 60)) \
-		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$1" --latency -s bench/assign.lua "${BASE}/v1/assign"
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$1" "${BASE}/v1/assign"
 }
-
-if [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
-	echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
-	wrkrun "$WARMUP" >/dev/null
-	for _ in $(seq 1 600); do
-		[ "$(metric journeylab_exposures_queue_depth)" = "0" ] && break
-		sleep 0.1
-	done
-fi
 
 # CPU seconds used by a process so far (user + system), from /proc.
 cpu_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 sys_seconds() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f", $15 / hz }' "/proc/$1/stat"; }
+rss_mb() { awk '/^VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+peak_mb() { awk '/^VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
-echo "== measuring: wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, ${UNITS} visitors, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-server_cpu0=$(cpu_seconds "$pid")
-server_sys0=$(sys_seconds "$pid")
-TIMEFORMAT='%U %S'
-{ time wrkrun "$DURATION" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
-cat "$tmp/wrk.out"
-server_cpu=$(awk -v a="$(cpu_seconds "$pid")" -v b="$server_cpu0" 'BEGIN { print a - b }')
-server_sys=$(awk -v a="$(sys_seconds "$pid")" -v b="$server_sys0" 'BEGIN { print a - b }')
-wrk_cpu=$(awk '{ print $1 + $2 }' "$tmp/wrk.time")
-reqs=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' "$tmp/wrk.out")
-# CPU cost per request, which the load of other processes on a shared
-# machine does not distort: 2 cores / (server + wrk cost) bounds req/s.
-awk -v s="$server_cpu" -v k="$server_sys" -v w="$wrk_cpu" -v n="$reqs" -v c="$(nproc)" 'BEGIN {
-	if (n > 0) printf "CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
+exposures() {
+	echo "   exposures: journaled $(metric journeylab_exposures_queued_total), merged into the store $(metric journeylab_exposures_written_total), not recorded $(metric journeylab_exposures_dropped_total), journal backlog $(metric journeylab_exposures_journal_bytes) bytes; server RSS $(rss_mb "$pid") MB (peak $(peak_mb "$pid") MB)"
+}
 
-echo "== exposures: queued $(metric journeylab_exposures_queued_total), written $(metric journeylab_exposures_written_total), dropped $(metric journeylab_exposures_dropped_total), queue depth $(metric journeylab_exposures_queue_depth)"
+measure() { # measure SHAPE
+	local script
+	case "$1" in
+	new) script=bench/assign-new.lua ;;
+	repeat) script=bench/assign.lua ;;
+	*) echo "unknown shape $1 (want new or repeat)"; exit 1 ;;
+	esac
+	if [ "$1" = repeat ] && [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
+		echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
+		wrkrun "$script" "$WARMUP" >/dev/null
+	fi
+	echo "== measuring shape '$1': wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	local server_cpu0 server_sys0 server_cpu server_sys wrk_cpu reqs
+	server_cpu0=$(cpu_seconds "$pid")
+	server_sys0=$(sys_seconds "$pid")
+	TIMEFORMAT='%U %S'
+	{ time wrkrun "$script" "$DURATION" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+	sed "s/^RESULT /RESULT shape=$1 /" "$tmp/wrk.out"
+	server_cpu=$(awk -v a="$(cpu_seconds "$pid")" -v b="$server_cpu0" 'BEGIN { print a - b }')
+	server_sys=$(awk -v a="$(sys_seconds "$pid")" -v b="$server_sys0" 'BEGIN { print a - b }')
+	wrk_cpu=$(awk '{ print $1 + $2 }' "$tmp/wrk.time")
+	reqs=$(sed -n 's/^RESULT requests=\([0-9]*\).*/\1/p' "$tmp/wrk.out")
+	# CPU cost per request, which the load of other processes on a shared
+	# machine does not distort: 2 cores / (server + wrk cost) bounds req/s.
+	awk -v s="$server_cpu" -v k="$server_sys" -v w="$wrk_cpu" -v n="$reqs" -v c="$(nproc)" 'BEGIN {
+		if (n > 0) printf "   CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
+	exposures
+}
+
+for shape in $SHAPES; do
+	measure "$shape"
+done
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""

@@ -28,7 +28,7 @@ type Setting struct {
 func Settings() []Setting {
 	return []Setting{
 		{"listen", "127.0.0.1:8080", "address the HTTP server listens on"},
-		{"data_dir", "./data", "directory of the embedded SQLite store (created if missing)"},
+		{"data_dir", "./data", "directory of the embedded SQLite store and of the exposure journal (created if missing)"},
 		{"mongodb.uri", "", "MongoDB connection string; set it to use MongoDB instead of SQLite"},
 		{"mongodb.database", "journeylab", "MongoDB database name"},
 		{"dev_mode", false, "disable API-key checks (development only; logs a loud warning)"},
@@ -39,11 +39,13 @@ func Settings() []Setting {
 		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
 		{"http.shutdown_timeout", 15 * time.Second, "how long graceful shutdown waits for requests and exposure flushes"},
 		{"assign.refresh_interval", 250 * time.Millisecond, "how often serving checks the store for experiment changes"},
-		{"exposures.flush_interval", 200 * time.Millisecond, "how often buffered exposures are written"},
-		{"exposures.batch_size", 2000, "exposures per write batch"},
-		{"exposures.buffer_size", 200000, "exposures held in memory before assign calls wait"},
+		{"exposures.flush_interval", 200 * time.Millisecond, "longest a journaled exposure waits before it is merged into the store"},
+		{"exposures.batch_size", 5000, "exposures per store write when merging the journal"},
+		{"exposures.journal_max_bytes", 1 << 30, "bytes of journaled exposures not yet in the store before assign answers without recording (and says so)"},
+		{"exposures.journal_sync", time.Second, "how often the exposure journal is synced to disk; 0 = on every request (a process crash loses nothing either way)"},
 		{"exposures.dedupe_size", 1000000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
 		{"events.max_batch", 1000, "most events in one POST /v1/events"},
+		{"events.journal_max_bytes", 256 << 20, "bytes of acknowledged events not yet merged into the store before POST /v1/events answers 503 (about 40 bytes of memory per such event)"},
 		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},
 		{"auth.cache_ttl", 30 * time.Second, "how long a verified API key is trusted without re-reading the store"},
 		{"health.enabled", true, "run the scheduled experiment health checks (SRM, data delay, guardrails, ...)"},
@@ -75,13 +77,17 @@ type Config struct {
 
 	FlushInterval time.Duration
 	BatchSize     int
-	BufferSize    int
 	DedupeSize    int
+	// JournalMaxBytes and JournalSync tune the exposure journal.
+	JournalMaxBytes int64
+	JournalSync     time.Duration
 
-	MaxEventBatch  int
-	MaxFutureSkew  time.Duration
-	AuthCacheTTL   time.Duration
-	ConfigFileUsed string
+	MaxEventBatch int
+	// EventJournalMaxBytes bounds the event staging journal.
+	EventJournalMaxBytes int64
+	MaxFutureSkew        time.Duration
+	AuthCacheTTL         time.Duration
+	ConfigFileUsed       string
 
 	// Health configures the scheduled health checks and alert delivery.
 	Health Health
@@ -186,26 +192,28 @@ func Load(v *viper.Viper) (Config, error) {
 		return b
 	}
 	c := Config{
-		Listen:          str("listen"),
-		DataDir:         str("data_dir"),
-		MongoURI:        str("mongodb.uri"),
-		MongoDB:         str("mongodb.database"),
-		DevMode:         boolean("dev_mode"),
-		LogLevel:        strings.ToLower(str("log.level")),
-		LogFormat:       strings.ToLower(str("log.format")),
-		BodyLimit:       num("http.body_limit", 1<<10, 64<<20),
-		RateLimit:       num("http.rate_limit", 0, 10_000_000),
-		CORSOrigins:     cleanList(v.GetStringSlice("http.cors_origins")),
-		ShutdownWait:    dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
-		RefreshInterval: dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
-		FlushInterval:   dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
-		BatchSize:       num("exposures.batch_size", 1, 100_000),
-		BufferSize:      num("exposures.buffer_size", 100, 10_000_000),
-		DedupeSize:      num("exposures.dedupe_size", 1000, 100_000_000),
-		MaxEventBatch:   num("events.max_batch", 1, 10_000),
-		MaxFutureSkew:   dur("events.max_future_skew", 0, 24*time.Hour),
-		AuthCacheTTL:    dur("auth.cache_ttl", 0, time.Hour),
-		ConfigFileUsed:  v.ConfigFileUsed(),
+		Listen:               str("listen"),
+		DataDir:              str("data_dir"),
+		MongoURI:             str("mongodb.uri"),
+		MongoDB:              str("mongodb.database"),
+		DevMode:              boolean("dev_mode"),
+		LogLevel:             strings.ToLower(str("log.level")),
+		LogFormat:            strings.ToLower(str("log.format")),
+		BodyLimit:            num("http.body_limit", 1<<10, 64<<20),
+		RateLimit:            num("http.rate_limit", 0, 10_000_000),
+		CORSOrigins:          cleanList(v.GetStringSlice("http.cors_origins")),
+		ShutdownWait:         dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
+		RefreshInterval:      dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
+		FlushInterval:        dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
+		BatchSize:            num("exposures.batch_size", 1, 100_000),
+		JournalMaxBytes:      int64(num("exposures.journal_max_bytes", 1<<20, 1<<40)),
+		JournalSync:          dur("exposures.journal_sync", 0, time.Minute),
+		DedupeSize:           num("exposures.dedupe_size", 1000, 100_000_000),
+		MaxEventBatch:        num("events.max_batch", 1, 10_000),
+		EventJournalMaxBytes: int64(num("events.journal_max_bytes", 1<<20, 1<<40)),
+		MaxFutureSkew:        dur("events.max_future_skew", 0, 24*time.Hour),
+		AuthCacheTTL:         dur("auth.cache_ttl", 0, time.Hour),
+		ConfigFileUsed:       v.ConfigFileUsed(),
 		Health: Health{
 			Enabled:       boolean("health.enabled"),
 			Interval:      dur("health.interval", 10*time.Second, 24*time.Hour),

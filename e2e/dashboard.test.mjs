@@ -168,18 +168,18 @@ test('the dashboard, end to end', async (outer) => {
     await shot('02-form-error', true);
 
     await weight.fill('50');
-    await page.getByLabel(/Targeting rule/).fill('{"attr": "device", "op": "sometimes", "value": "mobile"}');
+    await page.getByLabel(/Targeting condition/).fill('{"device": {"$sometimes": "mobile"}}');
     const answer2 = page.waitForResponse((r) => r.url().endsWith('/v1/experiments') && r.request().method() === 'POST');
     await page.getByRole('button', { name: 'Create experiment' }).click();
     const { error: e2 } = await (await answer2).json();
-    assert.equal(e2.field, 'targeting');
-    assert.equal(await page.getByLabel(/Targeting rule/).getAttribute('aria-invalid'), 'true');
+    assert.equal(e2.field, 'targeting.device.$sometimes');
+    assert.equal(await page.getByLabel(/Targeting condition/).getAttribute('aria-invalid'), 'true');
     assert.equal(await page.locator('.field-error:visible').textContent(), e2.message);
     assert.equal(await weight.getAttribute('aria-invalid'), null, 'the fixed field is no longer marked');
   });
 
   await t.test('a valid form creates the experiment as typed', async () => {
-    await page.getByLabel(/Targeting rule/).fill('{"attr": "device", "op": "in", "value": ["mobile", "desktop"]}');
+    await page.getByLabel(/Targeting condition/).fill('{"device": {"$in": ["mobile", "desktop"]}}');
     await page.getByRole('button', { name: 'Create experiment' }).click();
     await page.getByRole('heading', { name: 'E2E photo gallery' }).waitFor();
     assert.equal(new URL(page.url()).hash, `#/experiments/${KEY}`);
@@ -192,7 +192,7 @@ test('the dashboard, end to end', async (outer) => {
     assert.deepEqual(e.goal_metrics, ['add_to_cart_rate']);
     assert.deepEqual(e.secondary_metrics, ['review_reads']);
     assert.deepEqual(e.guardrail_metrics, ['return_rate']);
-    assert.deepEqual(e.targeting, { attr: 'device', op: 'in', value: ['mobile', 'desktop'] });
+    assert.deepEqual(e.targeting, { device: { $in: ['mobile', 'desktop'] } });
   });
 
   await t.test('editing sends the version it read; a concurrent change is reported, not overwritten', async () => {
@@ -435,6 +435,33 @@ test('the dashboard, end to end', async (outer) => {
     await shot('06b-layer-baseline', true);
   });
 
+  await t.test('personas: a bad condition names its path; a new persona shows up in the report as a breakdown', async () => {
+    await page.getByRole('link', { name: 'Personas' }).click();
+    await page.getByRole('heading', { name: 'Personas' }).waitFor();
+    await page.getByRole('link', { name: 'New persona' }).click();
+    await page.getByRole('heading', { name: 'New persona' }).waitFor();
+    await page.getByLabel('Key', { exact: true }).fill('e2e-sarah');
+    await page.getByLabel('Name', { exact: true }).fill('E2E Sarah');
+    await page.getByLabel(/^Condition/).fill('{"returns": {"$gtx": 1}}');
+    const bad = page.waitForResponse((r) => r.url().endsWith('/v1/personas') && r.request().method() === 'POST');
+    await page.getByRole('button', { name: 'Create persona' }).click();
+    const { error } = await (await bad).json();
+    assert.equal(error.field, 'condition.returns.$gtx');
+    assert.equal(await page.getByLabel(/^Condition/).getAttribute('aria-invalid'), 'true');
+    await page.getByLabel(/^Condition/).fill('{"device": "mobile"}');
+    await page.getByRole('button', { name: 'Create persona' }).click();
+    await page.getByRole('heading', { name: 'Persona E2E Sarah' }).waitFor();
+    const { json: p } = await api('GET', '/v1/personas/e2e-sarah');
+    assert.deepEqual(p.condition, { device: 'mobile' });
+    assert.deepEqual(p.used_by, []);
+    await shot('06c-persona', true);
+
+    await page.goto(`${BASE}/#/experiments/${KEY}`);
+    await page.locator('#by-persona').waitFor();
+    const { json: rep } = await api('GET', `/v1/experiments/${KEY}/report?dimension=jl:persona`);
+    assert.equal(await page.locator('#by-persona tbody tr').count(), rep.segments.length);
+  });
+
   await t.test('the sample-size calculator shows the API\'s plan and its errors', async () => {
     await page.getByRole('link', { name: 'Sample size' }).click();
     const perArm = page.locator('[data-plan="per-arm"]');
@@ -452,6 +479,26 @@ test('the dashboard, end to end', async (outer) => {
     const input = page.getByLabel('Baseline conversion rate');
     await page.locator('[data-field="baseline"][aria-invalid="true"]').waitFor();
     assert.equal(await page.locator(`#${await input.getAttribute('id')}-err`).textContent(), bad.json.error.message);
+
+    // The same page answers the other questions: the power of a sample,
+    // and the smallest effect it detects across three variants.
+    await input.fill('0.05');
+    await page.getByLabel('Power of a sample').check();
+    await page.getByLabel('Units per variant').fill('20000');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const pw = (await api('GET', '/v1/power?baseline=0.05&mde=0.05&mde_scale=relative&units_per_arm=20000&alpha=0.05&arms=2&daily_units=20000&coverage=1')).json;
+    const shownPower = page.locator('[data-plan="power"]');
+    await shownPower.waitFor();
+    assert.equal(await shownPower.textContent(), fmt.fmtPct(pw.power_achieved, 1));
+
+    await page.getByLabel('Smallest detectable effect of a sample').check();
+    await page.getByLabel('Variants (control included)').fill('3');
+    await page.getByRole('button', { name: 'Calculate' }).click();
+    const mde = (await api('GET', '/v1/power?baseline=0.05&mde_scale=relative&units_per_arm=20000&alpha=0.05&power=0.8&arms=3&correction=bonferroni&daily_units=20000&coverage=1')).json;
+    const shownMDE = page.locator('[data-plan="mde"]');
+    await shownMDE.waitFor();
+    assert.ok((await shownMDE.textContent()).startsWith(fmt.fmtSignedPct(mde.effect.relative)), 'the MDE is the API\'s');
+    await shot('07b-power-mde');
   });
 
   await t.test('keyboard: the skip link, visible focus, and pausing with the confirmation', async () => {

@@ -29,6 +29,10 @@ type Event struct {
 	TS *time.Time `json:"ts,omitempty"`
 	// Attributes are kept with the raw event for later analysis.
 	Attributes map[string]any `json:"attributes,omitempty"`
+	// Received is when journeylab acknowledged the event; stores use it
+	// instead of AppendEvents' received time when it is set (events merged
+	// from the staging journal keep the time they were acknowledged).
+	Received time.Time `json:"-"`
 }
 
 // Limits on one event; they keep a single batch bounded in memory and storage.
@@ -81,14 +85,8 @@ func Normalize(ev *Event, now time.Time, maxSkew time.Duration) *FieldError {
 	if ev.TS == nil {
 		t := now
 		ev.TS = &t
-	} else {
-		if ev.TS.After(now.Add(maxSkew)) {
-			return reject("ts", "%s is more than %s ahead of the server clock (%s); check the sender's clock",
-				ev.TS.UTC().Format(time.RFC3339Nano), maxSkew, now.UTC().Format(time.RFC3339))
-		}
-		if ev.TS.Before(minTS) {
-			return reject("ts", "%s is before 2000-01-01; the sender's clock is probably unset", ev.TS.UTC().Format(time.RFC3339Nano))
-		}
+	} else if err := CheckTime(*ev.TS, now, maxSkew); err != nil {
+		return err
 	}
 	if len(ev.Attributes) > MaxAttributes {
 		return reject("attributes", "at most %d attributes, got %d", MaxAttributes, len(ev.Attributes))
@@ -106,6 +104,20 @@ func Normalize(ev *Event, now time.Time, maxSkew time.Duration) *FieldError {
 		default:
 			return reject("attributes."+k, "must be a string, number, boolean or null")
 		}
+	}
+	return nil
+}
+
+// CheckTime applies the clock rules of reported times (events, and
+// exposures that clients report): not more than maxSkew ahead of now, and
+// not before 2000. The error names the field "ts".
+func CheckTime(ts, now time.Time, maxSkew time.Duration) *FieldError {
+	if ts.After(now.Add(maxSkew)) {
+		return reject("ts", "%s is more than %s ahead of the server clock (%s); check the sender's clock",
+			ts.UTC().Format(time.RFC3339Nano), maxSkew, now.UTC().Format(time.RFC3339))
+	}
+	if ts.Before(minTS) {
+		return reject("ts", "%s is before 2000-01-01; the sender's clock is probably unset", ts.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }

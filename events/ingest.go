@@ -119,3 +119,6 @@ func (in *Ingestor) Ingest(ctx context.Context, items []Item) (Response, error) 
 	}
 	return resp, nil
 }
+
+// Key identifies a stored event: event ids are unique per unit.
+type Key struct{ Unit, ID string }

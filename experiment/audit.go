@@ -33,9 +33,24 @@ var bookkeeping = map[string]bool{"version": true, "updated_at": true, "created_
 
 // Diff lists the top-level fields that differ between before and after
 // (before may be nil for a creation), sorted by field name.
-func Diff(before, after *Experiment) []Change {
-	old := fields(before)
-	cur := fields(after)
+func Diff(before, after *Experiment) []Change { return diffOf(before, after) }
+
+// diffOf lists the top-level JSON fields that differ between two versions
+// of a record; nil stands for "none" (before a creation, after a deletion).
+func diffOf[T any](before, after *T) []Change {
+	var b, a any
+	if before != nil {
+		b = before
+	}
+	if after != nil {
+		a = after
+	}
+	return diffFields(fields(b), fields(a))
+}
+
+// diffFields lists the top-level fields that differ between two JSON
+// objects, bookkeeping fields excepted, sorted by name.
+func diffFields(old, cur map[string]json.RawMessage) []Change {
 	names := map[string]bool{}
 	for k := range old {
 		names[k] = true
@@ -54,11 +69,11 @@ func Diff(before, after *Experiment) []Change {
 	return out
 }
 
-func fields(e *Experiment) map[string]json.RawMessage {
-	if e == nil {
+func fields(v any) map[string]json.RawMessage {
+	if v == nil {
 		return nil
 	}
-	b, err := json.Marshal(e)
+	b, err := json.Marshal(v)
 	if err != nil {
 		panic("experiment: diff marshal: " + err.Error()) // plain data: cannot fail
 	}

@@ -79,8 +79,10 @@ type Experiment struct {
 	Variants []Variant `json:"variants"`
 	Control  string    `json:"control"`
 	// Coverage is the share of eligible units that enter the experiment (0..1].
-	Coverage  float64      `json:"coverage"`
-	Targeting *assign.Rule `json:"targeting,omitempty"`
+	Coverage float64 `json:"coverage"`
+	// Targeting is a condition in MongoDB query syntax (assign.Condition);
+	// it may reference personas with {"$persona": "<key>"}.
+	Targeting assign.Condition `json:"targeting,omitempty"`
 	// Layer makes experiments mutually exclusive; LayerShare is this
 	// experiment's share of the layer, LayerRange the block it was given at launch.
 	Layer      string        `json:"layer,omitempty"`
@@ -251,11 +253,6 @@ func (e *Experiment) Validate() error {
 	}
 	if math.IsNaN(e.Coverage) || e.Coverage <= 0 || e.Coverage > 1 {
 		return invalid("coverage", "must be in (0, 1]")
-	}
-	if e.Targeting != nil {
-		if _, err := assign.Compile(*e.Targeting); err != nil {
-			return invalid("targeting", "%v", err)
-		}
 	}
 	if e.Layer != "" && !validKey(e.Layer) {
 		return invalid("layer", "must match %s", keyPattern)

@@ -301,8 +301,18 @@ func (s *Service) checkMetricsExist(ctx context.Context, field string, keys []st
 	return nil
 }
 
-// checkReferences verifies that metrics and the layer exist.
+// checkReferences verifies that metrics, the layer and the personas the
+// targeting references exist, and that the targeting compiles.
 func (s *Service) checkReferences(ctx context.Context, e *Experiment) error {
+	if !e.Targeting.IsZero() {
+		personas, err := s.compiledPersonas(ctx)
+		if err != nil {
+			return err
+		}
+		if err := e.ValidateTargeting(personas); err != nil {
+			return err
+		}
+	}
 	for name, list := range map[string][]string{"goal_metrics": e.GoalMetrics, "secondary_metrics": e.SecondaryMetrics, "guardrail_metrics": e.GuardrailMetrics} {
 		if err := s.checkMetricsExist(ctx, name, list); err != nil {
 			return err

@@ -10,7 +10,8 @@ type Filter struct {
 	Layer      string
 }
 
-// Store persists experiments, their audit trail, metrics and layers. Every
+// Store persists experiments, their audit trail, metrics, layers and
+// personas. Every
 // backend (store/sqlite, store/mongo) implements it and passes store/storetest.
 type Store interface {
 	// CreateExperiment stores a new experiment with its audit entry, or
@@ -41,7 +42,23 @@ type Store interface {
 	// ListLayers returns every layer ordered by key.
 	ListLayers(ctx context.Context) ([]Layer, error)
 
-	// ConfigVersion changes whenever an experiment or layer changes, so that
+	// CreatePersona stores a new persona with its audit entry, or returns
+	// ErrAlreadyExists.
+	CreatePersona(ctx context.Context, p *Persona, audit AuditEntry) error
+	// UpdatePersona replaces the persona if its stored version is still
+	// prevVersion (else ErrVersionConflict; ErrNotFound if missing), writing
+	// the audit entry atomically with it.
+	UpdatePersona(ctx context.Context, p *Persona, prevVersion int64, audit AuditEntry) error
+	// DeletePersona removes the persona if its stored version is still
+	// prevVersion (else ErrVersionConflict; ErrNotFound if missing), writing
+	// the audit entry atomically with it.
+	DeletePersona(ctx context.Context, key string, prevVersion int64, audit AuditEntry) error
+	// GetPersona returns the persona or ErrNotFound.
+	GetPersona(ctx context.Context, key string) (*Persona, error)
+	// ListPersonas returns every persona ordered by key.
+	ListPersonas(ctx context.Context) ([]*Persona, error)
+
+	// ConfigVersion changes whenever an experiment, layer or persona changes, so that
 	// serving instances can poll one cheap value to know when to reload.
 	ConfigVersion(ctx context.Context) (int64, error)
 	// Ping reports whether the store is reachable.

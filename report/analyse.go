@@ -28,7 +28,7 @@ func analyse(e *experiment.Experiment, defs []kpiDef, arms [][]stats.ArmStats, s
 			if k.Guardrail && verdict(*c, k.Direction, e.Analysis.Alpha, nil) == Harms {
 				c.GuardrailBreach = true
 				breaches = append(breaches, Breach{Metric: k.Metric, Name: k.Name, Variant: c.Variant, Segment: segment,
-					Lift: c.Relative, PValue: c.PValue, ChanceToWin: c.ChanceToWin})
+					Lift: c.Relative, AbsoluteLift: c.Absolute, PValue: c.PValue, ChanceToWin: c.ChanceToWin})
 			}
 		}
 		k.Verdict = summarise(k.Comparisons)
@@ -116,7 +116,15 @@ func comparison(variant string, r stats.Result) Comparison {
 		return c
 	}
 	c.Absolute = &Interval{Estimate: r.Absolute.Estimate, Low: r.Absolute.CILow, High: r.Absolute.CIHigh}
-	c.Relative = &Interval{Estimate: r.Relative.Estimate, Low: r.Relative.CILow, High: r.Relative.CIHigh}
+	if r.RelativeReason == "" {
+		c.Relative = &Interval{Estimate: r.Relative.Estimate, Low: r.Relative.CILow, High: r.Relative.CIHigh}
+	}
+	c.RelativeReason = r.RelativeReason
+	c.Variance = &ArmVariance{Control: r.ControlVariance, Variant: r.TreatmentVariance}
+	c.SequentialTuning = r.SequentialTuning
+	if r.CUPEDApplied {
+		c.CUPEDTheta = r.CUPEDTheta
+	}
 	if r.Method == stats.Bayesian {
 		ctw := r.ChanceToWin
 		c.ChanceToWin = &ctw
@@ -171,12 +179,14 @@ func adjustGoalFamily(a experiment.Analysis, kpis []KPI) {
 // alpha (on adjusted when given, else the raw p-value; chance-to-win beyond
 // 1 − alpha or below alpha for Bayesian) and in the good or bad direction.
 func verdict(c Comparison, dir experiment.Direction, alpha float64, adjusted *float64) Verdict {
-	if c.Status != stats.StatusOK || c.Relative == nil {
+	if c.Status != stats.StatusOK || c.Absolute == nil {
 		return Inconclusive
 	}
-	better := c.Relative.Estimate > 0
+	// The difference has the relative lift's sign and exists even when
+	// the control's value is zero.
+	better := c.Absolute.Estimate > 0
 	if dir == experiment.LowerIsBetter {
-		better = c.Relative.Estimate < 0
+		better = c.Absolute.Estimate < 0
 	}
 	var significant bool
 	switch {

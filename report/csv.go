@@ -17,6 +17,7 @@ var CSVHeader = []string{
 	"abs_lift", "abs_ci_low", "abs_ci_high", "rel_lift", "rel_ci_low", "rel_ci_high",
 	"p_value", "adjusted_p_value", "chance_to_win", "risk_control", "risk_variant",
 	"cuped_applied", "status", "reason", "verdict", "guardrail_breach",
+	"control_variance", "variant_variance", "cuped_theta", "sequential_tuning", "relative_reason",
 }
 
 // WriteCSV writes the report as CSV: one row per KPI × treatment in stage
@@ -69,8 +70,22 @@ func csvRow(r *Report, segment string, k KPI, ctl, arm Arm, c Comparison) []stri
 	} else {
 		row = append(row, "", "")
 	}
-	return append(row, strconv.FormatBool(c.CUPEDApplied), string(c.Status), cellText(c.Reason),
+	row = append(row, strconv.FormatBool(c.CUPEDApplied), string(c.Status), cellText(c.Reason),
 		string(c.Verdict), strconv.FormatBool(c.GuardrailBreach))
+	if c.Variance != nil {
+		row = append(row, num(c.Variance.Control), num(c.Variance.Variant))
+	} else {
+		row = append(row, "", "")
+	}
+	return append(row, optionalNonZero(c.CUPEDTheta), optionalNonZero(c.SequentialTuning), cellText(c.RelativeReason))
+}
+
+// optionalNonZero is v, or an empty cell for 0 (not applicable).
+func optionalNonZero(v float64) string {
+	if v == 0 {
+		return ""
+	}
+	return num(v)
 }
 
 func armOf(arms []Arm, variant string) Arm {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"testing"
@@ -45,6 +46,10 @@ func FuzzParsePowerQuery(f *testing.F) {
 	f.Add("sigma=1&delta=0.1&arms=3&alpha=0.01&power=0.9")
 	f.Add("baseline=1e-300&mde=1e300")
 	f.Add("sigma=1e-300&delta=1e300&arms=20&daily_units=1e-300&coverage=1e-300")
+	f.Add("baseline=5%25&mde=10%25&units_per_arm=20000&test=t&arms=4&correction=none")
+	f.Add("baseline=30&sigma=40&units_per_arm=2&contrast=relative&test=t")
+	f.Add("sigma=1&delta=0.1&method=sequential&sequential_tuning=1e-300")
+	f.Add("baseline=0.999999&units_per_arm=9223372036854775807&test=t")
 	f.Fuzz(func(t *testing.T, raw string) {
 		q, err := url.ParseQuery(raw)
 		if err != nil {
@@ -60,8 +65,11 @@ func FuzzParsePowerQuery(f *testing.F) {
 			requireValidation(t, err, "")
 			return
 		}
-		if p.PerArm < 1 || p.Total < p.PerArm || p.Days < 0 {
+		if p.PerArm < 1 || p.Total < p.PerArm || p.Days < 0 || !(p.PowerAchieved >= 0 && p.PowerAchieved <= 1) || !finite(p.Effect.Absolute) {
 			t.Fatalf("plan %+v from %q", p, raw)
+		}
+		if _, err := json.Marshal(p); err != nil {
+			t.Fatalf("plan from %q does not marshal: %v", raw, err)
 		}
 	})
 }

@@ -149,8 +149,11 @@ type Comparison struct {
 	Status  stats.Status `json:"status"`
 	Reason  string       `json:"reason,omitempty"`
 	// Absolute is variant − control; Relative is variant/control − 1.
-	Absolute *Interval `json:"absolute_lift,omitempty"`
-	Relative *Interval `json:"relative_lift,omitempty"`
+	// Relative is absent, with RelativeReason, when the control's value is
+	// zero: the difference is still reported.
+	Absolute       *Interval `json:"absolute_lift,omitempty"`
+	Relative       *Interval `json:"relative_lift,omitempty"`
+	RelativeReason string    `json:"relative_reason,omitempty"`
 	// PValue is the two-sided p-value of the difference variant − control
 	// (Welch's t; always valid for the sequential method). It agrees with
 	// the absolute interval; the relative interval (delta method) can
@@ -165,11 +168,28 @@ type Comparison struct {
 	Risk        *Risk    `json:"risk,omitempty"`
 	// CUPEDApplied says whether the variance reduction was used; CUPEDReason
 	// why not, when it was asked for.
-	CUPEDApplied bool    `json:"cuped_applied"`
-	CUPEDReason  string  `json:"cuped_reason,omitempty"`
-	Verdict      Verdict `json:"verdict"`
+	CUPEDApplied bool   `json:"cuped_applied"`
+	CUPEDReason  string `json:"cuped_reason,omitempty"`
+	// CUPEDTheta is the adjustment's coefficient when it was applied.
+	CUPEDTheta float64 `json:"cuped_theta,omitempty"`
+	// Variance is each arm's per-unit variance, from which (with the arms'
+	// units and CUPEDTheta) every standard error can be recomputed.
+	Variance *ArmVariance `json:"variance,omitempty"`
+	// SequentialTuning is the N* the sequential method used (default
+	// included).
+	SequentialTuning float64 `json:"sequential_tuning,omitempty"`
+	Verdict          Verdict `json:"verdict"`
 	// GuardrailBreach is true for a guardrail KPI that this variant harms.
 	GuardrailBreach bool `json:"guardrail_breach,omitempty"`
+}
+
+// ArmVariance is the per-unit variance v of a metric in control and in the
+// variant, so that Var(value) = v/units: p(1−p) for a binomial metric, the
+// Bessel-corrected sample variance for a mean, the delta-method variance
+// for a ratio, p + d − (p − d)² for NPS.
+type ArmVariance struct {
+	Control float64 `json:"control"`
+	Variant float64 `json:"variant"`
 }
 
 // Breach is a guardrail harmed by a variant.
@@ -179,7 +199,10 @@ type Breach struct {
 	Variant string    `json:"variant"`
 	Segment string    `json:"segment,omitempty"`
 	Lift    *Interval `json:"relative_lift,omitempty"`
-	PValue  *float64  `json:"p_value,omitempty"`
+	// AbsoluteLift is variant − control (the only lift when the control's
+	// value is zero).
+	AbsoluteLift *Interval `json:"absolute_lift,omitempty"`
+	PValue       *float64  `json:"p_value,omitempty"`
 	// ChanceToWin is set instead of PValue for Bayesian experiments.
 	ChanceToWin *float64 `json:"chance_to_win,omitempty"`
 }
@@ -227,11 +250,16 @@ func Build(ctx context.Context, src Source, e *experiment.Experiment, metrics ma
 		GuardrailBreaches: []Breach{}, Stages: []StageReport{},
 	}
 	units := make([]int64, len(e.Variants))
+	unconfigured := map[string]int64{}
+	for k, n := range counts {
+		unconfigured[k] = n
+	}
 	for i, v := range e.Variants {
 		units[i] = counts[v.Key]
+		delete(unconfigured, v.Key)
 		r.Variants = append(r.Variants, VariantInfo{Key: v.Key, Name: v.Name, Weight: v.Weight, Control: v.Key == e.Control, Units: units[i]})
 	}
-	r.SRM = checkSRM(e, units)
+	r.SRM = checkSRM(e, units, unconfigured)
 
 	arms := make([][]stats.ArmStats, len(defs))
 	for i, d := range defs {

@@ -135,7 +135,7 @@ func TestGoalMetricsAreAdjustedAcrossTheFamily(t *testing.T) {
 func TestGoalVerdictUsesTheAdjustedPValue(t *testing.T) {
 	// Two goal metrics, each with raw p just under alpha: Holm doubles the
 	// smaller one, so neither stays significant.
-	c := Comparison{Status: stats.StatusOK, Relative: &Interval{Estimate: 0.05}, PValue: ptr(0.03), AdjustedPValue: ptr(0.06)}
+	c := Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: 0.005}, Relative: &Interval{Estimate: 0.05}, PValue: ptr(0.03), AdjustedPValue: ptr(0.06)}
 	if v := verdict(c, experiment.HigherIsBetter, 0.05, c.AdjustedPValue); v != Inconclusive {
 		t.Fatalf("verdict on adjusted = %s, want inconclusive", v)
 	}
@@ -156,6 +156,7 @@ func TestVerdictHonoursTheMetricDirection(t *testing.T) {
 		{"a significant fall of a lower-is-better metric improves", okComparison(-0.1, 0.001), experiment.LowerIsBetter, Improves},
 		{"a significant rise of a lower-is-better metric harms", okComparison(0.1, 0.001), experiment.LowerIsBetter, Harms},
 		{"a non-significant change is inconclusive", okComparison(0.1, 0.2), experiment.HigherIsBetter, Inconclusive},
+		{"a significant rise from a zero control (no relative lift) improves", Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: 0.03}, PValue: ptr(0.001)}, experiment.HigherIsBetter, Improves},
 		{"not enough data is inconclusive", Comparison{Status: stats.StatusNotEnoughData}, experiment.HigherIsBetter, Inconclusive},
 		{"a high chance to win improves", bayesComparison(0.99), experiment.LowerIsBetter, Improves},
 		{"a low chance to win harms", bayesComparison(0.01), experiment.HigherIsBetter, Harms},
@@ -255,7 +256,7 @@ func TestNotEnoughDataIsATypedStatusNeverNaN(t *testing.T) {
 		{"an experiment with a single unit per arm", []fakeUnit{
 			{variant: "control", values: map[string]float64{"conversion": 1}},
 			{variant: "one-page", values: map[string]float64{"conversion": 0}},
-		}, SRMOK},
+		}, SRMNotEnoughData},
 	} {
 		t.Run(tc.name+" reports not_enough_data and marshals to JSON", func(t *testing.T) {
 			r := buildTestReport(t, testExperiment(), &fakeSource{units: tc.units}, Options{Dimension: "device"})
@@ -298,6 +299,74 @@ func TestSRMMismatchGivesAPlainWordsWarning(t *testing.T) {
 		if !strings.Contains(r.SRM.Warning, want) {
 			t.Errorf("warning %q lacks %q", r.SRM.Warning, want)
 		}
+	}
+}
+
+func TestSRMFlagsUnitsOutsideTheSplit(t *testing.T) {
+	t.Run("units in a variant that is not configured are counted and raise a mismatch", func(t *testing.T) {
+		units := simulateUnits(7, 1000)
+		for i := range 3 {
+			units[i].variant = "old-design"
+		}
+		r := buildTestReport(t, testExperiment(), &fakeSource{units: units}, Options{})
+		last := r.SRM.Arms[len(r.SRM.Arms)-1]
+		if r.SRM.Status != SRMMismatch || r.SRM.PValue != 0 || r.SRM.UnexpectedUnits != 3 || r.SRM.Units != 2000 ||
+			last.Variant != "old-design" || !last.Unconfigured || last.Units != 3 || last.ExpectedShare != 0 {
+			t.Fatalf("SRM = %+v", r.SRM)
+		}
+		for _, want := range []string{"3 of the 2000 units", `3 in "old-design", which is not configured`} {
+			if !strings.Contains(r.SRM.Warning, want) {
+				t.Errorf("warning %q lacks %q", r.SRM.Warning, want)
+			}
+		}
+	})
+	t.Run("units in a variant with weight zero raise a mismatch", func(t *testing.T) {
+		e := testExperiment()
+		e.Variants = append(e.Variants, experiment.Variant{Key: "paused", Weight: 0})
+		units := simulateUnits(7, 1000)
+		units[0].variant = "paused"
+		r := buildTestReport(t, e, &fakeSource{units: units}, Options{})
+		if r.SRM.Status != SRMMismatch || r.SRM.UnexpectedUnits != 1 || !strings.Contains(r.SRM.Warning, `1 in "paused", which has weight 0`) {
+			t.Fatalf("SRM = %+v", r.SRM)
+		}
+	})
+	t.Run("even a bandit's split cannot produce units in an unconfigured variant", func(t *testing.T) {
+		e := testExperiment()
+		e.Mode = experiment.ModeOptimise
+		units := simulateUnits(7, 100)
+		units[0].variant = "ghost"
+		r := buildTestReport(t, e, &fakeSource{units: units}, Options{})
+		if r.SRM.Status != SRMMismatch || r.SRM.UnexpectedUnits != 1 {
+			t.Fatalf("SRM = %+v", r.SRM)
+		}
+	})
+}
+
+func TestZeroControlValueReportsTheDifference(t *testing.T) {
+	// Nobody in control converts, 30 of 200 in the treatment do.
+	var units []fakeUnit
+	for i := range 400 {
+		u := fakeUnit{variant: "control", values: map[string]float64{}}
+		if i%2 == 1 {
+			u.variant = "one-page"
+			if i < 60 {
+				u.values["conversion"] = 1
+			}
+		}
+		units = append(units, u)
+	}
+	r := buildTestReport(t, testExperiment(), &fakeSource{units: units}, Options{})
+	c := findKPI(t, r.Stages, "conversion").Comparisons[0]
+	if c.Status != stats.StatusOK || c.Relative != nil || !strings.Contains(c.RelativeReason, "control mean is zero") ||
+		c.Absolute == nil || math.Abs(c.Absolute.Estimate-0.15) > 1e-12 || c.PValue == nil || !(*c.PValue < 0.001) || c.Verdict != Improves {
+		t.Fatalf("comparison = %+v", c)
+	}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, r, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "undefined (control is 0)") {
+		t.Fatalf("text report lacks the undefined relative lift:\n%s", buf.String())
 	}
 }
 
@@ -432,11 +501,28 @@ func jsonDiff(path string, got, want any) string {
 }
 
 func okComparison(rel, p float64) Comparison {
-	return Comparison{Status: stats.StatusOK, Relative: &Interval{Estimate: rel}, PValue: &p}
+	return Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: rel / 10}, Relative: &Interval{Estimate: rel}, PValue: &p}
 }
 
 func bayesComparison(ctw float64) Comparison {
-	return Comparison{Status: stats.StatusOK, Relative: &Interval{Estimate: math.Copysign(0.1, ctw-0.5)}, ChanceToWin: &ctw}
+	d := math.Copysign(0.1, ctw-0.5)
+	return Comparison{Status: stats.StatusOK, Absolute: &Interval{Estimate: d / 10}, Relative: &Interval{Estimate: d}, ChanceToWin: &ctw}
 }
 
 func ptr(v float64) *float64 { return &v }
+
+func TestComparisonsCarryWhatReproducesThem(t *testing.T) {
+	e := testExperiment()
+	e.Analysis.Method = "sequential"
+	e.Analysis.SequentialTuning = 1234
+	r := buildTestReport(t, e, &fakeSource{units: simulateUnits(7, 1000)}, Options{})
+	c := findKPI(t, r.Stages, "conversion").Comparisons[0]
+	ctl, arm := armOf(findKPI(t, r.Stages, "conversion").Arms, "control"), armOf(findKPI(t, r.Stages, "conversion").Arms, "one-page")
+	if c.SequentialTuning != 1234 || c.Variance == nil {
+		t.Fatalf("comparison = %+v", c)
+	}
+	// A binomial arm's per-unit variance is p(1 − p).
+	if math.Abs(c.Variance.Control-ctl.Value*(1-ctl.Value)) > 1e-12 || math.Abs(c.Variance.Variant-arm.Value*(1-arm.Value)) > 1e-12 {
+		t.Fatalf("variance %+v for rates %v / %v", c.Variance, ctl.Value, arm.Value)
+	}
+}

@@ -81,7 +81,7 @@ func (r *Report) addSegments(ctx context.Context, src Source, e *experiment.Expe
 				arms[i] = make([]stats.ArmStats, len(e.Variants))
 			}
 		}
-		out := Segment{Value: s.value, Units: []ArmUnits{}, SRM: checkSRM(e, s.units)}
+		out := Segment{Value: s.value, Units: []ArmUnits{}, SRM: checkSRM(e, s.units, nil)}
 		for i, v := range e.Variants {
 			out.Units = append(out.Units, ArmUnits{Variant: v.Key, Units: s.units[i]})
 		}

@@ -265,6 +265,9 @@ func absoluteCI(kind experiment.MetricKind, i *Interval) string {
 }
 
 func relative(i *Interval) string {
+	if i == nil {
+		return "undefined (control is 0)"
+	}
 	return fmt.Sprintf("%s%% [%s%%, %s%%]", signed(100*i.Estimate, 1), signed(100*i.Low, 1), signed(100*i.High, 1))
 }
 

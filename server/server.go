@@ -24,7 +24,6 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"journeylab/auth"
-	"journeylab/experiment"
 )
 
 // Options configure the server.
@@ -217,7 +216,7 @@ func (s *Server) ready(c *fiber.Ctx) error {
 func (s *Server) Require(need auth.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if s.opts.DevMode {
-			c.Locals(experiment.ActorLocal, "dev-mode")
+			c.Locals(ActorLocal, "dev-mode")
 			return c.Next()
 		}
 		scope, actor, err := s.authenticate(c)
@@ -227,7 +226,7 @@ func (s *Server) Require(need auth.Scope) fiber.Handler {
 		if !scope.Allows(need) {
 			return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
 		}
-		c.Locals(experiment.ActorLocal, actor)
+		c.Locals(ActorLocal, actor)
 		return c.Next()
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/valyala/fasthttp"
-
 	"journeylab/assign"
 )
 
@@ -79,33 +77,10 @@ func benchBodies() [][]byte {
 	return out
 }
 
-// BenchmarkAssignHandler is one POST /v1/assign through the whole Fiber
-// stack (request id, metrics, scope check, parse, assign, encode), without
-// the network.
-func BenchmarkAssignHandler(b *testing.B) {
-	s := benchService(b)
-	h := newHTTP(b, s).App().Handler()
-	bodies := benchBodies()
-	var ctx fasthttp.RequestCtx
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		ctx.Request.Reset()
-		ctx.Response.Reset()
-		ctx.Request.Header.SetMethod(fasthttp.MethodPost)
-		ctx.Request.SetRequestURI("/v1/assign")
-		ctx.Request.Header.SetContentType("application/json")
-		ctx.Request.SetBody(bodies[i&4095])
-		h(&ctx)
-		if ctx.Response.StatusCode() != 200 {
-			b.Fatalf("status %d: %s", ctx.Response.StatusCode(), ctx.Response.Body())
-		}
-	}
-}
-
 // BenchmarkParseBody is the request parser alone.
 func BenchmarkParseBody(b *testing.B) {
 	bodies := benchBodies()
-	var r request
+	var r Request
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		r.reset()
@@ -125,6 +100,6 @@ func BenchmarkAppendResponse(b *testing.B) {
 	buf := make([]byte, 0, 2048)
 	b.ReportAllocs()
 	for b.Loop() {
-		buf = appendResponse(buf[:0], benchUnits[0], as)
+		buf = AppendResponse(buf[:0], benchUnits[0], as)
 	}
 }

@@ -117,6 +117,29 @@ func (d *dedupe) observe(unit string, as []assign.Assignment, repin func(a *assi
 	}
 }
 
+// peek re-pins results whose pair the cache remembers with another variant,
+// like observe, but remembers nothing new: for answers that record nothing.
+func (d *dedupe) peek(unit string, as []assign.Assignment, repin func(a *assign.Assignment, v int)) {
+	sh := d.shard(unit)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u, ok := sh.lru.Peek(unit)
+	if !ok {
+		return
+	}
+	for i := range as {
+		a := &as[i]
+		if a.Forced || a.Experiment == "" {
+			continue
+		}
+		if at, found := u.find(a.Experiment); found {
+			if v := int(u.exps[at].variant); v != a.VariantIndex {
+				repin(a, v)
+			}
+		}
+	}
+}
+
 // forget removes pairs whose exposure was dropped, so that a later request
 // for the unit queues it again.
 func (d *dedupe) forget(xs []experiment.Exposure) {

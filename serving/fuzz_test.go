@@ -6,6 +6,7 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
@@ -22,6 +23,8 @@ func FuzzAssignRequest(f *testing.F) {
 	for _, s := range []string{
 		`{"unit_id":"u-1","touchpoint":"checkout","attributes":{"device":"mobile","visits":3,"new":true,"tags":["a",1,null],"x":null}}`,
 		`{"unit_id":"u"}`,
+		`{"unit_id":"u","touchpoint":"t","expose":false}`,
+		`{"unit_id":"u","expose":null}`,
 		` { "unit_id" : "\u00e9\ud83d\uded2\n" , "touchpoint" : null , "attributes" : null } `,
 		`{"unit_id":"u","attributes":{"a":-0.5e+10,"b":0,"c":1E-3,"d":[]}}`,
 		`{"unit_id":"\ud800","attributes":{"\"q\"":"\\/"}}`,
@@ -34,7 +37,7 @@ func FuzzAssignRequest(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		var r request
+		var r Request
 		err := parseBody(body, &r)
 		if err != nil {
 			var je *jsonbody.Error
@@ -54,6 +57,7 @@ func FuzzAssignRequest(f *testing.F) {
 			UnitID     *string        `json:"unit_id"`
 			Touchpoint *string        `json:"touchpoint"`
 			Attributes map[string]any `json:"attributes"`
+			Expose     *bool          `json:"expose"`
 		}
 		dec := json.NewDecoder(bytes.NewReader(body))
 		dec.DisallowUnknownFields()
@@ -65,6 +69,9 @@ func FuzzAssignRequest(f *testing.F) {
 		}
 		if tp := ref.Touchpoint; (tp == nil && r.touchpoint != "") || (tp != nil && *tp != r.touchpoint) {
 			t.Fatalf("touchpoint = %q, encoding/json says %v", r.touchpoint, tp)
+		}
+		if want := map[bool]exposeMode{true: exposeYes, false: exposeNo}; (ref.Expose == nil && r.expose != exposeDefault) || (ref.Expose != nil && want[*ref.Expose] != r.expose) {
+			t.Fatalf("expose = %v, encoding/json says %v", r.expose, ref.Expose)
 		}
 		if len(ref.Attributes) != len(r.attrs) || (len(r.attrs) > 0 && !reflect.DeepEqual(ref.Attributes, r.attrs)) {
 			t.Fatalf("attributes = %#v, encoding/json says %#v", r.attrs, ref.Attributes)
@@ -84,7 +91,7 @@ func FuzzAssignRequest(f *testing.F) {
 			}
 		}
 		// The same request as a query string parses to the same unit.
-		var q request
+		var q Request
 		var args fasthttp.Args
 		args.Add("unit_id", r.unit)
 		args.Add("touchpoint", r.touchpoint)
@@ -116,6 +123,33 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if back != want {
 			t.Fatalf("%q round-trips to %q, want %q", s, back, want)
+		}
+	})
+}
+
+func FuzzDecodeExposureRecord(f *testing.F) {
+	at := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	f.Add(appendRecord(nil, []experiment.Exposure{{Experiment: "a", Unit: "u", Variant: "v", At: at, Attributes: map[string]string{"device": "mobile"}}}))
+	f.Add([]byte{1, 0, 0, 0, 255, 255, 255, 255, 15})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		xs, err := decodeRecord(nil, b)
+		if err != nil {
+			if len(xs) != 0 {
+				t.Fatalf("error %v with %d exposures decoded", err, len(xs))
+			}
+			return
+		}
+		if len(xs) == 0 {
+			return
+		}
+		again, err := decodeRecord(nil, appendRecord(nil, xs))
+		if err != nil || len(again) != len(xs) {
+			t.Fatalf("re-encoded record: %d exposures, %v; want %d", len(again), err, len(xs))
+		}
+		for i := range xs {
+			if again[i].Experiment != xs[i].Experiment || again[i].Variant != xs[i].Variant || again[i].Unit != xs[i].Unit || !again[i].At.Equal(xs[i].At) {
+				t.Fatalf("exposure %d changed in a round trip: %+v -> %+v", i, xs[i], again[i])
+			}
 		}
 	})
 }

@@ -195,7 +195,7 @@ type spec struct {
 	layer           string
 	layerShare      float64
 	coverage        float64
-	targeting       *assign.Rule
+	targeting       assign.Condition
 }
 
 // create stores a draft experiment; launch also starts it.
@@ -280,8 +280,8 @@ func (e *env) launchTen(t testing.TB, layerMetrics ...string) {
 	for i := range 6 {
 		e.launch(t, spec{key: fmt.Sprintf("cta-%d", i), payloads: []string{`{"color":"blue"}`, `{"color":"green"}`}})
 	}
-	e.launch(t, spec{key: "mobile-sticky-bar", targeting: &assign.Rule{Attr: "device", Op: "eq", Value: "mobile"}})
-	e.launch(t, spec{key: "dach-payment", targeting: &assign.Rule{Attr: "country", Op: "in", Value: []any{"DE", "AT", "CH"}}, weights: []float64{1, 1, 1}})
+	e.launch(t, spec{key: "mobile-sticky-bar", targeting: assign.Condition(`{"device": "mobile"}`)})
+	e.launch(t, spec{key: "dach-payment", targeting: assign.Condition(`{"country": {"$in": ["DE", "AT", "CH"]}}`), weights: []float64{1, 1, 1}})
 	e.launch(t, spec{key: "layer-a", layer: "checkout", layerShare: 0.45})
 	e.launch(t, spec{key: "layer-b", layer: "checkout", layerShare: 0.45})
 }

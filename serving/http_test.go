@@ -10,17 +10,32 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"journeylab/auth"
 	"journeylab/server"
 )
 
-// newHTTP serves s under /v1 of a dev-mode server, as app.New does.
+// newHTTP serves s's answers to /v1/assign on a dev-mode server, parsing
+// and encoding as package api does, so that these tests see the real
+// status codes and error bodies of the parser's errors.
 func newHTTP(t testing.TB, s *Service) *server.Server {
 	t.Helper()
 	srv := server.New(server.Options{BodyLimit: 1 << 20, DevMode: true, Logger: quietLogger()})
-	NewHandlers(s).Register(srv.V1(), srv.Require(auth.ScopeSDK))
+	answer := func(c *fiber.Ctx, parse func(r *Request) error) error {
+		var r Request
+		if err := parse(&r); err != nil {
+			return err
+		}
+		c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
+		return c.Send(AppendResponse(nil, r.Unit(), s.Answer(&r, nil)))
+	}
+	srv.V1().Post("/assign", func(c *fiber.Ctx) error {
+		return answer(c, func(r *Request) error { return r.ParseBody(c.Body()) })
+	})
+	srv.V1().Get("/assign", func(c *fiber.Ctx) error {
+		return answer(c, func(r *Request) error { return r.ParseQuery(c.Request().URI().QueryArgs()) })
+	})
 	return srv
 }
 
@@ -211,7 +226,7 @@ func manyQueryAttrs(n int) string {
 }
 
 func TestGETRepeatedAttributeBecomesAnArray(t *testing.T) {
-	var r request
+	var r Request
 	var args = mustArgs(t, "unit_id=u&attr.tag=a&attr.tag=b&attr.tag=c&attr.device=mobile%20app")
 	if err := parseQuery(args, &r); err != nil {
 		t.Fatal(err)

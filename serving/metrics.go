@@ -10,7 +10,6 @@ type metrics struct {
 	written       prometheus.Counter
 	duplicates    prometheus.Counter
 	dropped       prometheus.Counter
-	waits         prometheus.Counter
 	writeErrors   prometheus.Counter
 	refreshErrors prometheus.Counter
 	version       prometheus.Gauge
@@ -22,7 +21,7 @@ func newMetrics() *metrics {
 	return &metrics{
 		queued: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_exposures_queued_total",
-			Help: "First exposures queued for writing.",
+			Help: "First exposures journaled (recorded durably before the answer).",
 		}),
 		written: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_exposures_written_total",
@@ -34,15 +33,11 @@ func newMetrics() *metrics {
 		}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_exposures_dropped_total",
-			Help: "Exposures lost: buffer full past the wait, or unwritten at shutdown.",
-		}),
-		waits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "journeylab_exposures_buffer_waits_total",
-			Help: "Assign calls that found the exposure buffer full and waited for room (backpressure from the store).",
+			Help: "Exposures not recorded: the journal was full (the store is behind) or failed, or the store refused them.",
 		}),
 		writeErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_exposures_write_errors_total",
-			Help: "Failed exposure batch writes (each is retried).",
+			Help: "Failed merges of journaled exposures into the store (each is retried).",
 		}),
 		refreshErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "journeylab_assign_refresh_errors_total",
@@ -63,14 +58,14 @@ func newMetrics() *metrics {
 	}
 }
 
-// register adds the series and a queue-depth gauge reading depth to r.
+// register adds the series and a gauge of the unmerged journal bytes to r.
 func (m *metrics) register(r prometheus.Registerer, depth func() float64) error {
 	cs := []prometheus.Collector{
-		m.queued, m.written, m.duplicates, m.dropped, m.waits, m.writeErrors,
+		m.queued, m.written, m.duplicates, m.dropped, m.writeErrors,
 		m.refreshErrors, m.version, m.experiments, m.stickyUnits,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "journeylab_exposures_queue_depth",
-			Help: "Exposures buffered in memory, waiting to be written.",
+			Name: "journeylab_exposures_journal_bytes",
+			Help: "Bytes of journaled exposures not yet merged into the store (bounded by exposures.journal_max_bytes).",
 		}, depth),
 	}
 	for _, c := range cs {

@@ -105,7 +105,12 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	for i, l := range storedLayers {
 		layers[i] = AssignLayer(l)
 	}
-	exps, layers = s.compilable(exps, layers)
+	personas, err := s.loadPersonas(ctx)
+	if err != nil {
+		return err
+	}
+	personas = s.compilablePersonas(personas)
+	exps, layers = s.compilable(exps, layers, personas)
 
 	sticky, err := s.stickyUnits(ctx, exps)
 	if err != nil {
@@ -116,15 +121,17 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 		exps[i].Sticky = sticky[exps[i].Key].units
 		pinned += len(exps[i].Sticky)
 	}
-	snap, err := assign.NewSnapshot(exps, layers)
+	snap, err := assign.NewSnapshot(exps, layers, personas...)
 	if err != nil {
 		return fmt.Errorf("build snapshot: %w", err)
 	}
 	variants := make(map[string][]assign.Variant, len(exps))
+	touchpoints := make(map[string]string, len(exps))
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
+		touchpoints[e.Key] = e.Touchpoint
 	}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants})
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, touchpoints: touchpoints})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))
@@ -138,8 +145,8 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 // on its own and experiments whose layer range overlaps an earlier one (by
 // key) of the same layer, logging each, so one bad record never blocks the
 // others.
-func (s *Service) compilable(exps []assign.Experiment, layers []assign.Layer) ([]assign.Experiment, []assign.Layer) {
-	if _, err := assign.NewSnapshot(exps, layers); err == nil {
+func (s *Service) compilable(exps []assign.Experiment, layers []assign.Layer, personas []assign.Persona) ([]assign.Experiment, []assign.Layer) {
+	if _, err := assign.NewSnapshot(exps, layers, personas...); err == nil {
 		return exps, layers
 	}
 	var keptLayers []assign.Layer
@@ -156,7 +163,7 @@ func (s *Service) compilable(exps []assign.Experiment, layers []assign.Layer) ([
 	taken := map[string][]assign.Experiment{}
 	seen := map[string]bool{}
 	for _, e := range exps {
-		if _, err := assign.NewSnapshot([]assign.Experiment{e}, keptLayers); err != nil || seen[e.Key] {
+		if _, err := assign.NewSnapshot([]assign.Experiment{e}, keptLayers, personas...); err != nil || seen[e.Key] {
 			s.leftOut("experiment", e.Key, errors.Join(err, dupErr(seen[e.Key])))
 			continue
 		}
@@ -198,7 +205,7 @@ func (s *Service) leftOut(kind, key string, err error) {
 // variant differs from what the current allocation gives them. It reuses
 // the previous result while an experiment's allocation is unchanged, skips
 // experiments whose allocation never changed after launch, and otherwise
-// scans the stored exposures plus those still buffered in memory.
+// scans the stored exposures plus those still in the journal.
 func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (map[string]stickyEntry, error) {
 	out := make(map[string]stickyEntry, len(exps))
 	scan := map[string]*assign.Experiment{}
@@ -226,12 +233,26 @@ func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (ma
 		return out, nil
 	}
 	pins := make(map[string]*pinner, len(scan))
+	keys := make(map[string]bool, len(scan))
 	for key, e := range scan {
 		p, err := newPinner(e)
 		if err != nil {
 			return nil, err
 		}
 		pins[key] = p
+		keys[key] = true
+	}
+	// The journal is read before the store: an exposure merged between the
+	// two reads is then in the store read, and one journaled after the
+	// journal read is covered by the dedupe cache (see Service.record). The
+	// store's are added first: a unit's first exposure is the one kept.
+	var journaled []experiment.Exposure
+	if err := s.exposures.pendingExposures(keys, func(x *experiment.Exposure) {
+		journaled = append(journaled, experiment.Exposure{Experiment: x.Experiment, Unit: x.Unit, Variant: x.Variant})
+	}); err != nil {
+		return nil, err
+	}
+	for key, p := range pins {
 		if err := s.store.ExposureVariants(ctx, key, func(unit, variant string) error {
 			p.add(unit, variant)
 			return nil
@@ -239,15 +260,9 @@ func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (ma
 			return nil, fmt.Errorf("read exposures of %s: %w", key, err)
 		}
 	}
-	// Exposures still in memory are not in the store yet; the dedupe cache
-	// covers the ones queued after this point (see Service.record).
-	keys := make(map[string]bool, len(scan))
-	for key := range scan {
-		keys[key] = true
+	for i := range journaled {
+		pins[journaled[i].Experiment].add(journaled[i].Unit, journaled[i].Variant)
 	}
-	s.exposures.pendingExposures(keys, func(x *experiment.Exposure) {
-		pins[x.Experiment].add(x.Unit, x.Variant)
-	})
 	for key, p := range pins {
 		if p.unknown > 0 {
 			s.log.Warn("exposures with a variant the experiment does not have were ignored", "experiment", key, "count", p.unknown)

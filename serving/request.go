@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
-	"github.com/valyala/fasthttp"
 
 	"journeylab/experiment"
 	"journeylab/jsonbody"
@@ -34,21 +33,66 @@ const (
 	MaxAttributeValues = 100
 )
 
-// request is a parsed assign request. attrs values are what encoding/json
-// produces: string, float64, bool, nil or []any of those.
-type request struct {
+// Request is a parsed assign request, reusable after Reset. attrs values
+// are what encoding/json produces: string, float64, bool, nil or []any of
+// those.
+type Request struct {
 	unit       string
 	touchpoint string
 	attrs      map[string]any
+	// expose is the client's "expose" (exposeDefault when absent or null).
+	expose exposeMode
+}
+
+// exposeMode says whether an assign call records exposures.
+type exposeMode uint8
+
+const (
+	// exposeDefault records when the call names a touchpoint: a call
+	// without one fetches every running experiment (a single-page app on
+	// load) and must not expose the visitor to all of them.
+	exposeDefault exposeMode = iota
+	exposeYes
+	exposeNo
+)
+
+// ParseBody parses a POST /v1/assign body into r, which must be new or
+// Reset:
+//
+//	{"unit_id": "u-1", "touchpoint": "checkout", "attributes": {"device": "mobile"}, "expose": false}
+//
+// Errors are a *jsonbody.Error or an *experiment.ValidationError naming
+// the field.
+func (r *Request) ParseBody(body []byte) error { return parseBody(body, r) }
+
+// QueryArgs is a request's query string as the HTTP layer holds it
+// (*fasthttp.Args satisfies it).
+type QueryArgs interface {
+	VisitAll(f func(key, value []byte))
+}
+
+// ParseQuery parses GET /v1/assign?unit_id=…&touchpoint=…&expose=false&attr.device=mobile
+// into r, which must be new or Reset.
+func (r *Request) ParseQuery(args QueryArgs) error { return parseQuery(args, r) }
+
+// Unit returns the request's unit id.
+func (r *Request) Unit() string { return r.unit }
+
+// Reset empties r for reuse, keeping its storage.
+func (r *Request) Reset() { r.reset() }
+
+// records reports whether the request records its exposures.
+func (r *Request) records() bool {
+	return r.expose == exposeYes || (r.expose == exposeDefault && r.touchpoint != "")
 }
 
 // reset empties r for reuse, keeping the attribute map's storage.
-func (r *request) reset() {
-	r.unit, r.touchpoint = "", ""
+func (r *Request) reset() {
+	r.unit, r.touchpoint, r.expose = "", "", exposeDefault
 	clear(r.attrs)
 }
 
-func (r *request) setAttr(name string, v any) error {
+func (r *Request) setAttr(name string, v any) error {
 	if r.attrs == nil {
 		r.attrs = make(map[string]any, 8)
 	}
@@ -63,7 +107,7 @@ func (r *request) setAttr(name string, v any) error {
 }
 
 // validate checks what both request forms share.
-func (r *request) validate() error {
+func (r *Request) validate() error {
 	switch {
 	case r.unit == "":
 		return &experiment.ValidationError{Field: "unit_id", Message: "required: a non-empty string identifying the visitor"}
@@ -71,6 +115,9 @@ func (r *request) validate() error {
 		return &experiment.ValidationError{Field: "unit_id", Message: fmt.Sprintf("at most %d bytes, got %d", MaxUnitIDBytes, len(r.unit))}
 	case len(r.touchpoint) > MaxTouchpointBytes:
 		return &experiment.ValidationError{Field: "touchpoint", Message: fmt.Sprintf("at most %d bytes, got %d", MaxTouchpointBytes, len(r.touchpoint))}
+	case r.expose == exposeYes && r.touchpoint == "":
+		return &experiment.ValidationError{Field: "expose", Message: "recording needs a touchpoint: without one the visitor would be exposed to every running experiment; " +
+			"name the touchpoint, or report what was shown with POST /v1/exposures"}
 	}
 	return nil
 }
@@ -83,7 +130,7 @@ func (r *request) validate() error {
 // data, invalid UTF-8 and wrong types are errors naming the field) but
 // decodes only this shape, without reflection. touchpoint and attributes
 // may be absent or null.
-func parseBody(body []byte, r *request) error {
+func parseBody(body []byte, r *Request) error {
 	p := parser{b: body}
 	p.ws()
 	if p.i == len(p.b) {
@@ -92,7 +139,7 @@ func parseBody(body []byte, r *request) error {
 	if err := p.expect('{'); err != nil {
 		return err
 	}
-	var seenUnit, seenTouchpoint, seenAttrs bool
+	var seenUnit, seenTouchpoint, seenAttrs, seenExpose bool
 	p.ws()
 	if !p.consume('}') {
 		for {
@@ -132,8 +179,16 @@ func parseBody(body []byte, r *request) error {
 				if err := p.attributes(r); err != nil {
 					return err
 				}
+			case "expose":
+				if seenExpose {
+					return &jsonbody.Error{Field: "expose", Message: "duplicate field"}
+				}
+				seenExpose = true
+				if r.expose, err = p.exposeValue(); err != nil {
+					return err
+				}
 			default:
-				return &jsonbody.Error{Field: string(raw), Message: "unknown field (want unit_id, touchpoint, attributes)"}
+				return &jsonbody.Error{Field: string(raw), Message: "unknown field (want unit_id, touchpoint, attributes, expose)"}
 			}
 			p.ws()
 			if p.consume('}') {
@@ -154,9 +209,9 @@ func parseBody(body []byte, r *request) error {
 // parseQuery parses GET /v1/assign?unit_id=…&touchpoint=…&attr.device=mobile
 // into r (which must be reset). Attribute values are strings; a repeated
 // attr.<name> becomes an array.
-func parseQuery(args *fasthttp.Args, r *request) error {
+func parseQuery(args QueryArgs, r *Request) error {
 	var err error
-	var seenUnit, seenTouchpoint bool
+	var seenUnit, seenTouchpoint, seenExpose bool
 	args.VisitAll(func(k, v []byte) {
 		if err != nil {
 			return
@@ -177,11 +232,24 @@ func parseQuery(args *fasthttp.Args, r *request) error {
 			}
 			seenTouchpoint = true
 			r.touchpoint, _ = internBytes(v)
+		case string(k) == "expose":
+			if seenExpose {
+				err = &experiment.ValidationError{Field: "expose", Message: "given more than once"}
+			}
+			seenExpose = true
+			switch string(v) {
+			case "true":
+				r.expose = exposeYes
+			case "false":
+				r.expose = exposeNo
+			default:
+				err = &experiment.ValidationError{Field: "expose", Message: "want true or false"}
+			}
 		case bytes.HasPrefix(k, []byte("attr.")):
 			name, _ := internBytes(k[len("attr."):])
 			err = r.queryAttr(name, v)
 		default:
-			err = &experiment.ValidationError{Field: string(k), Message: "unknown query parameter (want unit_id, touchpoint, attr.<name>)"}
+			err = &experiment.ValidationError{Field: string(k), Message: "unknown query parameter (want unit_id, touchpoint, expose, attr.<name>)"}
 		}
 	})
 	if err != nil {
@@ -190,7 +258,7 @@ func parseQuery(args *fasthttp.Args, r *request) error {
 	return r.validate()
 }
 
-func (r *request) queryAttr(name string, v []byte) error {
+func (r *Request) queryAttr(name string, v []byte) error {
 	if err := checkAttrName(name); err != nil {
 		return err
 	}
@@ -285,6 +353,23 @@ func (p *parser) kind() string {
 		return "number"
 	}
 	return ""
+}
+
+// exposeValue reads the "expose" field: true, false or null (the default).
+func (p *parser) exposeValue() (exposeMode, error) {
+	switch p.kind() {
+	case "boolean":
+		if p.b[p.i] == 't' {
+			return exposeYes, p.literal("true")
+		}
+		return exposeNo, p.literal("false")
+	case "null":
+		return exposeDefault, p.literal("null")
+	case "":
+		return exposeDefault, p.syntax("expected a value")
+	default:
+		return exposeDefault, &jsonbody.Error{Field: "expose", Message: "expected true or false, got JSON " + p.kind()}
+	}
 }
 
 // optionalInterned is optionalString for low-cardinality values.
@@ -539,7 +624,7 @@ func (p *parser) scalar(name string, i int) (any, error) {
 }
 
 // attributes reads the attributes object (or null) into r.
-func (p *parser) attributes(r *request) error {
+func (p *parser) attributes(r *Request) error {
 	switch p.kind() {
 	case "null":
 		return p.literal("null")

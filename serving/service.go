@@ -51,20 +51,25 @@ type Options struct {
 	// RefreshInterval is how often the store's config version is polled
 	// (default 250 ms).
 	RefreshInterval time.Duration
-	// FlushInterval is the longest an exposure waits in memory before a
-	// write is attempted (default 200 ms).
+	// FlushInterval is the longest a journaled exposure waits before the
+	// merger moves it into the store (default 200 ms).
 	FlushInterval time.Duration
-	// BatchSize is the most exposures per write; a full batch is written
-	// at once (default 2000).
+	// BatchSize is the most exposures per store write; as many journaled
+	// exposures wake the merger at once (default 5000).
 	BatchSize int
-	// BufferSize bounds the exposures held in memory (default 200000).
-	BufferSize int
+	// JournalDir is the directory of the exposure journal. Empty means a
+	// temporary directory removed at Close: not crash-safe, for tests.
+	JournalDir string
+	// JournalMaxBytes bounds the journaled exposures not yet in the store
+	// (default 1 GiB); past it Assign answers but cannot record, and says so.
+	JournalMaxBytes int64
+	// JournalSync is how often the journal is synced to the device (default
+	// 1 s); negative syncs on every request. A process crash loses nothing
+	// either way; an OS crash or power loss loses at most this period.
+	JournalSync time.Duration
 	// DedupeSize is how many (experiment, unit) pairs the dedupe LRU
 	// remembers (default 1000000).
 	DedupeSize int
-	// EnqueueWait is how long an Assign call waits for buffer room before
-	// dropping its exposures (default 50 ms).
-	EnqueueWait time.Duration
 	// Logger receives refresh and write problems (default slog.Default()).
 	Logger *slog.Logger
 	// Registerer receives the Prometheus series; nil registers nothing.
@@ -81,16 +86,10 @@ func (o Options) withDefaults() Options {
 		o.FlushInterval = 200 * time.Millisecond
 	}
 	if o.BatchSize <= 0 {
-		o.BatchSize = 2000
-	}
-	if o.BufferSize <= 0 {
-		o.BufferSize = 200000
+		o.BatchSize = 5000
 	}
 	if o.DedupeSize <= 0 {
 		o.DedupeSize = 1000000
-	}
-	if o.EnqueueWait <= 0 {
-		o.EnqueueWait = 50 * time.Millisecond
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -108,6 +107,8 @@ type state struct {
 	// variants by experiment key, to re-pin a result to a remembered
 	// variant index.
 	variants map[string][]assign.Variant
+	// touchpoints by experiment key, to evaluate one experiment.
+	touchpoints map[string]string
 }
 
 // Service assigns units to the running experiments and records first
@@ -152,19 +153,23 @@ func New(ctx context.Context, store Store, opts Options) (*Service, error) {
 		pollDone: make(chan struct{}),
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.exposures = newExposureLog(store, opts, s.m)
+	if s.exposures, err = newExposureLog(store, opts, s.m); err != nil {
+		s.cancel()
+		return nil, fmt.Errorf("start serving: %w", err)
+	}
 	v, err := store.ConfigVersion(ctx)
 	if err == nil {
 		err = s.rebuild(ctx, v)
 	}
 	if err == nil && opts.Registerer != nil {
-		err = s.m.register(opts.Registerer, func() float64 { return float64(s.exposures.depth()) })
+		err = s.m.register(opts.Registerer, func() float64 { return float64(s.exposures.unmergedBytes()) })
 	}
 	if err != nil {
 		s.cancel()
+		_ = s.exposures.close(ctx)
 		return nil, fmt.Errorf("start serving: %w", err)
 	}
-	go s.exposures.run()
+	s.exposures.start()
 	go s.poll()
 	return s, nil
 }
@@ -174,7 +179,8 @@ func (s *Service) Version() int64 { return s.cur.Load().version }
 
 // Assign appends the assignments of unitID on touchpoint ("" for every
 // touchpoint) to dst and returns it; reuse dst[:0] across calls. It never
-// reads the store. First exposures are queued for writing; forced
+// reads the store. First exposures are in the journal (the kernel holds
+// them, so a process crash cannot lose them) when Assign returns; forced
 // assignments and holdout entries are not. A result whose unit the dedupe
 // cache remembers with another variant is re-pinned to that variant (and
 // flagged Sticky).
@@ -191,6 +197,29 @@ func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []
 	return dst
 }
 
+// Answer assigns the unit of a parsed request: Assign when the request
+// records its exposures (the default with a touchpoint), else Evaluate.
+func (s *Service) Answer(r *Request, dst []assign.Assignment) []assign.Assignment {
+	if r.records() {
+		return s.Assign(r.unit, r.touchpoint, r.attrs, dst)
+	}
+	return s.Evaluate(r.unit, r.touchpoint, r.attrs, dst)
+}
+
+// Evaluate is Assign without recording: the same answer (sticky variants
+// included), but no exposure is journaled. Clients that fetch variants
+// before showing them use it and report what they showed with
+// RecordExposures.
+func (s *Service) Evaluate(unitID, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
+	st := s.cur.Load()
+	start := len(dst)
+	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
+	if len(dst) > start {
+		s.dedupe.peek(unitID, dst[start:], st.repin)
+	}
+	return dst
+}
+
 // record dedupes the results, re-pins remembered variants and queues first
 // exposures.
 func (s *Service) record(st *state, unitID string, attrs map[string]any, as []assign.Assignment) {
@@ -200,7 +229,7 @@ func (s *Service) record(st *state, unitID string, attrs map[string]any, as []as
 	var now time.Time
 	s.dedupe.observe(unitID, as, st.repin, func(a *assign.Assignment) {
 		if now.IsZero() {
-			flat = flattenAttributes(attrs)
+			flat = withPersonas(st.snap, attrs, flattenAttributes(attrs))
 			now = s.opts.Now().UTC()
 		}
 		fresh = append(fresh, experiment.Exposure{Experiment: a.Experiment, Unit: unitID, Variant: a.Variant, At: now, Attributes: flat})
@@ -208,9 +237,10 @@ func (s *Service) record(st *state, unitID string, attrs map[string]any, as []as
 	if len(fresh) == 0 {
 		return
 	}
-	if lost := s.exposures.enqueue(fresh); len(lost) > 0 {
-		s.dedupe.forget(lost)
-		s.exposures.dropped(len(lost), "exposure buffer full")
+	if err := s.exposures.append(fresh); err != nil {
+		// Not recorded: forget them so the unit's next request tries again.
+		s.dedupe.forget(fresh)
+		s.exposures.dropped(len(fresh), err)
 	}
 }
 
@@ -279,13 +309,14 @@ func appendNumber(b []byte, f float64) []byte {
 	return strconv.AppendFloat(b, f, 'f', -1, 64)
 }
 
-// Flush writes every exposure queued before the call and waits for it.
+// Flush merges every exposure journaled before the call into the store and
+// waits for it.
 func (s *Service) Flush(ctx context.Context) error {
 	return s.exposures.flush(ctx)
 }
 
-// Close stops the refresher and drains the exposure buffer into the store,
-// giving up when ctx ends (the lost exposures are counted and logged).
+// Close stops the refresher and merges the exposure journal into the store
+// until ctx ends; what is left stays in the journal for the next start.
 // Assign keeps answering after Close but records nothing. Close is
 // idempotent.
 func (s *Service) Close(ctx context.Context) error {

@@ -38,7 +38,7 @@ func TestAssignExperimentConvertsEveryField(t *testing.T) {
 			{Key: "big", Weight: 3, Payload: json.RawMessage("{ \"size\" :\n 2 }")},
 		},
 		Allocation: assign.Allocation{Ranges: []assign.VariantRange{{Start: 0, End: 2500, Variant: 0}, {Start: 2500, End: 10000, Variant: 1}}},
-		Targeting:  &assign.Rule{Attr: "device", Op: "eq", Value: "mobile"},
+		Targeting:  assign.Condition(`{"device": "mobile"}`),
 		Layer:      "pdp", LayerRange: &assign.Range{Start: 100, End: 600},
 		Overrides: map[string]string{"qa": "big"},
 	}
@@ -155,16 +155,16 @@ func TestStickinessAfterReweight(t *testing.T) {
 		flush, restart, forgetful bool
 	}{
 		{"exposures already written stay put in the same instance", true, false, false},
-		{"exposures still buffered stay put", false, false, false},
+		{"exposures still in the journal stay put", false, false, false},
 		{"written exposures the dedupe cache forgot stay put", true, false, true},
-		{"buffered exposures the dedupe cache forgot stay put", false, false, true},
+		{"journaled exposures the dedupe cache forgot stay put", false, false, true},
 		{"a restarted instance pins units from the stored exposures", true, true, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			e := newEnv(t)
 			e.launch(t, spec{key: "cta", weights: []float64{1, 1}})
-			o := Options{RefreshInterval: time.Hour, FlushInterval: time.Hour, BatchSize: 4 * n, BufferSize: 4 * n}
+			o := Options{RefreshInterval: time.Hour, FlushInterval: time.Hour, BatchSize: 4 * n}
 			if tc.forgetful {
 				o.DedupeSize = 1000
 			}
@@ -302,11 +302,40 @@ func TestCloseFlushesEverything(t *testing.T) {
 	}
 }
 
-func TestCloseGivesUpAtItsDeadline(t *testing.T) {
+func TestCloseLeavesUnmergedExposuresForTheNextStart(t *testing.T) {
 	e := newEnv(t)
 	e.launch(t, spec{key: "a"})
-	reg := prometheus.NewRegistry()
-	s := e.start(t, Options{Registerer: reg, FlushInterval: time.Hour})
+	dir := t.TempDir()
+	s := e.start(t, Options{FlushInterval: time.Hour, JournalDir: dir})
+	e.mem.set(func(m *memExposures) { m.failNext = math.MaxInt })
+	for _, u := range units("u", 10) {
+		s.Assign(u, "", nil, nil)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	if err := s.Close(ctx); err != nil {
+		t.Fatalf("Close = %v, want nil: the exposures are kept in the journal", err)
+	}
+	if got := testutil.ToFloat64(s.m.dropped); got != 0 {
+		t.Errorf("dropped = %v, want 0", got)
+	}
+	if got := e.mem.count(); got != 0 {
+		t.Fatalf("stored = %d while the store was failing", got)
+	}
+	e.mem.set(func(m *memExposures) { m.failNext = 0 })
+	s2 := e.start(t, Options{FlushInterval: time.Hour, JournalDir: dir})
+	if err := s2.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.mem.count(); got != 10 {
+		t.Errorf("stored after the restart = %d, want the 10 exposures left in the journal", got)
+	}
+}
+
+func TestATemporaryJournalReportsWhatCloseCouldNotMerge(t *testing.T) {
+	e := newEnv(t)
+	e.launch(t, spec{key: "a"})
+	s := e.start(t, Options{FlushInterval: time.Hour})
 	e.mem.set(func(m *memExposures) { m.failNext = math.MaxInt })
 	for _, u := range units("u", 10) {
 		s.Assign(u, "", nil, nil)
@@ -314,11 +343,8 @@ func TestCloseGivesUpAtItsDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	err := s.Close(ctx)
-	if err == nil || !strings.Contains(err.Error(), "10 not written") {
-		t.Fatalf("Close = %v, want an error counting 10 lost exposures", err)
-	}
-	if got := testutil.ToFloat64(s.m.dropped); got != 10 {
-		t.Errorf("dropped = %v, want 10", got)
+	if err == nil || !strings.Contains(err.Error(), "not merged") {
+		t.Fatalf("Close = %v, want an error saying the temporary journal was not merged", err)
 	}
 }
 
@@ -365,27 +391,27 @@ func TestARefusedBatchIsDroppedNotRetried(t *testing.T) {
 	}
 }
 
-func TestFullBufferWaitsThenDrops(t *testing.T) {
+func TestAFullJournalRefusesLoudlyThenRecovers(t *testing.T) {
 	e := newEnv(t)
 	e.launch(t, spec{key: "a"})
 	block := make(chan struct{})
 	e.mem.set(func(m *memExposures) { m.block = block })
-	s := e.start(t, Options{BufferSize: 100, BatchSize: 100, EnqueueWait: 20 * time.Millisecond})
 	us := units("u", 120)
+	// Room for exactly 100 one-exposure records (8 bytes of framing each).
+	rec := appendRecord(nil, []experiment.Exposure{{Experiment: "a", Unit: us[0], Variant: "v0", At: time.Now()}})
+	s := e.start(t, Options{JournalMaxBytes: int64(100 * (8 + len(rec))), BatchSize: 1000})
 	for _, u := range us {
 		s.Assign(u, "", nil, nil)
 	}
-	if waits := testutil.ToFloat64(s.m.waits); waits != 20 {
-		t.Errorf("waits = %v: each of the 20 assign calls that found the buffer full must wait for room before dropping", waits)
-	}
-	if dropped := testutil.ToFloat64(s.m.dropped); dropped != 20 {
-		t.Fatalf("dropped = %v, want the 20 that did not fit into the buffer of 100", dropped)
+	dropped := testutil.ToFloat64(s.m.dropped)
+	if dropped != 20 {
+		t.Fatalf("dropped = %v, want the 20 that did not fit into a journal of 100 records", dropped)
 	}
 	close(block)
 	if err := s.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// A dropped exposure is forgotten by the dedupe cache, so the next
+	// An unrecorded exposure is forgotten by the dedupe cache, so the next
 	// request for the unit records it.
 	for _, u := range us {
 		s.Assign(u, "", nil, nil)
@@ -466,7 +492,7 @@ func TestMetricsAreRegistered(t *testing.T) {
 		"journeylab_exposures_queued_total":      1,
 		"journeylab_exposures_written_total":     1,
 		"journeylab_exposures_dropped_total":     0,
-		"journeylab_exposures_queue_depth":       0,
+		"journeylab_exposures_journal_bytes":     0,
 		"journeylab_assign_refresh_errors_total": 0,
 		"journeylab_assign_snapshot_experiments": 1,
 	}

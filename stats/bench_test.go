@@ -2,7 +2,11 @@ package stats
 
 import (
 	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
+
+	"gonum.org/v1/gonum/stat"
 )
 
 func BenchmarkCompare(b *testing.B) {
@@ -47,6 +51,64 @@ func BenchmarkProbabilityBest(b *testing.B) {
 	b.Run("2 arms with very unequal sds", func(b *testing.B) {
 		for b.Loop() {
 			ProbabilityBest([]float64{0.1, 0.1001}, []float64{0.01, 0.00001})
+		}
+	})
+}
+
+func BenchmarkPlan(b *testing.B) {
+	rate := Design{Kind: KindBinomial, Baseline: 0.05, Scale: RelativeMDE}
+	small := Design{Kind: KindMean, Sigma: 1, Scale: AbsoluteMDE, Test: TTest}
+	seq := Design{Kind: KindMean, Sigma: 1, Scale: AbsoluteMDE, Method: Sequential, Arms: 3}
+	cases := []struct {
+		name string
+		f    func() error
+	}{
+		{"sample size z", func() error { _, err := rate.SampleSize(0.1); return err }},
+		{"sample size exact t", func() error { _, err := small.SampleSize(1); return err }},
+		{"sample size sequential 3 arms", func() error { _, err := seq.SampleSize(0.1); return err }},
+		{"power z", func() error { _, err := rate.Power(0.1, 20000); return err }},
+		{"MDE z", func() error { _, err := rate.MDE(20000); return err }},
+		{"MDE exact t", func() error { _, err := small.MDE(12); return err }},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if err := c.f(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPercentileCap is the cap of a report over 1M exposed units, 30%
+// of them with a value (the rest are zeros), beside gonum's weighted
+// empirical quantile on the same input, the computation it replaced:
+//
+//	go test ./stats -run '^$' -bench PercentileCap -benchtime 20x -count 3
+func BenchmarkPercentileCap(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	values := make([]float64, 300_000)
+	for i := range values {
+		values[i] = rng.ExpFloat64() * 50
+	}
+	const zeros = 700_000
+	b.Run("PercentileCap", func(b *testing.B) {
+		for b.Loop() {
+			PercentileCap(values, zeros, 0.99)
+		}
+	})
+	b.Run("gonum weighted quantile", func(b *testing.B) {
+		for b.Loop() {
+			xs := slices.Clone(values)
+			slices.Sort(xs)
+			ws := make([]float64, len(xs), len(xs)+1)
+			for i := range ws {
+				ws[i] = 1
+			}
+			at, _ := slices.BinarySearch(xs, 0)
+			xs, ws = slices.Insert(xs, at, 0), slices.Insert(ws, at, zeros)
+			stat.Quantile(0.99, stat.Empirical, xs, ws)
 		}
 	})
 }

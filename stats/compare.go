@@ -43,14 +43,25 @@ func Compare(kind Kind, control, treatment ArmStats, opts Options) Result {
 		return notEnough(res, fmt.Sprintf("need at least 2 units per arm, have %d (control) and %d (treatment)", control.N, treatment.N))
 	case a.v == 0 && b.v == 0:
 		return notEnough(res, "zero variance in both arms")
-	case a.mean == 0:
-		return notEnough(res, "control mean is zero: relative lift is undefined")
+	case a.mean == 0 && opts.Method == Bayesian:
+		// The prior, chance to win and risk are stated on the relative lift.
+		return notEnough(res, zeroControlReason+"; the Bayesian analysis needs it")
 	}
+	res.ControlVariance, res.TreatmentVariance = a.v, b.v
 
+	// A zero control mean leaves the relative lift undefined, but the
+	// difference, its interval and p-value are as well defined as ever.
+	relDefined := a.mean != 0
+	if !relDefined {
+		res.RelativeReason = zeroControlReason
+	}
 	df := welchDF(a, b)
-	abs, rel := absoluteContrast(a, b, df), relativeContrast(a, b, df)
+	abs, rel := absoluteContrast(a, b, df), contrast{variance: 1, df: df}
+	if relDefined {
+		rel = relativeContrast(a, b, df)
+	}
 	if opts.CUPED {
-		abs, rel = applyCUPED(&res, kind, control, treatment, a, b, abs, rel)
+		abs, rel = applyCUPED(&res, kind, control, treatment, a, b, abs, rel, relDefined)
 	}
 	if !finite(abs.est, abs.variance, rel.est, rel.variance, abs.df) {
 		return notEnough(res, overflowReason)
@@ -64,22 +75,34 @@ func Compare(kind Kind, control, treatment ArmStats, opts Options) Result {
 		q := critical(opts.Alpha, abs.df, opts.Sides) // rel.df == abs.df
 		res.Absolute = frequentistLift(abs, q, opts.Sides)
 		res.Relative = frequentistLift(rel, q, opts.Sides)
-		res.Significant = res.Relative.PValue < opts.Alpha
 	case Sequential:
 		n := a.n + b.n
+		res.SequentialTuning = opts.SequentialTuning
 		res.Absolute = sequentialLift(abs, n, opts.Alpha, opts.SequentialTuning, opts.Sides)
 		res.Relative = sequentialLift(rel, n, opts.Alpha, opts.SequentialTuning, opts.Sides)
-		res.Significant = res.Relative.PValue < opts.Alpha
 	case Bayesian:
 		bayes(&res, abs, rel, a.mean, opts)
+	}
+	if opts.Method != Bayesian {
+		if relDefined {
+			res.Significant = res.Relative.PValue < opts.Alpha
+		} else {
+			res.Relative = Lift{}
+			res.Significant = res.Absolute.PValue < opts.Alpha
+		}
 	}
 	return finalize(res)
 }
 
+const zeroControlReason = "control mean is zero: relative lift is undefined"
+
 // applyCUPED swaps the contrasts for CUPED-adjusted ones when the metric
 // kind supports it and both arms carry pre-period data; otherwise it records
 // why not and keeps the unadjusted contrasts.
-func applyCUPED(res *Result, kind Kind, control, treatment ArmStats, a, b arm, abs, rel contrast) (contrast, contrast) {
+//
+// With relDefined false (zero control mean) only the absolute contrast is
+// adjusted and rel is returned unchanged.
+func applyCUPED(res *Result, kind Kind, control, treatment ArmStats, a, b arm, abs, rel contrast, relDefined bool) (contrast, contrast) {
 	if kind == KindRatio {
 		// Adjusting a ratio needs Σ pre·x, which ArmStats does not carry.
 		res.CUPEDReason = "CUPED is not supported for ratio metrics"
@@ -103,6 +126,9 @@ func applyCUPED(res *Result, kind Kind, control, treatment ArmStats, a, b arm, a
 		return abs, rel
 	}
 	cabs, crel := cupedContrasts(newCupedArm(a, control), newCupedArm(b, treatment), theta)
+	if !relDefined {
+		crel = rel
+	}
 	if !finite(cabs.est, cabs.variance, crel.est, crel.variance, cabs.df) || !(cabs.variance > 0) || !(crel.variance > 0) {
 		res.CUPEDReason = "CUPED adjustment is numerically degenerate"
 		return abs, rel

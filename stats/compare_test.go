@@ -28,7 +28,15 @@ func TestDegenerateInput(t *testing.T) {
 		{"an empty arm is not enough data", KindBinomial, ArmStats{}, ok, Options{}, StatusNotEnoughData, "no units"},
 		{"zero variance in both arms is not enough data", KindMean, ArmStats{N: 10, Sum: 10, SumSq: 10}, ArmStats{N: 10, Sum: 20, SumSq: 40}, Options{}, StatusNotEnoughData, "zero variance"},
 		{"no conversions anywhere is not enough data", KindBinomial, ArmStats{N: 100}, ArmStats{N: 100}, Options{}, StatusNotEnoughData, "zero variance"},
-		{"a zero control mean makes relative lift undefined", KindBinomial, ArmStats{N: 100}, ArmStats{N: 100, Sum: 3}, Options{}, StatusNotEnoughData, "control mean is zero"},
+		{"a zero control mean leaves nothing for the Bayesian analysis, which is stated on the relative lift", KindBinomial, ArmStats{N: 100}, ArmStats{N: 100, Sum: 3}, Options{Method: Bayesian}, StatusNotEnoughData, "control mean is zero"},
+		{"a ratio whose cross product exceeds the Cauchy–Schwarz bound is invalid input naming the arm", KindRatio,
+			ArmStats{N: 10, Sum: 20, SumSq: 50, DenSum: 10, DenSumSq: 12, SumNumDen: 40}, ArmStats{N: 10, Sum: 20, SumSq: 50, DenSum: 10, DenSumSq: 12, SumNumDen: 22}, Options{}, StatusInvalidInput, "control: SumNumDen"},
+		{"a CUPED cross product beyond the Cauchy–Schwarz bound is invalid input naming the arm", KindMean,
+			ArmStats{N: 10, Sum: 20, SumSq: 50, PreSum: 10, PreSumSq: 12, SumPrePost: 40}, ArmStats{N: 10, Sum: 20, SumSq: 50, PreSum: 10, PreSumSq: 12, SumPrePost: 22}, Options{CUPED: true}, StatusInvalidInput, "control: SumPrePost"},
+		{"a cross product without any pre-period data is invalid input", KindBinomial,
+			ArmStats{N: 10, Sum: 5}, ArmStats{N: 10, Sum: 5, SumPrePost: 3}, Options{}, StatusInvalidInput, "treatment: SumPrePost"},
+		{"a ratio with a cross product below the negative bound is invalid input naming the arm", KindRatio,
+			ArmStats{N: 10, Sum: 20, SumSq: 50, DenSum: 10, DenSumSq: 12, SumNumDen: 22}, ArmStats{N: 10, Sum: 20, SumSq: 50, DenSum: 10, DenSumSq: 12, SumNumDen: 0}, Options{}, StatusInvalidInput, "treatment: SumNumDen"},
 		{"a zero ratio denominator is not enough data", KindRatio, ArmStats{N: 10, Sum: 5, SumSq: 5}, ArmStats{N: 10, Sum: 5, SumSq: 5, DenSum: 3, DenSumSq: 3, SumNumDen: 2}, Options{}, StatusNotEnoughData, "denominator"},
 		{"a perfectly proportional ratio has zero variance", KindRatio, ArmStats{N: 10, Sum: 20, SumSq: 80, DenSum: 10, DenSumSq: 20, SumNumDen: 40}, ArmStats{N: 10, Sum: 20, SumSq: 80, DenSum: 10, DenSumSq: 20, SumNumDen: 40}, Options{}, StatusNotEnoughData, "zero variance"},
 		{"a NaN sum is invalid input", KindMean, ArmStats{N: 10, Sum: math.NaN()}, meanB, Options{}, StatusInvalidInput, "NaN"},
@@ -77,7 +85,7 @@ func TestDegenerateInput(t *testing.T) {
 	}
 
 	t.Run("arm means are still reported when there is not enough data", func(t *testing.T) {
-		r := Compare(KindBinomial, ArmStats{N: 100}, ArmStats{N: 100, Sum: 3}, Options{})
+		r := Compare(KindBinomial, ArmStats{N: 100}, ArmStats{N: 100, Sum: 3}, Options{Method: Bayesian})
 		if r.ControlMean != 0 || r.TreatmentMean != 0.03 {
 			t.Errorf("means %g %g", r.ControlMean, r.TreatmentMean)
 		}
@@ -339,6 +347,83 @@ func TestOptionDefaults(t *testing.T) {
 		b := Compare(KindMean, meanA, meanB, Options{Method: Sequential, SequentialTuning: 5000})
 		if a != b {
 			t.Errorf("%+v\n%+v", a, b)
+		}
+	})
+}
+
+// The expected values are from SciPy: stats.ttest_ind_from_stats(...,
+// equal_var=False) for the statistic and p-value (for the binomial with the
+// unpooled sd sqrt(p(1−p)), no Bessel correction, as Compare uses) and
+// stats.t.ppf(0.975, df) for the interval.
+func TestZeroControlMeanStillReportsTheDifference(t *testing.T) {
+	for _, c := range []struct {
+		name           string
+		kind           Kind
+		a, b           ArmStats
+		est, lo, hi, p float64
+		significant    bool
+	}{
+		{"no conversions in control against 3 of 100", KindBinomial, ArmStats{N: 100}, ArmStats{N: 100, Sum: 3},
+			0.03, -0.003848205580214044, 0.06384820558021403, 0.08173024055569465, false},
+		{"a mean metric whose control values sum to zero (-2, -1, 1, 2 against 0, 1, 1, 2)", KindMean,
+			ArmStats{N: 4, Sum: 0, SumSq: 10}, ArmStats{N: 4, Sum: 4, SumSq: 6},
+			1, -1.7363569181339518, 3.7363569181339518, 0.3719465988988284, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			for _, opts := range []Options{{}, {CUPED: true}} {
+				r := Compare(c.kind, c.a, c.b, opts)
+				if !r.OK() || !strings.Contains(r.RelativeReason, "control mean is zero") {
+					t.Fatalf("status %s %q, relative reason %q", r.Status, r.Reason, r.RelativeReason)
+				}
+				l := r.Absolute
+				if !near(l.Estimate, c.est, 1e-12) || !near(l.CILow, c.lo, 1e-9) || !near(l.CIHigh, c.hi, 1e-9) || !near(l.PValue, c.p, 1e-9) {
+					t.Errorf("absolute %+v, want %v [%v, %v] p %v", l, c.est, c.lo, c.hi, c.p)
+				}
+				if r.Relative != (Lift{}) || r.Significant != c.significant {
+					t.Errorf("relative %+v, significant %v", r.Relative, r.Significant)
+				}
+				if p := resultProblems(r); len(p) > 0 {
+					t.Error(p)
+				}
+			}
+		})
+	}
+	t.Run("the sequential method reports the difference's confidence sequence too", func(t *testing.T) {
+		r := Compare(KindBinomial, ArmStats{N: 1000}, ArmStats{N: 1000, Sum: 30}, Options{Method: Sequential})
+		if !r.OK() || r.Absolute.CILow <= 0 || r.Absolute.PValue >= 0.05 || !r.Significant || r.Relative != (Lift{}) {
+			t.Fatalf("%+v", r)
+		}
+	})
+}
+
+func TestResultsCarryWhatReproducesThem(t *testing.T) {
+	t.Run("each arm's per-unit variance is reported", func(t *testing.T) {
+		r := Compare(KindMean, meanA, meanB, Options{})
+		// stats-vectors.md: per-unit variance 15.21 / 38.44.
+		if !near(r.ControlVariance, 15.21, 1e-9) || !near(r.TreatmentVariance, 38.44, 1e-9) {
+			t.Fatalf("variances %v / %v", r.ControlVariance, r.TreatmentVariance)
+		}
+		se := math.Sqrt(r.ControlVariance/float64(meanA.N) + r.TreatmentVariance/float64(meanB.N))
+		if !near(se, r.Absolute.SE, 1e-12) {
+			t.Fatalf("se from the variances %v, reported %v", se, r.Absolute.SE)
+		}
+	})
+	t.Run("the sequential method reports the tuning it used, default included", func(t *testing.T) {
+		if r := Compare(KindMean, meanA, meanB, Options{Method: Sequential}); r.SequentialTuning != DefaultSequentialTuning {
+			t.Fatalf("tuning %v", r.SequentialTuning)
+		}
+		if r := Compare(KindMean, meanA, meanB, Options{Method: Sequential, SequentialTuning: 1000}); r.SequentialTuning != 1000 {
+			t.Fatalf("tuning %v", r.SequentialTuning)
+		}
+		if r := Compare(KindMean, meanA, meanB, Options{}); r.SequentialTuning != 0 {
+			t.Fatalf("a fixed-horizon result reports tuning %v", r.SequentialTuning)
+		}
+	})
+	t.Run("a ratio at the Cauchy–Schwarz bound (perfect correlation) is still accepted", func(t *testing.T) {
+		// x = 1, 2, 3 and y = 2x: Σxy = 28 = sqrt(Σ(x−x̄)²·Σ(y−ȳ)²) + x̄ȳn.
+		a := ArmStats{N: 3, Sum: 12, SumSq: 56, DenSum: 6, DenSumSq: 14, SumNumDen: 28}
+		if r := Compare(KindRatio, a, a, Options{}); r.Status == StatusInvalidInput {
+			t.Fatalf("%s: %s", r.Status, r.Reason)
 		}
 	})
 }

@@ -106,27 +106,49 @@
 //
 // Compare never panics and never returns NaN or Inf in any float field, so
 // a Result always marshals to JSON. Impossible input (negative N, NaN/Inf,
-// Sum > N for a binomial, Σy² < (Σy)²/n, unknown kind/method/sides, alpha
-// outside (0, 1), ...) gives StatusInvalidInput; input that is valid but
-// cannot support inference (n ≤ 1, zero variance, zero control mean, a zero
-// ratio denominator, overflow) gives StatusNotEnoughData. Either way
-// Result.Reason explains, Result.Err wraps ErrInvalidInput or
-// ErrNotEnoughData for errors.Is, every estimate is zero, and the arm means
-// are kept when they are defined.
+// Sum > N for a binomial, Σy² < (Σy)²/n, a cross product (a ratio's Σxy,
+// CUPED's Σpre·y) outside the Cauchy–Schwarz bound |Sxy| ≤ sqrt(Sxx·Syy)
+// of the centred sums, unknown
+// kind/method/sides, alpha outside (0, 1), ...) gives StatusInvalidInput
+// with a Reason that names the arm; input that is valid but cannot
+// support inference (n ≤ 1, zero variance, a zero ratio denominator,
+// overflow) gives StatusNotEnoughData. Either way Result.Reason explains,
+// Result.Err wraps ErrInvalidInput or ErrNotEnoughData for errors.Is, every
+// estimate is zero, and the arm means are kept when they are defined.
+//
+// A zero control mean leaves the relative lift undefined but not the
+// difference: the result is StatusOK with Absolute (estimate, interval,
+// p-value) filled in, Relative zero and Result.RelativeReason saying why.
+// The Bayesian method, whose prior and risk are on the relative lift,
+// returns StatusNotEnoughData instead.
+//
+// Every result carries each arm's per-unit variance (ControlVariance,
+// TreatmentVariance) and, for the sequential method, the tuning N* it
+// used, so that each number can be recomputed by hand.
 //
 // # Other tools
 //
 //   - SRM: sample-ratio-mismatch chi-square goodness-of-fit test against
-//     the configured weights, alert at p < 0.001; zero-weight arms are
-//     dropped.
+//     the configured weights, alert at p < 0.001. Units in an arm with
+//     zero weight raise the alert on their own (p = 0): the split cannot
+//     produce them. Fewer than 5 expected units in an arm is
+//     StatusNotEnoughData.
 //   - Holm (family-wise error rate; Holm 1979) and BenjaminiHochberg (false
 //     discovery rate; Benjamini & Hochberg 1995): adjusted p-values in input
 //     order, for the family of goal metrics.
-//   - Power: SampleSizeProportions (pooled or unpooled two-proportion
-//     z-test, relative or absolute MDE), SampleSizeMeans
-//     (n = 2σ²(z(1−α/2) + z(1−β))²/δ²), MDEProportions, MDEMeans and
-//     Duration (days from daily traffic, arms and coverage).
-//   - Capping (winsorisation): CapAt and PercentileCap.
+//   - Planning: a Design (binomial or mean metric, k equal arms, Bonferroni
+//     or no family-wise correction, z or exact noncentral-t test, fixed
+//     horizon or sequential) answers Power for a given n, SampleSize for a
+//     given effect and MDE for a given n, with effects stated on the
+//     absolute or relative scale. Its Contrast picks the test planned for:
+//     the difference (the report's verdicts) or the relative lift with its
+//     delta-method variance. Two-sided power counts both tails; a
+//     sequential plan gives the chance that the confidence sequence
+//     excludes 0 at the planned end. SampleSizeProportions is the textbook
+//     closed form (pooled or unpooled), kept for cross-checks, and Duration
+//     turns a sample into days.
+//   - Capping (winsorisation): CapAt, and PercentileCap (with
+//     PercentileCapRank for stores that look the cap up in an index).
 //   - Bandits: ProbabilityBest computes P(arm i is best) for independent
 //     Gaussian posteriors by deterministic Gauss–Legendre quadrature (no
 //     Monte Carlo), and BanditWeights turns it into Thompson-sampling

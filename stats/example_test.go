@@ -54,3 +54,34 @@ func ExampleSampleSizeProportions() {
 	fmt.Printf("%d units per arm, %d days at 1000 visitors a day\n", s.PerArm, days)
 	// Output: 14749 units per arm, 30 days at 1000 visitors a day
 }
+
+func ExampleDesign() {
+	// A 5% conversion rate; the report's verdict tests the difference.
+	d := stats.Design{Kind: stats.KindBinomial, Baseline: 0.05, Scale: stats.RelativeMDE}
+	n, _ := d.SampleSize(0.10) // +10 %
+	p, _ := d.Power(0.10, 20000)
+	m, _ := d.MDE(20000)
+	fmt.Printf("+10%%: %d units per arm; power with 20,000: %.3f; MDE of 20,000: %+.1f%%\n", n.PerArm, p, 100*m)
+
+	// Three arms, Bonferroni, planned for the sequential method.
+	seq := stats.Design{Kind: stats.KindBinomial, Baseline: 0.05, Scale: stats.RelativeMDE, Arms: 3, Method: stats.Sequential}
+	s, _ := seq.SampleSize(0.10)
+	fmt.Printf("sequential, 3 arms: %d units per arm at alpha %.3f each, tuning N* = %.0f\n", s.PerArm, seq.ComparisonAlpha(), seq.TuningFor(float64(s.PerArm)))
+	// Output:
+	// +10%: 31231 units per arm; power with 20,000: 0.611; MDE of 20,000: +12.6%
+	// sequential, 3 arms: 67670 units per arm at alpha 0.025 each, tuning N* = 135340
+}
+
+// The 90th percentile of the revenue of ten exposed visitors, eight of
+// whom bought nothing (no rollup: zeros), caps the whale at the second
+// buyer's 40; with nobody exposed there is no cap, which CapAt ignores.
+func ExamplePercentileCap() {
+	revenue := []float64{40, 5000}
+	cap := stats.PercentileCap(revenue, 8, 0.9)
+	fmt.Println(cap, stats.CapAt(5000, cap))
+	none := stats.PercentileCap(nil, 0, 0.9)
+	fmt.Println(none, stats.CapAt(5000, none))
+	// Output:
+	// 40 40
+	// NaN 5000
+}

@@ -59,3 +59,9 @@ func resultProblems(r Result) []string {
 	}
 	return bad
 }
+
+// near reports whether got is within rel relative error of want (absolute
+// error when want is 0).
+func near(got, want, rel float64) bool {
+	return math.Abs(got-want) <= rel*math.Max(math.Abs(want), 1e-300) || got == want
+}

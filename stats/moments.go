@@ -48,8 +48,36 @@ func validateArm(kind Kind, s ArmStats, name string) string {
 		if kind == KindRatio && impossibleSquares(s.DenSum, s.DenSumSq, n) {
 			return name + ": DenSumSq < DenSum²/N is impossible"
 		}
+		if kind == KindRatio && impossibleCross(s.DenSum, s.DenSumSq, s.Sum, s.SumSq, s.SumNumDen, n) {
+			return name + ": SumNumDen (Σx·y) is impossible: the covariance of numerator and denominator exceeds the Cauchy–Schwarz bound of their variances"
+		}
+	}
+	if kind != KindRatio {
+		// Σy² of a 0/1 outcome is Σy, whatever SumSq holds.
+		ySq := s.SumSq
+		if kind == KindBinomial {
+			ySq = s.Sum
+		}
+		if impossibleCross(s.PreSum, s.PreSumSq, s.Sum, ySq, s.SumPrePost, n) {
+			return name + ": SumPrePost (Σpre·y) is impossible: the covariance of the pre-period covariate and the metric exceeds the Cauchy–Schwarz bound of their variances"
+		}
 	}
 	return ""
+}
+
+// impossibleCross reports whether Σxy is one that no data can produce with
+// the given Σx, Σx², Σy, Σy² over n units: the centred cross product must
+// satisfy |Sxy| ≤ sqrt(Sxx·Syy) (Cauchy–Schwarz). The slack scales with the
+// uncentred sums, whose rounding the centred ones inherit.
+func impossibleCross(sx, sxx, sy, syy, sxy, n float64) bool {
+	if n <= 0 {
+		return sxy != 0
+	}
+	cxx := math.Max(sxx-sx/n*sx, 0)
+	cyy := math.Max(syy-sy/n*sy, 0)
+	cxy := sxy - sx/n*sy
+	slack := cauchyTol*math.Sqrt(sxx)*math.Sqrt(syy) + 1e-300
+	return math.Abs(cxy) > math.Sqrt(cxx)*math.Sqrt(cyy)+slack
 }
 
 func impossibleSquares(sum, sumSq, n float64) bool {

@@ -116,73 +116,11 @@ func SampleSizeProportions(baseline, mde float64, scale MDEScale, pooled bool, p
 	return sampleSize(proportionN(baseline, p2, za, zb, pooled))
 }
 
-// SampleSizeMeans is the number of units per arm needed to detect a
-// difference delta in means of a metric with per-unit standard deviation
-// sigma: n = 2σ²(zα + zβ)²/δ².
-func SampleSizeMeans(sigma, delta float64, pp PowerParams) (SampleSize, error) {
-	za, zb, err := zAlphaBeta(pp)
-	if err != nil {
-		return SampleSize{}, err
-	}
-	if !(sigma > 0) || !finite(sigma, delta) || delta == 0 {
-		return SampleSize{}, fmt.Errorf("%w: sigma must be > 0 and delta non-zero", ErrInvalidInput)
-	}
-	return sampleSize(2 * sigma * sigma * (za + zb) * (za + zb) / (delta * delta))
-}
-
 func sampleSize(n float64) (SampleSize, error) {
 	if !finite(n) || n > math.MaxInt64/2 {
 		return SampleSize{}, fmt.Errorf("%w: sample size overflows", ErrInvalidInput)
 	}
 	return SampleSize{Exact: n, PerArm: int64(math.Ceil(n))}, nil
-}
-
-// MDEMeans is the smallest difference in means detectable with nPerArm
-// units per arm: δ = (zα + zβ)·σ·sqrt(2/n).
-func MDEMeans(sigma float64, nPerArm int64, pp PowerParams) (float64, error) {
-	za, zb, err := zAlphaBeta(pp)
-	if err != nil {
-		return 0, err
-	}
-	if !(sigma > 0) || !finite(sigma) || nPerArm <= 0 {
-		return 0, fmt.Errorf("%w: sigma and nPerArm must be > 0", ErrInvalidInput)
-	}
-	return (za + zb) * sigma * math.Sqrt(2/float64(nPerArm)), nil
-}
-
-// MDEProportions is the smallest upward change of a conversion rate from
-// baseline detectable with nPerArm units per arm, on the requested scale. It
-// inverts SampleSizeProportions by bisection, since p2 enters the variance;
-// the required n decreases monotonically in the effect, so the root is
-// unique. It fails when even a treatment rate of 1 is not detectable.
-func MDEProportions(baseline float64, nPerArm int64, scale MDEScale, pooled bool, pp PowerParams) (float64, error) {
-	za, zb, err := zAlphaBeta(pp)
-	if err != nil {
-		return 0, err
-	}
-	if !(baseline > 0 && baseline < 1) || nPerArm <= 0 {
-		return 0, fmt.Errorf("%w: baseline must be in (0, 1) and nPerArm > 0", ErrInvalidInput)
-	}
-	if scale != AbsoluteMDE && scale != RelativeMDE {
-		return 0, fmt.Errorf("%w: unknown MDE scale %q", ErrInvalidInput, string(scale))
-	}
-	n := float64(nPerArm)
-	lo, hi := 0.0, 1-baseline
-	if proportionN(baseline, 1-1e-12, za, zb, pooled) > n {
-		return 0, fmt.Errorf("%w: %d units per arm cannot detect any change from %g", ErrNotEnoughData, nPerArm, baseline)
-	}
-	for range 200 {
-		mid := (lo + hi) / 2
-		if proportionN(baseline, baseline+mid, za, zb, pooled) > n {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	if scale == RelativeMDE {
-		return hi / baseline, nil
-	}
-	return hi, nil
 }
 
 // Duration is the expected number of days to collect nPerArm units in each

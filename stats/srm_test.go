@@ -14,7 +14,7 @@ func TestSRM(t *testing.T) {
 		{"a 1000 vs 1200 split on a 50/50 design alerts", []int64{1000, 1200}, []float64{0.5, 0.5}, 0.000020079, true, 1},
 		{"a 135 vs 115 split on a 50/50 design is fine", []int64{135, 115}, []float64{0.5, 0.5}, 0.205903211, false, 1},
 		{"three arms on a 34/33/33 design alert below 0.001", []int64{500, 500, 600}, []float64{0.34, 0.33, 0.33}, 0.000592638, true, 2},
-		{"a zero-weight arm is dropped", []int64{135, 7, 115}, []float64{0.5, 0, 0.5}, 0.205903211, false, 1},
+		{"an empty zero-weight arm is left out", []int64{135, 0, 115}, []float64{0.5, 0, 0.5}, 0.205903211, false, 1},
 		{"weights need not sum to one", []int64{1000, 1200}, []float64{1, 1}, 0.000020079, true, 1},
 	}
 	for _, c := range cases {
@@ -43,14 +43,38 @@ func TestSRM(t *testing.T) {
 		{"mismatched lengths are invalid input", []int64{1, 2}, []float64{1}, StatusInvalidInput},
 		{"negative counts are invalid input", []int64{-1, 2}, []float64{1, 1}, StatusInvalidInput},
 		{"negative weights are invalid input", []int64{1, 2}, []float64{-1, 1}, StatusInvalidInput},
-		{"a single weighted arm is not enough data", []int64{10, 20}, []float64{1, 0}, StatusNotEnoughData},
+		{"a single weighted arm is not enough data", []int64{10, 0}, []float64{1, 0}, StatusNotEnoughData},
 		{"no units is not enough data", []int64{0, 0}, []float64{1, 1}, StatusNotEnoughData},
+		{"one unit in one arm is not enough data", []int64{1, 0}, []float64{1, 1}, StatusNotEnoughData},
+		{"nine units on a 50/50 split are not enough data (4.5 expected per arm)", []int64{9, 0}, []float64{1, 1}, StatusNotEnoughData},
+		{"a 5% arm with 99 units in total is not enough data", []int64{95, 4}, []float64{0.95, 0.05}, StatusNotEnoughData},
 	}
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			r := SRM(c.observed, c.weights)
 			if r.Status != c.status || r.Alert || r.PValue != 1 {
 				t.Errorf("got %+v, want status %s, no alert, p 1", r, c.status)
+			}
+		})
+	}
+}
+
+func TestSRMFlagsUnitsTheSplitCannotProduce(t *testing.T) {
+	for _, c := range []struct {
+		name       string
+		observed   []int64
+		weights    []float64
+		unexpected int64
+	}{
+		{"seven units in a zero-weight arm alert even when the rest is balanced", []int64{135, 7, 115}, []float64{0.5, 0, 0.5}, 7},
+		{"a single unit in a zero-weight arm alerts", []int64{1000, 1, 1000}, []float64{1, 0, 1}, 1},
+		{"units beside a single weighted arm alert", []int64{10, 20}, []float64{1, 0}, 20},
+		{"a zero-weight arm alerts before there is enough data for the chi-square test", []int64{1, 3}, []float64{1, 0}, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := SRM(c.observed, c.weights)
+			if r.Status != StatusOK || !r.Alert || r.PValue != 0 || r.UnexpectedUnits != c.unexpected || r.Reason == "" {
+				t.Errorf("got %+v", r)
 			}
 		})
 	}

@@ -202,14 +202,32 @@ type Result struct {
 	Absolute Lift `json:"absolute"`
 	// Relative is (treatment − control)/|control|, i.e. treatment/control − 1
 	// when the control mean is positive. The |·| keeps its sign equal to
-	// the sign of Absolute for metrics that can be negative.
+	// the sign of Absolute for metrics that can be negative. It is all zero
+	// when RelativeReason is set.
 	Relative Lift `json:"relative"`
+	// RelativeReason says why Relative is not estimated although Status is
+	// StatusOK: a zero control mean leaves the relative lift undefined while
+	// Absolute, its interval and p-value are still reported (Frequentist and
+	// Sequential; a Bayesian analysis is StatusNotEnoughData then).
+	RelativeReason string `json:"relative_reason,omitempty"`
 
 	// Significant is true when Relative.PValue < Alpha (Frequentist,
-	// Sequential; equivalently the interval excludes 0). For Bayesian it is
+	// Sequential; equivalently the interval excludes 0), or Absolute.PValue
+	// < Alpha when the relative lift is undefined. For Bayesian it is
 	// true when the credible interval excludes 0 (TwoSided) or when
 	// ChanceToWin > 1 − Alpha (Greater, Less).
 	Significant bool `json:"significant"`
+
+	// ControlVariance and TreatmentVariance are the per-unit variances v
+	// of each arm's metric value (Var(mean) = v/n; see the package
+	// documentation for each kind), before any CUPED adjustment, so that
+	// every standard error can be recomputed from them, the arms' N and
+	// CUPEDTheta.
+	ControlVariance   float64 `json:"control_variance"`
+	TreatmentVariance float64 `json:"treatment_variance"`
+	// SequentialTuning is the N* the Sequential method used (the default
+	// filled in); 0 for other methods.
+	SequentialTuning float64 `json:"sequential_tuning,omitempty"`
 
 	// CUPEDApplied says whether the CUPED adjustment was used; CUPEDTheta is
 	// the pooled regression coefficient it used; CUPEDReason says why it was

@@ -17,7 +17,6 @@ import (
 	"journeylab/app"
 	"journeylab/experiment"
 	"journeylab/health"
-	"journeylab/health/healthhttp"
 )
 
 func init() { commands = append(commands, newAlertsCmd) }
@@ -50,7 +49,7 @@ mongodb.uri), so it works while the service runs. See docs/health.md.`,
 			if !all && status == "" {
 				status = string(health.Open)
 			}
-			f, err := healthhttp.ParseFilter(func(k string) string {
+			f, err := health.ParseFilter(func(k string) string {
 				return map[string]string{"status": status, "experiment": exp, "check": check, "limit": fmt.Sprint(limit)}[k]
 			})
 			if err != nil {

@@ -89,6 +89,54 @@ func TestPowerPrintsTheReferenceSampleSize(t *testing.T) {
 	}
 }
 
+func TestPowerAcceptsPercentagesAndAnswersEveryQuestion(t *testing.T) {
+	// Values from stats/testdata/plan_golden.json (SciPy).
+	for _, c := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"an MDE written as 5% plans a sample size", []string{"--baseline", "5%", "--mde", "10%"},
+			[]string{"5% -> 5.5% (+10%)", "per arm:  31,231 units", "total:    62,462 units (2 arms)"}},
+		{"units per arm with an effect give the power", []string{"--baseline", "5%", "--mde", "10%", "--units-per-arm", "20000"},
+			[]string{"and 20,000 units per arm", "power:    61.1%"}},
+		{"units per arm alone give the MDE", []string{"--baseline", "0.05", "--units-per-arm", "31231"},
+			[]string{"smallest detectable increase", "5% -> 5.5% (+10%)"}},
+		{"a k-arm plan states its correction", []string{"--sigma", "1", "--delta", "0.1", "--arms", "4"},
+			[]string{"alpha 0.05 over 3 comparisons, bonferroni: 0.01667 each", "per arm:  2,094 units"}},
+		{"a sequential plan states its tuning and the fixed-horizon size", []string{"--sigma", "1", "--delta", "0.1", "--method", "sequential"},
+			[]string{"per arm:  3,006 units", "set analysis.sequential_tuning to 6012", "would need 1,570 units per arm"}},
+		{"an exact t plan for a small sample", []string{"--sigma", "1", "--delta", "1", "--test", "t"},
+			[]string{"a two-sided t test", "per arm:  17 units"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out, _, err := run(t, append([]string{"power"}, c.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+	for _, c := range []struct {
+		name, flag string
+		args       []string
+	}{
+		{"a word for an MDE", "--mde", []string{"--baseline", "5%", "--mde", "ten"}},
+		{"a relative MDE of a mean without baseline", "--baseline", []string{"--sigma", "1", "--mde", "5%"}},
+		{"an unknown test", "--test", []string{"--sigma", "1", "--delta", "1", "--test", "f"}},
+	} {
+		t.Run(c.name+" is refused naming "+c.flag, func(t *testing.T) {
+			if _, _, err := run(t, append([]string{"power"}, c.args...)...); err == nil || !strings.Contains(err.Error(), c.flag) {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
+
 func TestDemoFindsThePlantedEffects(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the demo simulation takes a few seconds")

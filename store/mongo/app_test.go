@@ -7,17 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/docker/docker/api/types/container"
-	"github.com/docker/go-connections/nat"
-	"github.com/testcontainers/testcontainers-go"
-	"github.com/testcontainers/testcontainers-go/wait"
 
 	"journeylab/app"
 	"journeylab/config"
@@ -147,17 +143,35 @@ func TestTheServiceRunsOnMongoDB(t *testing.T) {
 	mustCall(t, a, "GET", "/readyz", "", 200)
 }
 
+// The outage test stops and starts a MongoDB server of its own: a
+// single-member replica set in the Docker container named by outageEnv,
+// reachable at the URI in outageURIEnv on a fixed host port (so the URI
+// still works after a restart). `make test-mongo` starts it.
+const (
+	outageEnv    = "JOURNEYLAB_TEST_MONGODB_OUTAGE_CONTAINER"
+	outageURIEnv = "JOURNEYLAB_TEST_MONGODB_OUTAGE_URI"
+)
+
 // TestAnOutageFailsFastAndTheServiceRecovers stops the database under a
 // running service and starts it again: requests that need the store answer
 // 503 with Retry-After instead of hanging, /readyz is red, assignment keeps
 // working from memory with its exposures buffered, and once MongoDB is back
 // the service recovers by itself and writes the buffered exposures.
 func TestAnOutageFailsFastAndTheServiceRecovers(t *testing.T) {
-	if why := mongo.DockerUnavailable(); why != "" {
-		t.Skip(why + ": this test needs Docker to stop and restart a MongoDB server")
+	name, uri := os.Getenv(outageEnv), os.Getenv(outageURIEnv)
+	if name == "" || uri == "" {
+		t.Skip(outageEnv + " or " + outageURIEnv + " unset: this test stops and restarts a MongoDB server in Docker (make test-mongo starts one)")
 	}
-	uri, c := restartableMongo(t)
-	a := newApp(t, uri, "outage")
+	docker := func(args ...string) {
+		t.Helper()
+		if out, err := exec.Command("docker", args...).CombinedOutput(); err != nil {
+			t.Fatalf("docker %s: %v: %s", strings.Join(args, " "), err, out)
+		}
+	}
+	t.Cleanup(func() { _ = exec.Command("docker", "start", name).Run() })
+	database := fmt.Sprintf("jltest_outage_%08x", rand.Uint32())
+	a := newApp(t, uri, database)
+	t.Cleanup(func() { mongo.DropTesting(t, uri, database) })
 	launch(t, a)
 	before := assign(t, a, "before-outage")
 	eventually(t, 10*time.Second, "the first exposure written", func() bool {
@@ -165,11 +179,7 @@ func TestAnOutageFailsFastAndTheServiceRecovers(t *testing.T) {
 		return err == nil && counts[before] == 1
 	})
 
-	ctx := context.Background()
-	stopTimeout := 10 * time.Second
-	if err := c.Stop(ctx, &stopTimeout); err != nil {
-		t.Fatal(err)
-	}
+	docker("stop", "--time", "10", name)
 	if r := call(t, a, "GET", "/readyz", ""); r.status != 503 {
 		t.Errorf("readyz during the outage: %d %s, want 503", r.status, r.body)
 	}
@@ -184,9 +194,7 @@ func TestAnOutageFailsFastAndTheServiceRecovers(t *testing.T) {
 	}
 	during := assign(t, a, "during-outage") // served from memory; its exposure waits in the buffer
 
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
+	docker("start", name)
 	eventually(t, 60*time.Second, "readyz green again", func() bool { return call(t, a, "GET", "/readyz", "").status == 200 })
 	mustCall(t, a, "GET", "/v1/experiments", "", 200)
 	eventually(t, 30*time.Second, "the buffered exposure written", func() bool {
@@ -197,51 +205,4 @@ func TestAnOutageFailsFastAndTheServiceRecovers(t *testing.T) {
 		return err == nil && counts["control"] == want["control"] && counts["one_page"] == want["one_page"]
 	})
 	mustCall(t, a, "POST", "/v1/events", `{"events":[{"event_id":"x","unit_id":"before-outage","event":"order_completed"}]}`, 200)
-}
-
-// restartableMongo starts a single-node replica set on a fixed host port
-// whose member is named localhost, so that the same URI works after the
-// container is stopped and started again.
-func restartableMongo(t *testing.T) (string, testcontainers.Container) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	l.Close()
-	c, err := testcontainers.Run(ctx, mongo.TestImage,
-		testcontainers.WithExposedPorts("27017/tcp"),
-		testcontainers.WithCmd("--replSet", "rs", "--bind_ip_all"),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = nat.PortMap{"27017/tcp": []nat.PortBinding{{HostIP: "127.0.0.1", HostPort: port}}}
-		}),
-		testcontainers.WithWaitStrategy(wait.ForListeningPort("27017/tcp")))
-	if c != nil {
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			_ = c.Terminate(ctx)
-		})
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	code, out, err := c.Exec(ctx, []string{"mongosh", "--quiet", "--eval", "rs.initiate({_id: 'rs', members: [{_id: 0, host: 'localhost:27017'}]})"})
-	if err != nil || code != 0 {
-		msg, _ := io.ReadAll(out)
-		t.Fatalf("rs.initiate: exit %d, %v: %s", code, err, msg)
-	}
-	uri := "mongodb://127.0.0.1:" + port + "/?directConnection=true"
-	eventually(t, 60*time.Second, "the replica set has a primary", func() bool {
-		st, err := mongo.Open(ctx, uri, "outage", mongo.Options{ServerSelectionTimeout: time.Second})
-		if err != nil {
-			return false
-		}
-		st.Close()
-		return true
-	})
-	return uri, c
 }

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"journeylab/events"
+	engine "journeylab/outcomes"
 	"journeylab/store/storetest"
 )
 
@@ -73,8 +74,9 @@ func bulkLoad(tb testing.TB, st *Store, units int, active float64) {
 			n := int64(1 + rng.IntN(3))
 			roll := events.Rollup{Count: n, Sum: float64(n) * float64(rng.IntN(20000)) / 100}
 			for k, r := range rules {
-				p := &pendingRollup{rule: &r, variant: x.Variant, day: x.Day, attrs: x.Attrs, cur: roll, seq: 1}
-				rs = append(rs, newRollupDoc(rollupKey{"exp", unit, k}, p))
+				c := &engine.Change{Key: engine.Key{Experiment: "exp", Unit: unit, Metric: k}, Rule: &r,
+					Exposure: &engine.Exposure{Unit: unit, Experiment: "exp", Variant: x.Variant, At: x.At, Attrs: x.Attrs}, New: roll, Seq: 1}
+				rs = append(rs, newRollupDoc(c))
 			}
 		}
 		if len(xs) == 5000 {

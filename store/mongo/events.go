@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"journeylab/events"
+	engine "journeylab/outcomes"
 )
 
 // eventDoc is an events document; times are Unix nanoseconds.
@@ -56,6 +57,10 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 	docs := make([]eventDoc, len(first))
 	for j, i := range first {
 		ev := &evs[i]
+		recv := recv
+		if !ev.Received.IsZero() {
+			recv = ev.Received.UnixNano()
+		}
 		docs[j] = eventDoc{Unit: ev.UnitID, EventID: ev.EventID, Seq: base + int64(j), Event: ev.Event, Value: *ev.Value,
 			TS: ev.TS.UnixNano(), Received: recv, Attrs: toEventAttrs(ev.Attributes)}
 		set := bson.D{{Key: "seq", Value: docs[j].Seq}, {Key: "event", Value: docs[j].Event}, {Key: "value", Value: docs[j].Value},
@@ -78,7 +83,7 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 		if err != nil {
 			return fmt.Errorf("insert events: %w", err)
 		}
-		var pts []unitPoint
+		var pts []engine.Event
 		var units []string
 		seenUnit := map[string]bool{}
 		for j, i := range first {
@@ -92,13 +97,17 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 				units = append(units, d.Unit)
 			}
 			if len(cfg.ByEvent[d.Event]) > 0 {
-				pts = append(pts, unitPoint{unit: d.Unit, seqPoint: seqPoint{seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}}})
+				pts = append(pts, engine.Event{Unit: d.Unit, Seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}})
 			}
 		}
 		if err := s.touchUnits(sc, units); err != nil {
 			return err
 		}
-		return s.attributeEvents(sc, cfg, pts)
+		cs, err := engine.Attribute(sc, engineTx{s, sc}, cfg, pts)
+		if err != nil {
+			return err
+		}
+		return writeChanges(sc, s.c.unitMetrics, cs)
 	})
 	if err != nil {
 		return nil, err
@@ -139,12 +148,6 @@ func (s *Store) touchUnits(sc drv.SessionContext, units []string) error {
 	return nil
 }
 
-// unitPoint is a newly stored event of unit that some experiment's metric reads.
-type unitPoint struct {
-	unit string
-	seqPoint
-}
-
 // exposureDoc is an exposures document; at is Unix nanoseconds, day its UTC day.
 type exposureDoc struct {
 	Unit       string `bson:"unit_id"`
@@ -155,125 +158,22 @@ type exposureDoc struct {
 	Attrs      []attr `bson:"attrs,omitempty"`
 }
 
-// attributeEvents folds new events, in storage order, into the rollups of
-// every experiment their unit is exposed to. Events of units that are not
-// exposed (yet) stay raw; InsertExposures attributes them later.
-func (s *Store) attributeEvents(sc drv.SessionContext, cfg *events.Attribution, pts []unitPoint) error {
-	if len(pts) == 0 {
-		return nil
-	}
-	var units []string
-	seen := map[string]bool{}
-	for _, p := range pts {
-		if !seen[p.unit] {
-			seen[p.unit] = true
-			units = append(units, p.unit)
-		}
-	}
-	var xs []exposureDoc
-	if err := s.findAll(sc, s.c.exposures, bson.D{in("unit_id", units)}, nil, &xs); err != nil {
-		return fmt.Errorf("look up exposures: %w", err)
-	}
-	exposed := map[string][]*exposureDoc{}
-	for i := range xs {
-		exposed[xs[i].Unit] = append(exposed[xs[i].Unit], &xs[i])
-	}
-	// The (experiment, unit) pairs whose rollups the batch may change.
-	type pair struct {
-		er *events.ExperimentRules
-		x  *exposureDoc
-	}
-	var pairs []pair
-	seenPair := map[[2]string]bool{}
-	var expKeys []string
-	seenExp := map[string]bool{}
-	for _, p := range pts {
-		for _, t := range cfg.ByEvent[p.Event] {
-			for _, x := range exposed[p.unit] {
-				k := [2]string{t.Exp.Key, p.unit}
-				if x.Experiment == t.Exp.Key && !seenPair[k] {
-					seenPair[k] = true
-					pairs = append(pairs, pair{t.Exp, x})
-					if !seenExp[x.Experiment] {
-						seenExp[x.Experiment] = true
-						expKeys = append(expKeys, x.Experiment)
-					}
-				}
-			}
-		}
-	}
-	if len(pairs) == 0 {
-		return nil
-	}
-	stored, err := s.rollupsOf(sc, bson.D{in("unit_id", units), in("experiment", expKeys)})
-	if err != nil {
-		return err
-	}
-	b := newRollupBatch()
-	for _, pr := range pairs {
-		for i := range pr.er.Rules {
-			r := &pr.er.Rules[i]
-			k := rollupKey{pr.er.Key, pr.x.Unit, r.Metric.Key}
-			p := &pendingRollup{rule: r, variant: pr.x.Variant, day: events.DayOf(pr.x.At), attrs: pr.x.Attrs}
-			if d := stored[k]; d != nil {
-				p = d.stored(r, pr.x.Variant, events.DayOf(pr.x.At), pr.x.Attrs)
-			}
-			b.add(k, p)
-		}
-	}
-	refold := map[[2]string]*pair{}
-	var refoldOrder [][2]string
-	for _, p := range pts {
-		for _, t := range cfg.ByEvent[p.Event] {
-			for _, x := range exposed[p.unit] {
-				if x.Experiment != t.Exp.Key {
-					continue
-				}
-				pk := [2]string{t.Exp.Key, p.unit}
-				if refold[pk] != nil {
-					continue
-				}
-				pr := b.rows[rollupKey{t.Exp.Key, p.unit, t.Exp.Rules[t.Rule].Metric.Key}]
-				if !pr.fold(x.At, p.seqPoint) {
-					refold[pk] = &pair{t.Exp, x}
-					refoldOrder = append(refoldOrder, pk)
-				}
-			}
-		}
-	}
-	if len(refoldOrder) > 0 {
-		var us []string
-		for _, pk := range refoldOrder {
-			us = append(us, pk[1])
-		}
-		evs, err := s.eventsOf(sc, us)
-		if err != nil {
-			return err
-		}
-		for _, pk := range refoldOrder {
-			pr := refold[pk]
-			b.refold(pr.er, pr.x.Unit, pr.x.At, evs[pr.x.Unit])
-		}
-	}
-	return b.flush(sc, s.c.unitMetrics)
-}
-
-// rollupsOf reads the stored rollups matching filter, keyed by rollupKey.
-func (s *Store) rollupsOf(ctx context.Context, filter bson.D) (map[rollupKey]*rollupDoc, error) {
+// rollupsOf reads the stored rollups matching filter.
+func (s *Store) rollupsOf(ctx context.Context, filter bson.D) (map[engine.Key]engine.Stored, error) {
 	var docs []rollupDoc
 	if err := s.findAll(ctx, s.c.unitMetrics, filter, nil, &docs); err != nil {
 		return nil, fmt.Errorf("read rollups: %w", err)
 	}
-	out := make(map[rollupKey]*rollupDoc, len(docs))
+	out := make(map[engine.Key]engine.Stored, len(docs))
 	for i := range docs {
 		d := &docs[i]
-		out[rollupKey{d.Experiment, d.Unit, d.Metric}] = d
+		out[engine.Key{Experiment: d.Experiment, Unit: d.Unit, Metric: d.Metric}] = engine.Stored{Rollup: d.rollup(), Seq: d.Seq}
 	}
 	return out, nil
 }
 
 // eventsOf reads the stored events of units, each unit's in storage order.
-func (s *Store) eventsOf(ctx context.Context, units []string) (map[string][]seqPoint, error) {
+func (s *Store) eventsOf(ctx context.Context, units []string) (map[string][]engine.Event, error) {
 	cur, err := s.c.events.Find(ctx, bson.D{in("unit_id", units)}, options.Find().
 		SetSort(bson.D{{Key: "unit_id", Value: 1}, {Key: "seq", Value: 1}}).
 		SetProjection(bson.D{{Key: "unit_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "seq", Value: 1}, {Key: "event", Value: 1}, {Key: "value", Value: 1}, {Key: "ts", Value: 1}}))
@@ -281,16 +181,59 @@ func (s *Store) eventsOf(ctx context.Context, units []string) (map[string][]seqP
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	defer cur.Close(ctx)
-	out := map[string][]seqPoint{}
+	out := map[string][]engine.Event{}
 	for cur.Next(ctx) {
 		var d eventDoc
 		if err := cur.Decode(&d); err != nil {
 			return nil, fmt.Errorf("decode event: %w", err)
 		}
-		out[d.Unit] = append(out[d.Unit], seqPoint{seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}})
+		out[d.Unit] = append(out[d.Unit], engine.Event{Unit: d.Unit, Seq: d.Seq, Point: events.Point{ID: d.EventID, Event: d.Event, TS: d.TS, Value: d.Value}})
 	}
 	if err := cur.Err(); err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}
 	return out, nil
+}
+
+// StoredEvents reports, for each key, whether an event with that unit and
+// event id is stored. One query on the unique (unit_id, event_id) index:
+// both fields as $in lists, the exact pairs picked out here.
+func (s *Store) StoredEvents(ctx context.Context, keys []events.Key) ([]bool, error) {
+	out := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	var units, ids []string
+	seenU, seenI := map[string]bool{}, map[string]bool{}
+	at := make(map[events.Key][]int, len(keys))
+	for i, k := range keys {
+		at[k] = append(at[k], i)
+		if !seenU[k.Unit] {
+			seenU[k.Unit] = true
+			units = append(units, k.Unit)
+		}
+		if !seenI[k.ID] {
+			seenI[k.ID] = true
+			ids = append(ids, k.ID)
+		}
+	}
+	var docs []eventDoc
+	err := s.findAll(ctx, s.c.events, storedEventsFilter(units, ids),
+		options.Find().SetProjection(bson.D{{Key: "_id", Value: 0}, {Key: "unit_id", Value: 1}, {Key: "event_id", Value: 1}}), &docs)
+	if err != nil {
+		return nil, wrap("look up stored events", err)
+	}
+	for _, d := range docs {
+		for _, i := range at[events.Key{Unit: d.Unit, ID: d.EventID}] {
+			out[i] = true
+		}
+	}
+	return out, nil
+}
+
+// storedEventsFilter selects the events whose unit and id are both listed.
+func storedEventsFilter(units, ids []string) bson.D {
+	return bson.D{in("unit_id", units), in("event_id", ids)}
 }

@@ -10,6 +10,7 @@ import (
 
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
 
 // InsertExposures stores first exposures; an (experiment, unit) pair that is
@@ -58,9 +59,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err != nil {
 			return fmt.Errorf("insert exposures: %w", err)
 		}
-		var fresh []*exposureDoc
-		var units, backfillUnits []string
-		seenUnit, seenBackfill := map[string]bool{}, map[string]bool{}
+		var fresh []*engine.Exposure
+		var units []string
+		seenUnit := map[string]bool{}
 		var repeated []exposureDoc
 		for j := range docs {
 			if _, ok := res.UpsertedIDs[int64(j)]; !ok {
@@ -69,14 +70,10 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			}
 			inserted++
 			d := &docs[j]
-			fresh = append(fresh, d)
+			fresh = append(fresh, &engine.Exposure{Unit: d.Unit, Experiment: d.Experiment, Variant: d.Variant, At: d.At, Attrs: d.Attrs})
 			if !seenUnit[d.Unit] {
 				seenUnit[d.Unit] = true
 				units = append(units, d.Unit)
-			}
-			if er := cfg.Experiments[d.Experiment]; er != nil && len(er.Rules) > 0 && !seenBackfill[d.Unit] {
-				seenBackfill[d.Unit] = true
-				backfillUnits = append(backfillUnits, d.Unit)
 			}
 		}
 		if err := s.noteVariantConflicts(sc, repeated); err != nil {
@@ -85,48 +82,16 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err := s.touchUnits(sc, units); err != nil {
 			return err
 		}
-		if len(backfillUnits) == 0 {
-			return nil
-		}
-		evs, err := s.eventsOf(sc, backfillUnits)
+		cs, err := engine.Backfill(sc, engineTx{s, sc}, cfg, fresh)
 		if err != nil {
 			return err
 		}
-		b := newRollupBatch()
-		for _, x := range fresh {
-			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 {
-				backfill(b, er, x, evs[x.Unit])
-			}
-		}
-		return b.flush(sc, s.c.unitMetrics)
+		return writeChanges(sc, s.c.unitMetrics, cs)
 	})
 	if err != nil {
 		return 0, err
 	}
 	return inserted, nil
-}
-
-// backfill folds the unit's stored events, in storage order, into fresh
-// rollups for every metric of the experiment it was just exposed to. A
-// unit without events the experiment reads gets no rollups.
-func backfill(b *rollupBatch, er *events.ExperimentRules, x *exposureDoc, evs []seqPoint) {
-	var pending []*pendingRollup
-	for _, e := range evs {
-		if !er.UsesEvent(e.Event) {
-			continue
-		}
-		if pending == nil {
-			for i := range er.Rules {
-				r := &er.Rules[i]
-				p := &pendingRollup{rule: r, variant: x.Variant, day: x.Day, attrs: x.Attrs}
-				b.add(rollupKey{er.Key, x.Unit, r.Metric.Key}, p)
-				pending = append(pending, p)
-			}
-		}
-		for _, p := range pending {
-			p.fold(x.At, e)
-		}
-	}
 }
 
 // ExposureVariants streams every exposed unit of the experiment with its

@@ -7,7 +7,8 @@
 // Writes that a client sees acknowledged use majority write concern and run
 // in multi-document transactions wherever SQLite uses one, so a replica set
 // (a single node is enough) or a sharded cluster is required; Open refuses a
-// standalone server. Filters are built from constant field names and typed
+// standalone server, and runs one real transaction at start to refuse a
+// server that answers the replica-set handshake but cannot run one. Filters are built from constant field names and typed
 // Go values under explicit $eq, never from request documents, so no request
 // value can become a query operator. Per-unit rollups are kept
 // incrementally as in SQLite; the report's sufficient statistics are summed
@@ -83,8 +84,8 @@ type collections struct {
 	exposures, events, unitMetrics, units                  *drv.Collection
 }
 
-// Open connects to uri, checks that the deployment supports transactions,
-// and creates the collections and indexes of database (idempotently, so
+// Open connects to uri, checks that the deployment supports transactions
+// (the handshake, then a real probe transaction: ErrNoTransactions), and creates the collections and indexes of database (idempotently, so
 // every instance may do it at start). Majority write concern and retryable
 // writes are forced whatever the URI says: an acknowledged write must
 // survive the loss of the primary.
@@ -147,7 +148,10 @@ func (s *Store) start(ctx context.Context) error {
 	if hello.SetName == "" && hello.Msg != "isdbgrid" {
 		return errors.New("mongodb: the server is a standalone mongod; journeylab needs a replica set (one node is enough) or a sharded cluster for transactions")
 	}
-	return s.ensureSchema(ctx)
+	if err := s.ensureSchema(ctx); err != nil {
+		return err
+	}
+	return s.probeTransactions(ctx)
 }
 
 // Database returns the name of the database the store uses.

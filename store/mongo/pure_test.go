@@ -5,10 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"net"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -17,11 +15,11 @@ import (
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
-	"gonum.org/v1/gonum/stat"
 
 	"journeylab/auth"
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 	"journeylab/store/storetest"
 )
 
@@ -88,6 +86,7 @@ func TestFiltersCarryRequestValuesAsPlainOperands(t *testing.T) {
 			checkOperands(t, eventKey(v, v+"e"), map[string]any{"unit_id": v, "event_id": v + "e"})
 			checkOperands(t, rollupKeyFilter(v, "exp", v), map[string]any{"unit_id": v, "experiment": "exp", "metric": v})
 			checkOperands(t, bson.D{in("unit_id", []string{v, "plain"})}, map[string]any{"unit_id": []string{v, "plain"}})
+			checkOperands(t, storedEventsFilter([]string{v}, []string{v + "e"}), map[string]any{"unit_id": []string{v}, "event_id": []string{v + "e"}})
 			if v != "" {
 				checkOperands(t, experimentFilter(experiment.Filter{Stage: experiment.Stage(v), Touchpoint: v, Status: experiment.Status(v), Layer: v}),
 					map[string]any{"stage": v, "touchpoint": v, "status": v, "layer": v})
@@ -112,6 +111,7 @@ func FuzzFiltersNeverTurnValuesIntoOperators(f *testing.F) {
 		checkOperands(t, eventKey(other, unit), map[string]any{"unit_id": other, "event_id": unit})
 		checkOperands(t, rollupKeyFilter(unit, other, unit), map[string]any{"unit_id": unit, "experiment": other, "metric": unit})
 		checkOperands(t, bson.D{in("unit_id", []string{unit, other})}, map[string]any{"unit_id": []string{unit, other}})
+		checkOperands(t, storedEventsFilter([]string{unit}, []string{other}), map[string]any{"unit_id": []string{unit}, "event_id": []string{other}})
 		for _, p := range []any{segmentExpr(unit), exposurePipeline(other, true, unit), funnelPipeline(other, []experiment.Metric{{Key: unit}})} {
 			checkNoUserKeys(t, marshalAny(t, p), unit, other)
 		}
@@ -206,62 +206,14 @@ func TestContributionPipelineCapsOnlyMeanAndRatioMetrics(t *testing.T) {
 	}
 }
 
-func TestQuantileOfRollupsAndZerosMatchesGonum(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 7))
-	for trial := 0; trial < 2000; trial++ {
-		n := rng.IntN(30)
-		values := make([]float64, n)
-		for i := range values {
-			values[i] = float64(rng.IntN(11) - 3) // negatives, zeros and ties
-		}
-		zeros := int64(rng.IntN(5))
-		p := []float64{0, 0.01, 0.25, 0.5, 0.9, 0.99, 1, rng.Float64()}[rng.IntN(8)]
-		if n == 0 && zeros == 0 {
-			continue
-		}
-		// Reference: store/sqlite's computation with gonum.
-		xs := append(clone(values), 0)
-		ws := make([]float64, n, n+1)
-		for i := range ws {
-			ws[i] = 1
-		}
-		ws = append(ws, float64(zeros))
-		if zeros == 0 {
-			xs, ws = xs[:n], ws[:n]
-		}
-		idx := make([]int, len(xs))
-		for i := range idx {
-			idx[i] = i
-		}
-		sort.Slice(idx, func(a, b int) bool { return xs[idx[a]] < xs[idx[b]] })
-		sx, sw := make([]float64, len(idx)), make([]float64, len(idx))
-		for i, j := range idx {
-			sx[i], sw[i] = xs[j], ws[j]
-		}
-		want := stat.Quantile(p, stat.Empirical, sx, sw)
-
-		sorted := clone(values)
-		sort.Float64s(sorted)
-		negative := int64(sort.SearchFloat64s(sorted, 0))
-		got := 0.0
-		if k, ok := rollupRank(quantileRank(p, int64(n)+zeros), negative, zeros); ok {
-			got = sorted[k]
-		}
-		if got != want {
-			t.Fatalf("p=%v values %v zeros %d: got %v, want %v", p, sorted, zeros, got, want)
-		}
-	}
-}
-
-func clone(v []float64) []float64 { return append([]float64(nil), v...) }
-
 func TestRollupDocumentsRoundTripExactly(t *testing.T) {
 	awkward := events.Rollup{Count: 3, Sum: 0.1 + 0.2, DenCount: 2, DenSum: math.SmallestNonzeroFloat64, PreCount: 1, PreSum: -1e15,
 		Last: events.Score{TS: storetest.T0.UnixNano() + 1, ID: `{"$ne": null}`, Value: 9}, PreLast: events.Score{TS: 7, ID: "a.b", Value: 0}}
 	rule := events.NewRule(experiment.Metric{Key: "m", Kind: experiment.KindMean, Aggregation: experiment.AggSum}, 14)
-	p := &pendingRollup{rule: &rule, variant: "v", day: 20148, attrs: toAttrs(map[string]string{"$where": "x"}), cur: awkward, seq: 42}
+	c := &engine.Change{Key: engine.Key{Experiment: "exp", Unit: "u", Metric: "m"}, Rule: &rule, New: awkward, Seq: 42,
+		Exposure: &engine.Exposure{Unit: "u", Experiment: "exp", Variant: "v", At: 20148*events.DayNanos + 1, Attrs: toAttrs(map[string]string{"$where": "x"})}}
 	var back rollupDoc
-	if err := bson.Unmarshal(marshal(t, newRollupDoc(rollupKey{"exp", "u", "m"}, p)), &back); err != nil {
+	if err := bson.Unmarshal(marshal(t, newRollupDoc(c)), &back); err != nil {
 		t.Fatal(err)
 	}
 	got := back.rollup()
@@ -294,7 +246,7 @@ func TestRollupDocumentsCarryTheUnitsValues(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			d := newRollupDoc(rollupKey{"exp", "u", "m"}, &pendingRollup{rule: tc.rule, cur: tc.u})
+			d := newRollupDoc(&engine.Change{Key: engine.Key{Experiment: "exp", Unit: "u", Metric: "m"}, Rule: tc.rule, Exposure: &engine.Exposure{}, New: tc.u})
 			if d.Y != tc.y || d.X != tc.x || d.Pre != tc.pre || d.N != tc.respondent {
 				t.Errorf("y %v x %v pre %v n %d, want %v %v %v %d", d.Y, d.X, d.Pre, d.N, tc.y, tc.x, tc.pre, tc.respondent)
 			}

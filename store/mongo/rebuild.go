@@ -9,6 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
 
 // rebuildChunk is how many units one rebuild transaction recomputes: small
@@ -79,33 +80,16 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 		}
 		n, last = len(xs), xs[len(xs)-1].Unit
 		inChunk := bson.E{Key: "unit_id", Value: bson.D{{Key: "$gt", Value: after}, {Key: "$lte", Value: last}}}
-		stored, err := s.rollupsOf(sc, bson.D{eq("experiment", exp), inChunk})
-		if err != nil {
-			return err
-		}
-		units := make([]string, len(xs))
-		for i := range xs {
-			units[i] = xs[i].Unit
-		}
-		evs, err := s.eventsOf(sc, units)
-		if err != nil {
-			return err
-		}
-		b := newRollupBatch()
+		chunk := make([]*engine.Exposure, len(xs))
 		for i := range xs {
 			x := &xs[i]
-			for j := range er.Rules {
-				r := &er.Rules[j]
-				k := rollupKey{exp, x.Unit, r.Metric.Key}
-				p := &pendingRollup{rule: r, variant: x.Variant, day: x.Day, attrs: x.Attrs}
-				if d := stored[k]; d != nil {
-					p = d.stored(r, x.Variant, x.Day, x.Attrs)
-				}
-				b.add(k, p)
-			}
-			b.refold(er, x.Unit, x.At, evs[x.Unit])
+			chunk[i] = &engine.Exposure{Unit: x.Unit, Experiment: exp, Variant: x.Variant, At: x.At, Attrs: x.Attrs}
 		}
-		if err := b.flush(sc, s.c.unitMetrics); err != nil {
+		cs, err := engine.Rebuild(sc, engineTx{s, sc}, er, chunk)
+		if err != nil {
+			return err
+		}
+		if err := writeChanges(sc, s.c.unitMetrics, cs); err != nil {
 			return err
 		}
 		// Rollups of metrics the experiment no longer lists are dropped.

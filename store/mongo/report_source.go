@@ -193,19 +193,20 @@ func (s *Store) metricCells(ctx context.Context, e *experiment.Experiment, m exp
 
 // percentileCap returns the cap of the rule's metric: its fixed value, the
 // Value-quantile of every exposed unit's uncapped value, or NaN for none.
-// The quantile is gonum's empirical one, as in store/sqlite, over all
-// exposed units with those without a rollup counted as zeros. It costs
-// three counts and one ordered index look-up on the server.
+// The quantile is stats.PercentileCap's, as in store/sqlite, over all
+// exposed units with those without a rollup counted as zeros, located by
+// stats.PercentileCapRank: three counts and one ordered index look-up on
+// the server instead of reading the values.
 func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule) (float64, error) {
 	if rule.Metric.Capping.Type != "percentile" {
 		return rule.FixedCap(), nil
 	}
-	exposed, err := s.c.exposures.CountDocuments(ctx, bson.D{eq("experiment", exp)})
+	f := capFilters(exp, rule.Metric.Key)
+	exposed, err := s.c.exposures.CountDocuments(ctx, f.exposed)
 	if err != nil {
 		return 0, fmt.Errorf("count exposures: %w", err)
 	}
-	of := bson.D{eq("experiment", exp), eq("metric", rule.Metric.Key)}
-	rolled, err := s.c.unitMetrics.CountDocuments(ctx, of)
+	rolled, err := s.c.unitMetrics.CountDocuments(ctx, f.rolled)
 	if err != nil {
 		return 0, fmt.Errorf("count rollups: %w", err)
 	}
@@ -213,21 +214,22 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 	if rolled+zeros == 0 {
 		return math.NaN(), nil
 	}
-	negative, err := s.c.unitMetrics.CountDocuments(ctx, append(slices.Clone(of), bson.E{Key: "y", Value: bson.D{{Key: "$lt", Value: 0.0}}}))
+	negative, err := s.c.unitMetrics.CountDocuments(ctx, f.negative)
 	if err != nil {
 		return 0, fmt.Errorf("count negative values: %w", err)
 	}
-	k, ok := rollupRank(quantileRank(rule.Metric.Capping.Value, rolled+zeros), negative, zeros)
-	if !ok {
+	k, zero, ok := stats.PercentileCapRank(rule.Metric.Capping.Value, rolled, negative, zeros)
+	switch {
+	case !ok:
+		return math.NaN(), nil
+	case zero:
 		return 0, nil
 	}
 	var d rollupDoc
-	err = s.c.unitMetrics.FindOne(ctx, of, options.FindOne().SetSort(bson.D{{Key: "y", Value: 1}}).SetSkip(k).
-		SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")).Decode(&d)
+	err = s.c.unitMetrics.FindOne(ctx, f.rolled, capLookup(k)).Decode(&d)
 	if errors.Is(err, drv.ErrNoDocuments) {
 		// Rollups changed between the counts and the look-up; the largest value is the nearest answer.
-		err = s.c.unitMetrics.FindOne(ctx, of, options.FindOne().SetSort(bson.D{{Key: "y", Value: -1}}).
-			SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")).Decode(&d)
+		err = s.c.unitMetrics.FindOne(ctx, f.rolled, capLookupLargest()).Decode(&d)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find the percentile value: %w", err)
@@ -235,27 +237,34 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 	return d.Y, nil
 }
 
-// quantileRank is the 0-based position, in n values sorted ascending, of
-// gonum's empirical p-quantile with unit weights: the first position whose
-// cumulative weight reaches p·n.
-func quantileRank(p float64, n int64) int64 {
-	fidx := p * float64(n)
-	return min(max(int64(math.Ceil(fidx))-1, 0), n-1)
+// capQueryFilters are the filters of percentileCap's counts: an
+// experiment's exposures, its rollups of one metric, and those of them
+// with a negative value.
+type capQueryFilters struct {
+	exposed, rolled, negative bson.D
 }
 
-// rollupRank maps rank k among all exposed units' values sorted ascending,
-// where the units without a rollup are zeros placed after the negative
-// rollup values, to the rank among the rollups alone; ok is false when the
-// value at k is one of those zeros.
-func rollupRank(k, negative, zeros int64) (rank int64, ok bool) {
-	switch {
-	case k < negative:
-		return k, true
-	case k < negative+zeros:
-		return 0, false
-	default:
-		return k - zeros, true
+// capFilters builds percentileCap's count filters for one metric of exp.
+func capFilters(exp, metric string) capQueryFilters {
+	of := bson.D{eq("experiment", exp), eq("metric", metric)}
+	return capQueryFilters{
+		exposed:  bson.D{eq("experiment", exp)},
+		rolled:   of,
+		negative: append(slices.Clone(of), bson.E{Key: "y", Value: bson.D{{Key: "$lt", Value: 0.0}}}),
 	}
+}
+
+// capLookup reads the rollup value at rank k in ascending order of y, from
+// the experiment_metric_y index.
+func capLookup(k int64) *options.FindOneOptions {
+	return options.FindOne().SetSort(bson.D{{Key: "y", Value: 1}}).SetSkip(k).
+		SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")
+}
+
+// capLookupLargest reads the largest rollup value.
+func capLookupLargest() *options.FindOneOptions {
+	return options.FindOne().SetSort(bson.D{{Key: "y", Value: -1}}).
+		SetProjection(bson.D{{Key: "y", Value: 1}}).SetHint("experiment_metric_y")
 }
 
 // segmentName names a segment value: "(none)" for a missing or empty attribute.

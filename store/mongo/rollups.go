@@ -1,8 +1,8 @@
 package mongo
 
 import (
+	"context"
 	"fmt"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/bson"
 	drv "go.mongodb.org/mongo-driver/mongo"
@@ -10,13 +10,13 @@ import (
 
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
 
 // outcomes is the Store's in-memory state for outcome recording.
 type outcomes struct {
-	// mu guards cfg.
-	mu  sync.Mutex
-	cfg *events.Attribution
+	// rules caches the compiled attribution rules per config version.
+	rules engine.Rules
 }
 
 // attribution returns the rules for the config version in the
@@ -26,108 +26,37 @@ func (s *Store) attribution(sc drv.SessionContext) (*events.Attribution, error) 
 	if err := s.c.counters.FindOne(sc, bson.D{eq("_id", configCounter)}).Decode(&c); err != nil {
 		return nil, fmt.Errorf("read config version: %w", err)
 	}
-	s.out.mu.Lock()
-	cur := s.out.cfg
-	s.out.mu.Unlock()
-	if cur != nil && cur.Version == c.V {
-		return cur, nil
-	}
-	exps, err := s.ListExperiments(sc, experiment.Filter{})
-	if err != nil {
-		return nil, fmt.Errorf("load experiments for attribution: %w", err)
-	}
-	ms, err := s.ListMetrics(sc)
-	if err != nil {
-		return nil, fmt.Errorf("load metrics for attribution: %w", err)
-	}
-	layers, err := s.ListLayers(sc)
-	if err != nil {
-		return nil, fmt.Errorf("load layers for attribution: %w", err)
-	}
-	a := events.CompileAttribution(c.V, exps, layers, ms)
-	s.out.mu.Lock()
-	s.out.cfg = a
-	s.out.mu.Unlock()
-	return a, nil
+	return s.out.rules.For(sc, c.V, s)
 }
 
-type rollupKey struct{ exp, unit, metric string }
-
-// seqPoint is a stored event with its storage position.
-type seqPoint struct {
-	seq int64
-	events.Point
+// engineTx is the outcomes engine's I/O inside one transaction.
+type engineTx struct {
+	s  *Store
+	sc drv.SessionContext
 }
 
-// pendingRollup is one unit's rollup being changed in the current transaction.
-type pendingRollup struct {
-	rule    *events.Rule
-	variant string
-	day     int64
-	attrs   []attr
-	// exists says a document is stored; old and oldSeq are its state.
-	exists   bool
-	old, cur events.Rollup
-	// oldSeq and seq are the storage position of the last event that
-	// changed the rollup. Rollups are folds in storage order, so that the
-	// incremental path and Rebuild agree to the last bit; an event that
-	// arrives behind one already folded in (two instances committing out of
-	// order) makes the unit refold from its stored events.
-	oldSeq, seq int64
-}
-
-// fold adds p to the rollup. It returns false when p would change the
-// rollup but sits before an event already folded in: the caller must
-// refold the unit.
-func (p *pendingRollup) fold(exposedAt int64, pt seqPoint) bool {
-	before := p.cur
-	if !p.rule.Fold(&p.cur, exposedAt, pt.Point) {
-		return true
+// ExposuresOf implements engine.Store; Attrs are the exposure's []attr.
+func (e engineTx) ExposuresOf(_ context.Context, units []string) (map[string][]*engine.Exposure, error) {
+	var xs []exposureDoc
+	if err := e.s.findAll(e.sc, e.s.c.exposures, bson.D{in("unit_id", units)}, nil, &xs); err != nil {
+		return nil, fmt.Errorf("look up exposures: %w", err)
 	}
-	if pt.seq < p.seq {
-		p.cur = before
-		return false
+	out := map[string][]*engine.Exposure{}
+	for i := range xs {
+		x := &xs[i]
+		out[x.Unit] = append(out[x.Unit], &engine.Exposure{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: x.At, Attrs: x.Attrs})
 	}
-	p.seq = pt.seq
-	return true
+	return out, nil
 }
 
-// reset starts the rollup from zero (before a refold).
-func (p *pendingRollup) reset() {
-	p.cur, p.seq = events.Rollup{}, 0
+// RollupsOf implements engine.Store.
+func (e engineTx) RollupsOf(_ context.Context, exp string, units []string) (map[engine.Key]engine.Stored, error) {
+	return e.s.rollupsOf(e.sc, bson.D{in("unit_id", units), eq("experiment", exp)})
 }
 
-// rollupBatch collects the rollup changes of one transaction.
-type rollupBatch struct {
-	rows  map[rollupKey]*pendingRollup
-	order []rollupKey
-}
-
-func newRollupBatch() *rollupBatch {
-	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}}
-}
-
-// add registers a rollup whose stored state is p.old.
-func (b *rollupBatch) add(k rollupKey, p *pendingRollup) {
-	b.rows[k] = p
-	b.order = append(b.order, k)
-}
-
-// refold recomputes every pending rollup of (exp, unit) from the unit's
-// events, which must be in storage order.
-func (b *rollupBatch) refold(er *events.ExperimentRules, unit string, exposedAt int64, evs []seqPoint) {
-	var ps []*pendingRollup
-	for i := range er.Rules {
-		if p := b.rows[rollupKey{er.Key, unit, er.Rules[i].Metric.Key}]; p != nil {
-			p.reset()
-			ps = append(ps, p)
-		}
-	}
-	for _, e := range evs {
-		for _, p := range ps {
-			p.fold(exposedAt, e)
-		}
-	}
+// EventsOf implements engine.Store.
+func (e engineTx) EventsOf(_ context.Context, units []string) (map[string][]engine.Event, error) {
+	return e.s.eventsOf(e.sc, units)
 }
 
 // rollupDoc is a unit_metrics document: the events.Rollup fields, the
@@ -161,19 +90,20 @@ type rollupDoc struct {
 	N            int64   `bson:"n"`
 }
 
-// newRollupDoc maps a pending rollup to its document.
-func newRollupDoc(k rollupKey, p *pendingRollup) rollupDoc {
-	u := p.cur
+// newRollupDoc maps a change to the document it leaves.
+func newRollupDoc(c *engine.Change) rollupDoc {
+	u := c.New
+	attrs, _ := c.Exposure.Attrs.([]attr)
 	d := rollupDoc{
-		Unit: k.unit, Experiment: k.exp, Metric: k.metric, Variant: p.variant, Day: p.day,
+		Unit: c.Unit, Experiment: c.Experiment, Metric: c.Metric, Variant: c.Exposure.Variant, Day: c.Exposure.Day(),
 		Count: u.Count, Sum: u.Sum, DenCount: u.DenCount, DenSum: u.DenSum, PreCount: u.PreCount, PreSum: u.PreSum,
 		LastTS: u.Last.TS, LastID: u.Last.ID, LastValue: u.Last.Value,
 		PreLastTS: u.PreLast.TS, PreLastID: u.PreLast.ID, PreLastValue: u.PreLast.Value,
-		Seq: p.seq, Attrs: p.attrs,
+		Seq: c.Seq, Attrs: attrs,
 	}
-	if y, x, pre, counts := p.rule.Values(u); counts {
+	if y, x, pre, counts := c.Rule.Values(u); counts {
 		d.Y, d.X, d.Pre = y, x, pre
-		if p.rule.Metric.Kind == experiment.KindNPS {
+		if c.Rule.Metric.Kind == experiment.KindNPS {
 			d.N = 1
 		}
 	}
@@ -189,30 +119,23 @@ func (d *rollupDoc) rollup() events.Rollup {
 	}
 }
 
-// stored returns the pending state of a stored rollup document.
-func (d *rollupDoc) stored(rule *events.Rule, variant string, day int64, attrs []attr) *pendingRollup {
-	u := d.rollup()
-	return &pendingRollup{rule: rule, variant: variant, day: day, attrs: attrs, exists: true, old: u, cur: u, oldSeq: d.Seq, seq: d.Seq}
-}
-
-// flush writes every changed rollup in one unordered bulk write: a
+// writeChanges writes every changed rollup in one unordered bulk write: a
 // replacement (upsert) for a changed rollup, a delete for one that folded
 // back to nothing.
-func (b *rollupBatch) flush(sc drv.SessionContext, c *drv.Collection) error {
+func writeChanges(sc drv.SessionContext, c *drv.Collection, cs []*engine.Change) error {
 	var models []drv.WriteModel
-	for _, k := range b.order {
-		p := b.rows[k]
-		if p.cur == p.old && p.seq == p.oldSeq {
+	for _, ch := range cs {
+		if !ch.Changed() {
 			continue
 		}
-		f := rollupKeyFilter(k.unit, k.exp, k.metric)
-		if p.cur.IsZero() {
-			if p.exists {
+		f := rollupKeyFilter(ch.Unit, ch.Experiment, ch.Metric)
+		if ch.New.IsZero() {
+			if ch.Exists {
 				models = append(models, drv.NewDeleteOneModel().SetFilter(f))
 			}
 			continue
 		}
-		models = append(models, drv.NewReplaceOneModel().SetFilter(f).SetReplacement(newRollupDoc(k, p)).SetUpsert(true))
+		models = append(models, drv.NewReplaceOneModel().SetFilter(f).SetReplacement(newRollupDoc(ch)).SetUpsert(true))
 	}
 	if len(models) == 0 {
 		return nil

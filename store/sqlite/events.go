@@ -5,32 +5,21 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"time"
 
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
-
-// groupCommit lets concurrent AppendEvents calls share one transaction and
-// so one fsync: the caller that gets the leader lock commits everything
-// queued so far, and the others find their results ready when they get it.
-type groupCommit struct {
-	mu     sync.Mutex // guards queue
-	queue  []*appendReq
-	leader sync.Mutex
-}
 
 type appendReq struct {
 	received time.Time
 	evs      []events.Event
 	// attrs are the events' attributes as JSON (nil for none), encoded
 	// before the request queues so the single writer does not do it.
-	attrs  []any
+	attrs []any
+	// stored is set by the commit that includes the request.
 	stored []bool
-	// err and done are written by the leader before it releases the leader lock.
-	err  error
-	done bool
 }
 
 // AppendEvents implements events.Store: it stores evs (duplicates of stored
@@ -51,35 +40,15 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 			req.attrs[i] = string(b)
 		}
 	}
-	g := &s.out.commit
-	g.mu.Lock()
-	g.queue = append(g.queue, req)
-	g.mu.Unlock()
-
-	g.leader.Lock()
-	defer g.leader.Unlock()
-	if req.done {
-		return req.stored, req.err
+	err := s.out.commit.Do(req, func(batch []*appendReq) error {
+		// The commit serves every queued caller, so one caller giving up
+		// must not abort it.
+		return s.appendBatch(context.WithoutCancel(ctx), batch)
+	})
+	if err != nil {
+		return nil, err
 	}
-	g.mu.Lock()
-	batch := g.queue
-	g.queue = nil
-	g.mu.Unlock()
-	// The commit serves every queued caller, so one caller giving up must not abort it.
-	err := s.appendBatch(context.WithoutCancel(ctx), batch)
-	for _, r := range batch {
-		r.done = true
-		if err != nil {
-			r.stored, r.err = nil, err
-		}
-	}
-	return req.stored, req.err
-}
-
-// unitPoint is a newly stored event of unit that some experiment's metric reads.
-type unitPoint struct {
-	unit string
-	events.Point
+	return req.stored, nil
 }
 
 func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
@@ -92,6 +61,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		if err := tx.QueryRowContext(ctx, `SELECT last FROM event_seq WHERE id = 1`).Scan(&seq); err != nil {
 			return fmt.Errorf("read event sequence: %w", err)
 		}
+		base := seq
 		// OR IGNORE rather than ON CONFLICT DO NOTHING: no constraint can
 		// abort the statement then, so SQLite skips the statement journal
 		// (a copy of every page a multi-row statement touches).
@@ -104,34 +74,22 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		fresh := map[[2]string]bool{}
 		var args []any
 		flush := func() error {
-			if len(args) == 0 {
-				return nil
-			}
-			st, err := ins.stmt(ctx, len(args)/8)
-			if err != nil {
-				return err
-			}
-			rows, err := st.QueryContext(ctx, args...)
+			err := ins.insertKeys(ctx, args, fresh)
+			args = args[:0]
 			if err != nil {
 				return fmt.Errorf("insert events: %w", err)
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var k [2]string
-				if err := rows.Scan(&k[0], &k[1]); err != nil {
-					return fmt.Errorf("insert events: %w", err)
-				}
-				fresh[k] = true
-			}
-			args = args[:0]
-			return rows.Err()
+			return nil
 		}
 		for _, r := range reqs {
-			recv := r.received.UnixNano()
 			for i := range r.evs {
 				ev := &r.evs[i]
+				recv := r.received
+				if !ev.Received.IsZero() {
+					recv = ev.Received
+				}
 				seq++
-				args = append(args, ev.UnitID, ev.EventID, seq, ev.Event, *ev.Value, ev.TS.UnixNano(), recv, r.attrs[i])
+				args = append(args, ev.UnitID, ev.EventID, seq, ev.Event, *ev.Value, ev.TS.UnixNano(), recv.UnixNano(), r.attrs[i])
 				if len(args) == bulkRows*8 {
 					if err := flush(); err != nil {
 						return err
@@ -145,11 +103,15 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE event_seq SET last = ? WHERE id = 1`, seq); err != nil {
 			return fmt.Errorf("advance event sequence: %w", err)
 		}
-		var pts []unitPoint
+		// Each event got the next position in the insert loop above, the
+		// ignored duplicates included.
+		var pts []engine.Event
+		pos := base
 		for _, r := range reqs {
 			r.stored = make([]bool, len(r.evs))
 			for i := range r.evs {
 				ev := &r.evs[i]
+				pos++
 				k := [2]string{ev.UnitID, ev.EventID}
 				if !fresh[k] {
 					continue
@@ -157,154 +119,61 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 				delete(fresh, k)
 				r.stored[i] = true
 				if len(cfg.ByEvent[ev.Event]) > 0 {
-					pts = append(pts, unitPoint{unit: ev.UnitID, Point: events.Point{ID: ev.EventID, Event: ev.Event, TS: ev.TS.UnixNano(), Value: *ev.Value}})
+					pts = append(pts, engine.Event{Unit: ev.UnitID, Seq: pos, Point: events.Point{ID: ev.EventID, Event: ev.Event, TS: ev.TS.UnixNano(), Value: *ev.Value}})
 				}
 			}
 		}
-		return attributeEvents(ctx, tx, cfg, pts)
-	})
-}
-
-type exposureRow struct {
-	experiment, variant string
-	at                  int64
-	attrs               sql.NullString
-}
-
-// attributeEvents folds new events, in storage order, into the rollups of
-// every experiment their unit is exposed to. Events of units that are not
-// exposed (yet) stay raw; InsertExposures attributes them later. Look-ups
-// are one set-based query per table rather than one per event.
-func attributeEvents(ctx context.Context, tx *sql.Tx, cfg *events.Attribution, pts []unitPoint) error {
-	if len(pts) == 0 {
-		return nil
-	}
-	var units []string
-	seen := map[string]bool{}
-	for _, p := range pts {
-		if !seen[p.unit] {
-			seen[p.unit] = true
-			units = append(units, p.unit)
-		}
-	}
-	exposed, err := exposuresOf(ctx, tx, units)
-	if err != nil {
-		return err
-	}
-	// Units per experiment whose rollups the batch may change, in first-seen
-	// order so that totals are always summed in the same order.
-	byExp := map[*events.ExperimentRules][]string{}
-	var exps []*events.ExperimentRules
-	seenPair := map[[2]string]bool{}
-	for _, p := range pts {
-		for _, t := range cfg.ByEvent[p.Event] {
-			for _, x := range exposed[p.unit] {
-				k := [2]string{t.Exp.Key, p.unit}
-				if x.experiment == t.Exp.Key && !seenPair[k] {
-					seenPair[k] = true
-					if byExp[t.Exp] == nil {
-						exps = append(exps, t.Exp)
-					}
-					byExp[t.Exp] = append(byExp[t.Exp], p.unit)
-				}
-			}
-		}
-	}
-	if len(exps) == 0 {
-		return nil
-	}
-	pending, err := segmentPending(ctx, tx)
-	if err != nil {
-		return err
-	}
-	b := newRollupBatch()
-	for _, er := range exps {
-		us := byExp[er]
-		stored, err := rollupsOf(ctx, tx, er.Key, us)
+		cs, err := engine.Attribute(ctx, engineTx{tx}, cfg, pts)
 		if err != nil {
 			return err
 		}
-		for _, u := range us {
-			for _, x := range exposed[u] {
-				if x.experiment != er.Key {
-					continue
-				}
-				var segs []segment
-				if segmentsCover(pending, er.Key, u) {
-					attrs, err := decodeAttributes(x.attrs)
-					if err != nil {
-						return fmt.Errorf("exposure of %q to %s: %w", u, er.Key, err)
-					}
-					segs, _ = exposureSegments(attrs)
-				}
-				for i := range er.Rules {
-					r := &er.Rules[i]
-					old := stored[[2]string{u, r.Metric.Key}]
-					b.add(rollupKey{er.Key, u, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: events.DayOf(x.at), old: old, cur: old, segs: segs})
-				}
-			}
+		pending, err := segmentPending(ctx, tx)
+		if err != nil {
+			return err
 		}
-	}
-	for _, p := range pts {
-		for _, t := range cfg.ByEvent[p.Event] {
-			for _, x := range exposed[p.unit] {
-				if x.experiment == t.Exp.Key {
-					pr := b.rows[rollupKey{t.Exp.Key, p.unit, t.Exp.Rules[t.Rule].Metric.Key}]
-					pr.rule.Fold(&pr.cur, x.at, p.Point)
-				}
-			}
+		seg := newSegmentWrites()
+		if err := writeChanges(ctx, tx, cs, segmentMode{pending: pending}, seg); err != nil {
+			return err
 		}
-	}
-	return b.flush(ctx, tx)
+		return seg.write(ctx, tx)
+	})
 }
 
-// jsonList encodes strings as a JSON array for json_each: one parameter
-// instead of a statement per length.
-func jsonList(xs []string) (string, error) {
-	b, err := json.Marshal(xs)
-	if err != nil {
-		return "", fmt.Errorf("encode list: %w", err)
+// StoredEvents reports, for each key, whether an event with that unit and
+// event id is stored: one set-based query on the primary key, on the read
+// pool so it runs beside the writer.
+func (s *Store) StoredEvents(ctx context.Context, keys []events.Key) ([]bool, error) {
+	out := make([]bool, len(keys))
+	if len(keys) == 0 {
+		return out, nil
 	}
-	return string(b), nil
-}
-
-// exposuresOf returns the exposures of the given units, with their
-// attributes for the segment totals.
-func exposuresOf(ctx context.Context, tx *sql.Tx, units []string) (map[string][]exposureRow, error) {
-	list, err := jsonList(units)
-	if err != nil {
-		return nil, err
+	pairs := make([][2]string, len(keys))
+	at := make(map[events.Key][]int, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]string{k.Unit, k.ID}
+		at[k] = append(at[k], i)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT unit_id, experiment, variant, at, attributes FROM exposures WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
+	list, err := json.Marshal(pairs)
 	if err != nil {
-		return nil, fmt.Errorf("look up exposures: %w", err)
+		return nil, fmt.Errorf("encode event keys: %w", err)
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT e.unit_id, e.event_id FROM json_each(?) AS k
+		JOIN events AS e ON e.unit_id = k.value ->> 0 AND e.event_id = k.value ->> 1`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("look up stored events: %w", err)
 	}
 	defer rows.Close()
-	out := map[string][]exposureRow{}
 	for rows.Next() {
-		var unit string
-		var x exposureRow
-		if err := rows.Scan(&unit, &x.experiment, &x.variant, &x.at, &x.attrs); err != nil {
-			return nil, fmt.Errorf("scan exposure: %w", err)
+		var k events.Key
+		if err := rows.Scan(&k.Unit, &k.ID); err != nil {
+			return nil, fmt.Errorf("look up stored events: %w", err)
 		}
-		out[unit] = append(out[unit], x)
+		for _, i := range at[k] {
+			out[i] = true
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look up exposures: %w", err)
+		return nil, fmt.Errorf("look up stored events: %w", err)
 	}
 	return out, nil
-}
-
-// rollupsOf returns the stored rollups of the units in one experiment, keyed by (unit, metric).
-func rollupsOf(ctx context.Context, tx *sql.Tx, exp string, units []string) (map[[2]string]events.Rollup, error) {
-	list, err := jsonList(units)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := tx.QueryContext(ctx, `SELECT unit_id, metric, `+rollupColumns+` FROM unit_metrics
-		WHERE experiment = ? AND unit_id IN (SELECT value FROM json_each(?))`, exp, list)
-	if err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
-	}
-	return collectRollups(rows)
 }

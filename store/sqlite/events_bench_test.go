@@ -13,3 +13,11 @@ import (
 func BenchmarkAppendEvents(b *testing.B) {
 	storetest.BenchAppendEvents(b, newOutcomeStore(b))
 }
+
+// BenchmarkInsertExposures measures merging exposures into the store (see
+// storetest.BenchInsertExposures).
+//
+//	go test ./store/sqlite -run '^$' -bench InsertExposures -benchtime 40x
+func BenchmarkInsertExposures(b *testing.B) {
+	storetest.BenchInsertExposures(b, newOutcomeStore(b))
+}

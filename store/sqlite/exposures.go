@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"maps"
 
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
 
 type countKey struct {
@@ -33,47 +35,26 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err != nil {
 			return err
 		}
-		ins, err := tx.PrepareContext(ctx, `INSERT INTO exposures (experiment, unit_id, variant, at, attributes)
-			VALUES (?, ?, ?, ?, ?) ON CONFLICT (experiment, unit_id) DO NOTHING`)
+		fresh, err := insertExposureRows(ctx, tx, xs)
 		if err != nil {
-			return fmt.Errorf("prepare exposure insert: %w", err)
+			return err
 		}
-		defer ins.Close()
-		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY seq`)
-		if err != nil {
-			return fmt.Errorf("prepare event lookup: %w", err)
-		}
-		defer evq.Close()
-		var repeated repeatedExposures
 		pending, err := segmentPending(ctx, tx)
 		if err != nil {
 			return err
 		}
 		counts := map[countKey]int64{}
 		var ckeys []countKey
-		b := newRollupBatch()
-		for _, x := range xs {
-			var attrs any
-			if len(x.Attributes) > 0 {
-				enc, err := json.Marshal(x.Attributes)
-				if err != nil {
-					return fmt.Errorf("encode exposure attributes: %w", err)
-				}
-				attrs = string(enc)
-			}
-			at := x.At.UnixNano()
-			res, err := ins.ExecContext(ctx, x.Experiment, x.Unit, x.Variant, at, attrs)
-			if err != nil {
-				return fmt.Errorf("insert exposure: %w", err)
-			}
-			if n, err := res.RowsAffected(); err != nil || n == 0 {
-				if err != nil {
-					return fmt.Errorf("insert exposure: %w", err)
-				}
+		seg := newSegmentWrites()
+		var newOnes []*engine.Exposure
+		var repeated repeatedExposures
+		for i, x := range xs {
+			if !fresh[i] {
 				repeated = append(repeated, x)
 				continue
 			}
 			inserted++
+			at := x.At.UnixNano()
 			ck := countKey{x.Experiment, x.Variant, events.DayOf(at)}
 			if counts[ck] == 0 {
 				ckeys = append(ckeys, ck)
@@ -85,12 +66,8 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			if !segmentsCover(pending, x.Experiment, x.Unit) {
 				segs = nil
 			}
-			b.seg.addExposure(x.Experiment, x.Variant, events.DayOf(at), segs, overflow)
-			if er := cfg.Experiments[x.Experiment]; er != nil && len(er.Rules) > 0 {
-				if err := backfill(ctx, evq, b, er, x.Unit, x.Variant, at, segs); err != nil {
-					return err
-				}
-			}
+			seg.addExposure(x.Experiment, x.Variant, events.DayOf(at), segs, overflow)
+			newOnes = append(newOnes, &engine.Exposure{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: at, Attrs: x.Attributes})
 		}
 		if err := addExposureCounts(ctx, tx, ckeys, counts); err != nil {
 			return err
@@ -98,7 +75,14 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		if err := repeated.record(ctx, tx); err != nil {
 			return err
 		}
-		return b.flush(ctx, tx)
+		cs, err := engine.Backfill(ctx, engineTx{tx}, cfg, newOnes)
+		if err != nil {
+			return err
+		}
+		if err := writeChanges(ctx, tx, cs, segmentMode{pending: pending}, seg); err != nil {
+			return err
+		}
+		return seg.write(ctx, tx)
 	})
 	if err != nil {
 		return 0, err
@@ -106,41 +90,56 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 	return inserted, nil
 }
 
-// backfill folds the unit's stored events, in storage order, into fresh
-// rollups for every metric of the experiment it was just exposed to; their
-// contributions also go to segs' totals.
-func backfill(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *events.ExperimentRules, unit, variant string, at int64, segs []segment) error {
-	rows, err := evq.QueryContext(ctx, unit)
-	if err != nil {
-		return fmt.Errorf("read events of %q: %w", unit, err)
+// insertExposureRows inserts xs with multi-row statements and reports, per
+// exposure, whether it was stored: false for a pair already stored, and
+// for a pair repeated earlier in xs (the first occurrence is kept).
+func insertExposureRows(ctx context.Context, tx *sql.Tx, xs []experiment.Exposure) ([]bool, error) {
+	// OR IGNORE: no constraint can abort the statement, so SQLite skips
+	// the statement journal (see appendBatch).
+	ins := newBulk(tx, `INSERT OR IGNORE INTO exposures (experiment, unit_id, variant, at, attributes)`, 5, `RETURNING experiment, unit_id`)
+	defer ins.close()
+	stored := map[[2]string]bool{}
+	args := make([]any, 0, bulkRows*5)
+	// Exposures of one request share their attribute map: encode it once.
+	var lastAttrs map[string]string
+	var lastEnc any
+	flush := func() error {
+		err := ins.insertKeys(ctx, args, stored)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("insert exposures: %w", err)
+		}
+		return nil
 	}
-	defer rows.Close()
-	var pending []*pendingRollup
-	for rows.Next() {
-		var p events.Point
-		if err := rows.Scan(&p.ID, &p.Event, &p.Value, &p.TS); err != nil {
-			return fmt.Errorf("scan event: %w", err)
+	for _, x := range xs {
+		if len(x.Attributes) == 0 {
+			lastAttrs, lastEnc = nil, nil
+		} else if lastAttrs == nil || !maps.Equal(lastAttrs, x.Attributes) {
+			enc, err := json.Marshal(x.Attributes)
+			if err != nil {
+				return nil, fmt.Errorf("encode exposure attributes: %w", err)
+			}
+			lastAttrs, lastEnc = x.Attributes, string(enc)
 		}
-		if !er.UsesEvent(p.Event) {
-			continue
-		}
-		if pending == nil {
-			// A new exposure has no rollups yet: start every metric from zero.
-			for i := range er.Rules {
-				r := &er.Rules[i]
-				pr := &pendingRollup{rule: r, variant: variant, day: events.DayOf(at), segs: segs}
-				b.add(rollupKey{er.Key, unit, r.Metric.Key}, pr)
-				pending = append(pending, pr)
+		args = append(args, x.Experiment, x.Unit, x.Variant, x.At.UnixNano(), lastEnc)
+		if len(args) == bulkRows*5 {
+			if err := flush(); err != nil {
+				return nil, err
 			}
 		}
-		for _, pr := range pending {
-			pr.rule.Fold(&pr.cur, at, p)
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	fresh := make([]bool, len(xs))
+	for i, x := range xs {
+		k := [2]string{x.Experiment, x.Unit}
+		if stored[k] {
+			fresh[i] = true
+			delete(stored, k)
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read events of %q: %w", unit, err)
-	}
-	return nil
+	return fresh, nil
 }
 
 func addExposureCounts(ctx context.Context, tx *sql.Tx, keys []countKey, counts map[countKey]int64) error {

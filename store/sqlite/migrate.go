@@ -173,7 +173,14 @@ var migrations = []string{
 		done_through TEXT NOT NULL
 	) WITHOUT ROWID;
 	INSERT INTO segment_pending (experiment, done_through) SELECT DISTINCT experiment, '' FROM exposure_counts;`,
-	// 4: experiment health. alerts hold one document each; the partial
+	// 4: personas, named reusable targeting conditions; their audit
+	// entries go to the audit table under "persona:<key>".
+	`CREATE TABLE IF NOT EXISTS personas (
+		key     TEXT PRIMARY KEY,
+		version INTEGER NOT NULL,
+		doc     TEXT NOT NULL
+	);`,
+	// 5: experiment health. alerts hold one document each; the partial
 	// unique index keeps at most one open alert per condition (dedupe_key)
 	// even when two schedulers race. alert_events is their audit trail,
 	// health_settings the per-experiment settings, webhook_deliveries the

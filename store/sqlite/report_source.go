@@ -3,12 +3,8 @@ package sqlite
 import (
 	"context"
 	"fmt"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
-
-	"gonum.org/v1/gonum/stat"
 
 	"journeylab/events"
 	"journeylab/experiment"
@@ -220,29 +216,13 @@ func (s *Store) percentileCap(ctx context.Context, exp string, rule *events.Rule
 
 // quantileOfExposed returns the p-quantile of the values of the units with a
 // rollup together with the experiment's other exposed units, whose value is
-// 0: stats.PercentileCap's empirical quantile, with those units counted as
-// one weighted zero; NaN when nobody is exposed. It sorts values.
+// 0 (stats.PercentileCap); NaN, no cap, when nobody is exposed.
 func (s *Store) quantileOfExposed(ctx context.Context, exp string, p float64, values []float64) (float64, error) {
 	var exposed int64
 	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM exposure_counts WHERE experiment = ?`, exp).Scan(&exposed); err != nil {
 		return 0, fmt.Errorf("count exposures: %w", err)
 	}
-	slices.Sort(values)
-	weights := make([]float64, len(values), len(values)+1)
-	for i := range weights {
-		weights[i] = 1
-	}
-	if rest := exposed - int64(len(values)); rest > 0 {
-		// The zero goes where it sorts; among equal values the order of
-		// weights does not change an empirical quantile.
-		at, _ := slices.BinarySearch(values, 0)
-		values = slices.Insert(values, at, 0)
-		weights = slices.Insert(weights, at, float64(rest))
-	}
-	if len(values) == 0 {
-		return math.NaN(), nil
-	}
-	return stat.Quantile(p, stat.Empirical, values, weights), nil
+	return stats.PercentileCap(values, exposed-int64(len(values)), p), nil
 }
 
 // segmentCells breaks the metric down by an exposure attribute: it joins

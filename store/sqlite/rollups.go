@@ -3,24 +3,24 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
-	"sync"
 
 	"journeylab/events"
-	"journeylab/experiment"
+	"journeylab/groupcommit"
+	engine "journeylab/outcomes"
 )
 
 // outcomes is the Store's in-memory state for outcome recording.
 type outcomes struct {
-	// mu guards cfg.
-	mu  sync.Mutex
-	cfg *events.Attribution
-	// commit batches concurrent AppendEvents calls into one transaction.
-	commit groupCommit
+	// rules caches the compiled attribution rules per config version.
+	rules engine.Rules
+	// commit batches concurrent AppendEvents calls into one transaction,
+	// so they share one fsync.
+	commit groupcommit.Group[*appendReq]
 }
 
-// attribution returns the rules for the config version visible to tx,
-// reloading them through the experiment.Store methods when it changed. The
+// attribution returns the rules for the config version visible to tx. The
 // caller holds the write transaction, so nothing can commit between reading
 // the version and reading the definitions.
 func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*events.Attribution, error) {
@@ -28,67 +28,110 @@ func (s *Store) attribution(ctx context.Context, tx *sql.Tx) (*events.Attributio
 	if err := tx.QueryRowContext(ctx, `SELECT v FROM config_version WHERE id = 1`).Scan(&v); err != nil {
 		return nil, fmt.Errorf("read config version: %w", err)
 	}
-	s.out.mu.Lock()
-	cur := s.out.cfg
-	s.out.mu.Unlock()
-	if cur != nil && cur.Version == v {
-		return cur, nil
-	}
-	exps, err := s.ListExperiments(ctx, experiment.Filter{})
-	if err != nil {
-		return nil, fmt.Errorf("load experiments for attribution: %w", err)
-	}
-	ms, err := s.ListMetrics(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load metrics for attribution: %w", err)
-	}
-	layers, err := s.ListLayers(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load layers for attribution: %w", err)
-	}
-	a := events.CompileAttribution(v, exps, layers, ms)
-	s.out.mu.Lock()
-	s.out.cfg = a
-	s.out.mu.Unlock()
-	return a, nil
+	return s.out.rules.For(ctx, v, s)
 }
 
-type rollupKey struct{ exp, unit, metric string }
+// engineTx is the outcomes engine's I/O inside one write transaction.
+type engineTx struct{ tx *sql.Tx }
+
+// ExposuresOf implements engine.Store; Attrs are the decoded attributes.
+func (e engineTx) ExposuresOf(ctx context.Context, units []string) (map[string][]*engine.Exposure, error) {
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.tx.QueryContext(ctx, `SELECT unit_id, experiment, variant, at, attributes FROM exposures WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, fmt.Errorf("look up exposures: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]*engine.Exposure{}
+	for rows.Next() {
+		x := &engine.Exposure{}
+		var raw sql.NullString
+		if err := rows.Scan(&x.Unit, &x.Experiment, &x.Variant, &x.At, &raw); err != nil {
+			return nil, fmt.Errorf("scan exposure: %w", err)
+		}
+		attrs, err := decodeAttributes(raw)
+		if err != nil {
+			return nil, fmt.Errorf("exposure of %q to %s: %w", x.Unit, x.Experiment, err)
+		}
+		x.Attrs = attrs
+		out[x.Unit] = append(out[x.Unit], x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("look up exposures: %w", err)
+	}
+	return out, nil
+}
+
+// RollupsOf implements engine.Store. Events are folded in storage order
+// (one writer), so rollups keep no storage position.
+func (e engineTx) RollupsOf(ctx context.Context, exp string, units []string) (map[engine.Key]engine.Stored, error) {
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.tx.QueryContext(ctx, `SELECT unit_id, metric, `+rollupColumns+` FROM unit_metrics
+		WHERE experiment = ? AND unit_id IN (SELECT value FROM json_each(?))`, exp, list)
+	if err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	defer rows.Close()
+	out := map[engine.Key]engine.Stored{}
+	for rows.Next() {
+		k := engine.Key{Experiment: exp}
+		u, err := scanRollup(rows.Scan, &k.Unit, &k.Metric)
+		if err != nil {
+			return nil, fmt.Errorf("scan rollup: %w", err)
+		}
+		out[k] = engine.Stored{Rollup: u}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rollups: %w", err)
+	}
+	return out, nil
+}
+
+// EventsOf implements engine.Store with one query for all units.
+func (e engineTx) EventsOf(ctx context.Context, units []string) (map[string][]engine.Event, error) {
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := e.tx.QueryContext(ctx, `SELECT unit_id, seq, event_id, event, value, ts FROM events
+		WHERE unit_id IN (SELECT value FROM json_each(?)) ORDER BY unit_id, seq`, list)
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	defer rows.Close()
+	out := map[string][]engine.Event{}
+	for rows.Next() {
+		var ev engine.Event
+		if err := rows.Scan(&ev.Unit, &ev.Seq, &ev.ID, &ev.Event, &ev.Value, &ev.TS); err != nil {
+			return nil, fmt.Errorf("scan event: %w", err)
+		}
+		out[ev.Unit] = append(out[ev.Unit], ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return out, nil
+}
+
+// jsonList encodes strings as a JSON array for json_each: one parameter
+// instead of a statement per length.
+func jsonList(xs []string) (string, error) {
+	b, err := json.Marshal(xs)
+	if err != nil {
+		return "", fmt.Errorf("encode list: %w", err)
+	}
+	return string(b), nil
+}
 
 type totalsKey struct {
 	exp, metric, variant string
 	day                  int64
-}
-
-// pendingRollup is one unit's rollup being changed in the current transaction.
-type pendingRollup struct {
-	rule     *events.Rule
-	variant  string
-	day      int64
-	old, cur events.Rollup
-	// segs are the unit's exposure segments whose totals the change moves
-	// (nil when the segment totals do not cover the unit yet); with
-	// segFromZero they lack the unit entirely, so they get cur, not cur−old.
-	segs        []segment
-	segFromZero bool
-}
-
-// rollupBatch collects rollup changes of one transaction and writes them,
-// with the matching delta of metric_totals and segment_totals, in flush.
-type rollupBatch struct {
-	rows  map[rollupKey]*pendingRollup
-	order []rollupKey
-	seg   *segmentWrites
-}
-
-func newRollupBatch() *rollupBatch {
-	return &rollupBatch{rows: map[rollupKey]*pendingRollup{}, seg: newSegmentWrites()}
-}
-
-// add registers a rollup whose stored state is p.old.
-func (b *rollupBatch) add(k rollupKey, p *pendingRollup) {
-	b.rows[k] = p
-	b.order = append(b.order, k)
 }
 
 const rollupColumns = `count, sum, den_count, den_sum, pre_count, pre_sum, last_ts, last_id, last_value, pre_last_ts, pre_last_id, pre_last_value`
@@ -101,62 +144,67 @@ func scanRollup(scan func(...any) error, extra ...any) (events.Rollup, error) {
 	return u, err
 }
 
-// collectRollups reads rows of (unit_id, metric, rollupColumns) into a map
-// keyed by (unit, metric), and closes rows.
-func collectRollups(rows *sql.Rows) (map[[2]string]events.Rollup, error) {
-	defer rows.Close()
-	out := map[[2]string]events.Rollup{}
-	for rows.Next() {
-		var unit, metric string
-		u, err := scanRollup(rows.Scan, &unit, &metric)
-		if err != nil {
-			return nil, fmt.Errorf("scan rollup: %w", err)
-		}
-		out[[2]string{unit, metric}] = u
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
-	}
-	return out, nil
+// segmentMode says how a write moves the segment totals.
+type segmentMode struct {
+	// pending is segmentPending's answer: experiments whose segment totals
+	// cover only some units yet.
+	pending map[string]string
+	// fill: the segment totals of the experiment are being filled by a
+	// rebuild; they lack the chunk's units, so they get each unit's new
+	// contribution rather than the difference.
+	fill bool
 }
 
-// flush writes every changed rollup and adds the change of each unit's
-// contribution to metric_totals and its segments' totals, so neither the
-// plain report nor a dimension breakdown scans units.
-func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
+// segments returns the segments whose totals c's unit moves, or nil when
+// the segment totals do not cover the unit yet.
+func (m segmentMode) segments(c *engine.Change) []segment {
+	if !m.fill && !segmentsCover(m.pending, c.Experiment, c.Unit) {
+		return nil
+	}
+	attrs, _ := c.Exposure.Attrs.(map[string]string)
+	segs, _ := exposureSegments(attrs)
+	return segs
+}
+
+// writeChanges writes every changed rollup and adds the change of each
+// unit's contribution to metric_totals and its segments' totals (collected
+// in seg, which the caller writes), so neither the plain report nor a
+// dimension breakdown scans units.
+func writeChanges(ctx context.Context, tx *sql.Tx, cs []*engine.Change, mode segmentMode, seg *segmentWrites) error {
 	totals := map[totalsKey]events.Contribution{}
 	var tkeys []totalsKey
 	var upserts []any
-	var deletes []rollupKey
-	for _, k := range b.order {
-		p := b.rows[k]
-		cap := p.rule.FixedCap()
-		if p.segFromZero && len(p.segs) > 0 && !p.cur.IsZero() {
-			c := p.rule.Contribution(p.cur, cap)
-			for _, sg := range p.segs {
-				b.seg.addTotal(segTotalsKey{k.exp, sg.dim, k.metric, sg.value, p.variant, p.day}, c)
+	var deletes []engine.Key
+	for _, c := range cs {
+		cap := c.Rule.FixedCap()
+		variant, day := c.Exposure.Variant, c.Exposure.Day()
+		segs := mode.segments(c)
+		if mode.fill && len(segs) > 0 && !c.New.IsZero() {
+			contrib := c.Rule.Contribution(c.New, cap)
+			for _, sg := range segs {
+				seg.addTotal(segTotalsKey{c.Experiment, sg.dim, c.Metric, sg.value, variant, day}, contrib)
 			}
 		}
-		if p.cur == p.old {
+		if c.New == c.Old {
 			continue
 		}
-		delta := p.rule.Contribution(p.cur, cap).Sub(p.rule.Contribution(p.old, cap))
-		tk := totalsKey{k.exp, k.metric, p.variant, p.day}
+		delta := c.Rule.Contribution(c.New, cap).Sub(c.Rule.Contribution(c.Old, cap))
+		tk := totalsKey{c.Experiment, c.Metric, variant, day}
 		if _, ok := totals[tk]; !ok {
 			tkeys = append(tkeys, tk)
 		}
 		totals[tk] = totals[tk].Add(delta)
-		if !p.segFromZero {
-			for _, sg := range p.segs {
-				b.seg.addTotal(segTotalsKey{k.exp, sg.dim, k.metric, sg.value, p.variant, p.day}, delta)
+		if !mode.fill {
+			for _, sg := range segs {
+				seg.addTotal(segTotalsKey{c.Experiment, sg.dim, c.Metric, sg.value, variant, day}, delta)
 			}
 		}
-		if p.cur.IsZero() {
-			deletes = append(deletes, k)
+		if c.New.IsZero() {
+			deletes = append(deletes, c.Key)
 			continue
 		}
-		u := p.cur
-		upserts = append(upserts, k.exp, k.unit, k.metric, p.variant, p.day,
+		u := c.New
+		upserts = append(upserts, c.Experiment, c.Unit, c.Metric, variant, day,
 			u.Count, u.Sum, u.DenCount, u.DenSum, u.PreCount, u.PreSum,
 			u.Last.TS, u.Last.ID, u.Last.Value, u.PreLast.TS, u.PreLast.ID, u.PreLast.Value)
 	}
@@ -178,15 +226,12 @@ func (b *rollupBatch) flush(ctx context.Context, tx *sql.Tx) error {
 		}
 		defer del.Close()
 		for _, k := range deletes {
-			if _, err := del.ExecContext(ctx, k.exp, k.unit, k.metric); err != nil {
+			if _, err := del.ExecContext(ctx, k.Experiment, k.Unit, k.Metric); err != nil {
 				return fmt.Errorf("delete rollup: %w", err)
 			}
 		}
 	}
-	if err := addTotals(ctx, tx, tkeys, totals); err != nil {
-		return err
-	}
-	return b.seg.write(ctx, tx)
+	return addTotals(ctx, tx, tkeys, totals)
 }
 
 // addTotals adds the deltas to metric_totals.

@@ -73,3 +73,29 @@ func (b *bulk) close() {
 		st.Close()
 	}
 }
+
+// insertKeys runs the multi-row insert of args (width values per row, at
+// most bulkRows rows) whose RETURNING clause gives two strings per inserted
+// row, and adds those pairs to into.
+func (b *bulk) insertKeys(ctx context.Context, args []any, into map[[2]string]bool) error {
+	if len(args) == 0 {
+		return nil
+	}
+	st, err := b.stmt(ctx, len(args)/b.width)
+	if err != nil {
+		return err
+	}
+	rows, err := st.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k [2]string
+		if err := rows.Scan(&k[0], &k[1]); err != nil {
+			return err
+		}
+		into[k] = true
+	}
+	return rows.Err()
+}

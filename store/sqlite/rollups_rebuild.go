@@ -8,6 +8,7 @@ import (
 
 	"journeylab/events"
 	"journeylab/experiment"
+	engine "journeylab/outcomes"
 )
 
 // rebuildChunk is how many units one rebuild transaction recomputes: small
@@ -101,35 +102,27 @@ func (s *Store) rebuildChunk(ctx context.Context, exp, after string) (n int, las
 			return nil
 		}
 		n, last = len(units), units[len(units)-1].unit
-		stored, err := chunkRollups(ctx, tx, exp, after, last)
+		seg := newSegmentWrites()
+		xs := make([]*engine.Exposure, len(units))
+		for i, u := range units {
+			attrs, err := decodeAttributes(u.attrs)
+			if err != nil {
+				return fmt.Errorf("exposure of %q: %w", u.unit, err)
+			}
+			if filling {
+				segs, overflow := exposureSegments(attrs)
+				seg.addExposure(exp, u.variant, events.DayOf(u.at), segs, overflow)
+			}
+			xs[i] = &engine.Exposure{Unit: u.unit, Experiment: exp, Variant: u.variant, At: u.at, Attrs: attrs}
+		}
+		cs, err := engine.Rebuild(ctx, engineTx{tx}, er, xs)
 		if err != nil {
 			return err
 		}
-		evq, err := tx.PrepareContext(ctx, `SELECT event_id, event, value, ts FROM events WHERE unit_id = ? ORDER BY seq`)
-		if err != nil {
-			return fmt.Errorf("prepare event lookup: %w", err)
+		if err := writeChanges(ctx, tx, cs, segmentMode{pending: pending, fill: filling}, seg); err != nil {
+			return err
 		}
-		defer evq.Close()
-		b := newRollupBatch()
-		for _, x := range units {
-			attrs, err := decodeAttributes(x.attrs)
-			if err != nil {
-				return fmt.Errorf("exposure of %q: %w", x.unit, err)
-			}
-			segs, overflow := exposureSegments(attrs)
-			if filling {
-				b.seg.addExposure(exp, x.variant, events.DayOf(x.at), segs, overflow)
-			}
-			for i := range er.Rules {
-				r := &er.Rules[i]
-				old := stored[[2]string{x.unit, r.Metric.Key}]
-				b.add(rollupKey{exp, x.unit, r.Metric.Key}, &pendingRollup{rule: r, variant: x.variant, day: events.DayOf(x.at), old: old, segs: segs, segFromZero: filling})
-			}
-			if err := refold(ctx, evq, b, er, x.unit, x.at); err != nil {
-				return err
-			}
-		}
-		if err := b.flush(ctx, tx); err != nil {
+		if err := seg.write(ctx, tx); err != nil {
 			return err
 		}
 		// Rollups of metrics the experiment no longer lists are dropped.
@@ -164,40 +157,6 @@ func chunkUnits(ctx context.Context, tx *sql.Tx, exp, after string) ([]chunkUnit
 		out = append(out, u)
 	}
 	return out, rows.Err()
-}
-
-// chunkRollups reads the stored rollups of units in (after, last], keyed by (unit, metric).
-func chunkRollups(ctx context.Context, tx *sql.Tx, exp, after, last string) (map[[2]string]events.Rollup, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT unit_id, metric, `+rollupColumns+` FROM unit_metrics
-		WHERE experiment = ? AND unit_id > ? AND unit_id <= ?`, exp, after, last)
-	if err != nil {
-		return nil, fmt.Errorf("read rollups: %w", err)
-	}
-	return collectRollups(rows)
-}
-
-// refold folds the unit's stored events, in storage order, into the batch's
-// pending rollups of the experiment, which start from zero.
-func refold(ctx context.Context, evq *sql.Stmt, b *rollupBatch, er *events.ExperimentRules, unit string, at int64) error {
-	rows, err := evq.QueryContext(ctx, unit)
-	if err != nil {
-		return fmt.Errorf("read events of %q: %w", unit, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var p events.Point
-		if err := rows.Scan(&p.ID, &p.Event, &p.Value, &p.TS); err != nil {
-			return fmt.Errorf("scan event: %w", err)
-		}
-		for i := range er.Rules {
-			r := &er.Rules[i]
-			if r.Uses(p.Event) {
-				pr := b.rows[rollupKey{er.Key, unit, r.Metric.Key}]
-				r.Fold(&pr.cur, at, p)
-			}
-		}
-	}
-	return rows.Err()
 }
 
 // rebuildStart empties the segment totals of an experiment whose segment

@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("the config version moves on every experiment or layer write", func(t *testing.T) { testConfigVersion(t, open(t)) })
 	t.Run("metrics are created once and listed in journey order", func(t *testing.T) { testMetrics(t, open(t)) })
 	t.Run("layers are upserted and listed by key", func(t *testing.T) { testLayers(t, open(t)) })
+	t.Run("personas are created, updated and deleted with audit and version checks", func(t *testing.T) { testPersonas(t, open(t)) })
 	t.Run("API keys are stored by id and never by secret", func(t *testing.T) { testKeys(t, open(t)) })
 	t.Run("keys with dollar signs and dots are stored as plain data", func(t *testing.T) { testInjection(t, open(t)) })
 }

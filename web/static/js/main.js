@@ -11,6 +11,7 @@ import * as report from './pages/report.js';
 import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
+import * as personas from './pages/personas.js';
 import * as alerts from './pages/alerts.js';
 
 const routes = [
@@ -22,6 +23,8 @@ const routes = [
   { re: /^\/journey$/, page: journey, nav: 'journey' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
+  { re: /^\/personas$/, page: personas, nav: 'personas' },
+  { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
   { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
 ];

@@ -9,10 +9,9 @@ import { get, post, put, cached, enc, session, ApiError } from '../api.js';
 import { STAGES, stageLabel, directionLabel, fmtPct } from '../format.js';
 
 const TARGETING_EXAMPLE = `{
-  "all": [
-    {"attr": "country", "op": "in", "value": ["DE", "AT"]},
-    {"attr": "device", "op": "eq", "value": "mobile"}
-  ]
+  "country": {"$in": ["DE", "AT"]},
+  "device": "mobile",
+  "$or": [{"visits": {"$gt": 3}}, {"$persona": "sarah"}]
 }`;
 
 function newExperiment() {
@@ -212,7 +211,7 @@ export async function render(view, ctx) {
         field({ label: 'Layer', control: layerIn, apiField: 'layer' }),
         field({ label: 'Share of the layer (0 to 1)', control: layerShareIn, apiField: 'layer_share' })),
       field({
-        label: 'Targeting rule (JSON, empty for everyone)', control: targIn, apiField: 'targeting',
+        label: 'Targeting condition (MongoDB query syntax, JSON; empty for everyone)', control: targIn, apiField: 'targeting',
         hint: 'Conditions on request attributes: eq, neq, in, nin, gt, lt, contains, regex; combine with "all" (AND) and "any" (OR).',
       }),
       h('div', { class: 'actions' }, fmtBtn)),

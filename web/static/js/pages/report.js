@@ -13,6 +13,7 @@ import {
 } from '../format.js';
 import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
 import { statusBadge, verdictBadge } from './experiments.js';
+import { loadPersonaSection } from './personas.js';
 import { alertsSection } from '../health.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
@@ -48,11 +49,12 @@ export async function render(view, ctx) {
   add(view, body);
 
   const base = `/v1/experiments/${enc(key)}/report`;
-  const [rep, ts, funnel, audit] = await Promise.allSettled([
+  const [rep, ts, funnel, audit, personas] = await Promise.allSettled([
     get(base, { signal: ctx.signal }),
     get(`${base}/timeseries`, { signal: ctx.signal }),
     get(`${base}/funnel`, { signal: ctx.signal }),
     get(`/v1/experiments/${enc(key)}/audit`, { signal: ctx.signal }),
+    get('/v1/personas', { signal: ctx.signal }),
   ]);
   if (ctx.signal.aborted) return;
   body.removeAttribute('aria-busy');
@@ -60,6 +62,7 @@ export async function render(view, ctx) {
     replace(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
   } else {
     replace(body, ...reportSections(rep.value, ts, funnel));
+    if (personas.status === 'fulfilled' && personas.value.personas.length) add(body, await loadPersonaSection(key, ctx.signal));
   }
   add(body, trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
   if (audit.status === 'fulfilled') add(body, auditSection(audit.value.audit));
@@ -192,12 +195,15 @@ function scorecard(rep) {
         if (!c) { add(tr, h('td', { colspan: head.length - 1, class: 'muted' }, 'No treatment to compare.')); rows.push(tr); return; }
         const arm = armOf(k, c.variant);
         add(tr, h('td', { class: 'mono' }, c.variant), valueCell(ctl, k.kind, 'control'), valueCell(arm, k.kind, 'variant'));
-        if (c.status !== 'ok' || !c.relative_lift) {
+        if (c.status !== 'ok') {
           add(tr, h('td', { colspan: 4, class: 'muted', dataset: { cell: 'reason' } }, c.reason || c.status));
         } else {
-          add(tr,
-            h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
-            h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift)),
+          // A zero control value leaves the relative lift undefined; the
+          // difference's p-value and verdict still stand.
+          add(tr, ...(c.relative_lift
+            ? [h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
+              h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift))]
+            : [h('td', { colspan: 2, class: 'muted', dataset: { cell: 'rel' } }, c.relative_reason || 'relative lift undefined')]),
             bayes
               ? h('td', { class: 'num', dataset: { cell: 'ctw' } }, c.chance_to_win !== undefined ? fmtPct(c.chance_to_win, 1) : '–')
               : h('td', { class: 'num', dataset: { cell: 'p' } }, fmtP(c.p_value)),

@@ -1,4 +1,4 @@
-package healthhttp
+package health_test
 
 import (
 	"errors"
@@ -26,7 +26,7 @@ func TestParseFilter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseFilter(func(k string) string { return tc.q[k] })
+			got, err := health.ParseFilter(func(k string) string { return tc.q[k] })
 			var ve *experiment.ValidationError
 			if tc.field != "" {
 				if !errors.As(err, &ve) || ve.Field != tc.field {
@@ -47,7 +47,7 @@ func FuzzParseFilter(f *testing.F) {
 	f.Add("resolved", "guardrail", "-1", "\x00")
 	f.Fuzz(func(t *testing.T, status, check, limit, exp string) {
 		q := map[string]string{"status": status, "check": check, "limit": limit, "experiment": exp}
-		got, err := ParseFilter(func(k string) string { return q[k] })
+		got, err := health.ParseFilter(func(k string) string { return q[k] })
 		if err != nil {
 			if !errors.Is(err, experiment.ErrInvalid) {
 				t.Fatalf("error %v is not a validation error", err)

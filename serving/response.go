@@ -1,88 +1,19 @@
 package serving
 
 import (
-	"sync"
 	"unicode/utf8"
-
-	"github.com/gofiber/fiber/v2"
 
 	"journeylab/assign"
 )
 
-// Handlers serves POST and GET /v1/assign.
-type Handlers struct {
-	svc *Service
-}
-
-// NewHandlers returns the assign handlers for svc.
-func NewHandlers(svc *Service) *Handlers { return &Handlers{svc: svc} }
-
-// Register mounts the routes on r (the /v1 router); sdk is the scope check.
-func (h *Handlers) Register(r fiber.Router, sdk fiber.Handler) {
-	r.Post("/assign", sdk, h.post)
-	r.Get("/assign", sdk, h.get)
-}
-
-// work is the per-request scratch space, pooled so that a request
-// allocates little beyond its own strings.
-type work struct {
-	req request
-	dst []assign.Assignment
-	out []byte
-}
-
-var workPool = sync.Pool{New: func() any {
-	return &work{dst: make([]assign.Assignment, 0, 16), out: make([]byte, 0, 1024)}
-}}
-
-func (h *Handlers) post(c *fiber.Ctx) error {
-	w := workPool.Get().(*work)
-	defer w.release()
-	if err := parseBody(c.Body(), &w.req); err != nil {
-		return err
-	}
-	return h.respond(c, w)
-}
-
-func (h *Handlers) get(c *fiber.Ctx) error {
-	w := workPool.Get().(*work)
-	defer w.release()
-	if err := parseQuery(c.Request().URI().QueryArgs(), &w.req); err != nil {
-		return err
-	}
-	return h.respond(c, w)
-}
-
-func (h *Handlers) respond(c *fiber.Ctx, w *work) error {
-	w.dst = h.svc.Assign(w.req.unit, w.req.touchpoint, w.req.attrs, w.dst[:0])
-	w.out = appendResponse(w.out[:0], w.req.unit, w.dst)
-	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
-	// SetBody copies, so w.out can go back to the pool.
-	c.Response().SetBody(w.out)
-	return nil
-}
-
-// maxPooledOut keeps one huge response from pinning its buffer in the pool.
-const maxPooledOut = 64 << 10
-
-func (w *work) release() {
-	w.req.reset()
-	clear(w.dst) // drop references to payloads of old snapshots
-	w.dst = w.dst[:0]
-	if cap(w.out) > maxPooledOut {
-		w.out = make([]byte, 0, 1024)
-	}
-	workPool.Put(w)
-}
-
-// appendResponse writes the response body:
+// AppendResponse appends the assign response body to b:
 //
 //	{"unit_id":"u-1","assignments":[{"experiment":"e","variant":"v","payload":{…},"stage":"checkout","touchpoint":"checkout-cta"}],"holdouts":["layer"]}
 //
 // by hand, because it is the hottest serialisation in the service and its
 // shape is fixed. payload is null when the variant has none; "forced":true
 // marks a QA override.
-func appendResponse(b []byte, unit string, as []assign.Assignment) []byte {
+func AppendResponse(b []byte, unit string, as []assign.Assignment) []byte {
 	b = append(b, `{"unit_id":`...)
 	b = appendJSONString(b, unit)
 	b = append(b, `,"assignments":[`...)

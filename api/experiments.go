@@ -1,28 +1,28 @@
-package experiment
+package api
 
 import (
+	"fmt"
 	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
+	"journeylab/experiment"
 	"journeylab/jsonbody"
+	"journeylab/server"
 )
 
-// ActorLocal is the fiber.Ctx local under which the auth layer stores who is
-// calling; it ends up in audit entries.
-const ActorLocal = "actor"
-
-// Handlers serves the management API under /v1.
-type Handlers struct {
-	svc *Service
+// Experiments serves the management API under /v1: experiments, metrics,
+// layers, personas and the journey stages.
+type Experiments struct {
+	svc *experiment.Service
 }
 
-// NewHandlers returns the management handlers for svc.
-func NewHandlers(svc *Service) *Handlers { return &Handlers{svc: svc} }
+// NewExperiments returns the management handlers for svc.
+func NewExperiments(svc *experiment.Service) *Experiments { return &Experiments{svc: svc} }
 
 // Register mounts the routes on r; read and admin are the scope checks for
 // reading and changing.
-func (h *Handlers) Register(r fiber.Router, read, admin fiber.Handler) {
+func (h *Experiments) Register(r fiber.Router, read, admin fiber.Handler) {
 	r.Get("/stages", read, h.stages)
 	r.Get("/experiments", read, h.list)
 	r.Post("/experiments", admin, h.create)
@@ -36,13 +36,21 @@ func (h *Handlers) Register(r fiber.Router, read, admin fiber.Handler) {
 	r.Get("/layers", read, h.listLayers)
 	r.Get("/layers/:key", read, h.getLayer)
 	r.Put("/layers/:key", admin, h.putLayer)
+	h.registerPersonas(r, read, admin)
 }
 
+// actor is who is calling, as the auth layer identified them; it ends up in
+// audit entries.
 func actor(c *fiber.Ctx) string {
-	if a, ok := c.Locals(ActorLocal).(string); ok && a != "" {
+	if a, ok := c.Locals(server.ActorLocal).(string); ok && a != "" {
 		return a
 	}
 	return "anonymous"
+}
+
+// invalid is a validation error of field, for the error mapping.
+func invalid(field, format string, args ...any) *experiment.ValidationError {
+	return &experiment.ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // param returns a decoded path parameter (keys may arrive percent-encoded).
@@ -54,23 +62,23 @@ func param(c *fiber.Ctx, name string) string {
 	return v
 }
 
-func (h *Handlers) stages(c *fiber.Ctx) error {
-	return c.JSON(fiber.Map{"stages": Stages()})
+func (h *Experiments) stages(c *fiber.Ctx) error {
+	return c.JSON(fiber.Map{"stages": experiment.Stages()})
 }
 
-func (h *Handlers) list(c *fiber.Ctx) error {
-	f := Filter{Touchpoint: c.Query("touchpoint"), Layer: c.Query("layer")}
+func (h *Experiments) list(c *fiber.Ctx) error {
+	f := experiment.Filter{Touchpoint: c.Query("touchpoint"), Layer: c.Query("layer")}
 	if s := c.Query("stage"); s != "" {
-		st, err := ParseStage(s)
+		st, err := experiment.ParseStage(s)
 		if err != nil {
 			return invalid("stage", "%v", err)
 		}
 		f.Stage = st
 	}
 	if s := c.Query("status"); s != "" {
-		switch Status(s) {
-		case StatusDraft, StatusRunning, StatusPaused, StatusStopped, StatusArchived:
-			f.Status = Status(s)
+		switch experiment.Status(s) {
+		case experiment.StatusDraft, experiment.StatusRunning, experiment.StatusPaused, experiment.StatusStopped, experiment.StatusArchived:
+			f.Status = experiment.Status(s)
 		default:
 			return invalid("status", "unknown status %q (want draft, running, paused, stopped or archived)", s)
 		}
@@ -80,13 +88,13 @@ func (h *Handlers) list(c *fiber.Ctx) error {
 		return err
 	}
 	if list == nil {
-		list = []*Experiment{}
+		list = []*experiment.Experiment{}
 	}
 	return c.JSON(fiber.Map{"experiments": list})
 }
 
-func (h *Handlers) create(c *fiber.Ctx) error {
-	var e Experiment
+func (h *Experiments) create(c *fiber.Ctx) error {
+	var e experiment.Experiment
 	if err := jsonbody.Decode(c.Body(), &e); err != nil {
 		return err
 	}
@@ -98,7 +106,7 @@ func (h *Handlers) create(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
-func (h *Handlers) get(c *fiber.Ctx) error {
+func (h *Experiments) get(c *fiber.Ctx) error {
 	e, err := h.svc.Get(c.UserContext(), param(c, "key"))
 	if err != nil {
 		return err
@@ -106,8 +114,8 @@ func (h *Handlers) get(c *fiber.Ctx) error {
 	return c.JSON(e)
 }
 
-func (h *Handlers) update(c *fiber.Ctx) error {
-	var e Experiment
+func (h *Experiments) update(c *fiber.Ctx) error {
+	var e experiment.Experiment
 	if err := jsonbody.Decode(c.Body(), &e); err != nil {
 		return err
 	}
@@ -121,8 +129,8 @@ func (h *Handlers) update(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-func (h *Handlers) transition(c *fiber.Ctx) error {
-	a, err := ParseAction(c.Params("action"))
+func (h *Experiments) transition(c *fiber.Ctx) error {
+	a, err := experiment.ParseAction(c.Params("action"))
 	if err != nil {
 		return err
 	}
@@ -133,24 +141,24 @@ func (h *Handlers) transition(c *fiber.Ctx) error {
 	return c.JSON(out)
 }
 
-func (h *Handlers) audit(c *fiber.Ctx) error {
+func (h *Experiments) audit(c *fiber.Ctx) error {
 	entries, err := h.svc.Audit(c.UserContext(), param(c, "key"))
 	if err != nil {
 		return err
 	}
 	if entries == nil {
-		entries = []AuditEntry{}
+		entries = []experiment.AuditEntry{}
 	}
 	return c.JSON(fiber.Map{"audit": entries})
 }
 
-func (h *Handlers) listMetrics(c *fiber.Ctx) error {
+func (h *Experiments) listMetrics(c *fiber.Ctx) error {
 	list, err := h.svc.Store().ListMetrics(c.UserContext())
 	if err != nil {
 		return err
 	}
 	if s := c.Query("stage"); s != "" {
-		st, err := ParseStage(s)
+		st, err := experiment.ParseStage(s)
 		if err != nil {
 			return invalid("stage", "%v", err)
 		}
@@ -163,13 +171,13 @@ func (h *Handlers) listMetrics(c *fiber.Ctx) error {
 		list = kept
 	}
 	if list == nil {
-		list = []Metric{}
+		list = []experiment.Metric{}
 	}
 	return c.JSON(fiber.Map{"metrics": list})
 }
 
-func (h *Handlers) createMetric(c *fiber.Ctx) error {
-	var m Metric
+func (h *Experiments) createMetric(c *fiber.Ctx) error {
+	var m experiment.Metric
 	if err := jsonbody.Decode(c.Body(), &m); err != nil {
 		return err
 	}
@@ -181,7 +189,7 @@ func (h *Handlers) createMetric(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(out)
 }
 
-func (h *Handlers) getMetric(c *fiber.Ctx) error {
+func (h *Experiments) getMetric(c *fiber.Ctx) error {
 	m, err := h.svc.Store().GetMetric(c.UserContext(), param(c, "key"))
 	if err != nil {
 		return err
@@ -189,18 +197,18 @@ func (h *Handlers) getMetric(c *fiber.Ctx) error {
 	return c.JSON(m)
 }
 
-func (h *Handlers) listLayers(c *fiber.Ctx) error {
+func (h *Experiments) listLayers(c *fiber.Ctx) error {
 	list, err := h.svc.Store().ListLayers(c.UserContext())
 	if err != nil {
 		return err
 	}
 	if list == nil {
-		list = []Layer{}
+		list = []experiment.Layer{}
 	}
 	return c.JSON(fiber.Map{"layers": list})
 }
 
-func (h *Handlers) getLayer(c *fiber.Ctx) error {
+func (h *Experiments) getLayer(c *fiber.Ctx) error {
 	l, err := h.svc.Store().GetLayer(c.UserContext(), param(c, "key"))
 	if err != nil {
 		return err
@@ -208,8 +216,8 @@ func (h *Handlers) getLayer(c *fiber.Ctx) error {
 	return c.JSON(l)
 }
 
-func (h *Handlers) putLayer(c *fiber.Ctx) error {
-	var l Layer
+func (h *Experiments) putLayer(c *fiber.Ctx) error {
+	var l experiment.Layer
 	if err := jsonbody.Decode(c.Body(), &l); err != nil {
 		return err
 	}

@@ -1,0 +1,7 @@
+// Package api holds every HTTP handler of journeylab: the assignment and
+// exposure endpoints, events, experiments, personas, reports and experiment
+// health (alerts, checks, settings, webhook deliveries). Domain
+// packages know nothing of HTTP; each handler here decodes a request, calls
+// the domain, and encodes the answer. Errors are mapped to status codes by
+// the server package.
+package api

@@ -1,0 +1,111 @@
+package api
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"journeylab/experiment"
+	"journeylab/report"
+)
+
+// Reports serves the report API under /v1.
+type Reports struct {
+	cat report.Catalog
+	src report.Source
+	now func() time.Time
+}
+
+// NewReports returns the report handlers; now is the clock that stamps reports.
+func NewReports(cat report.Catalog, src report.Source, now func() time.Time) *Reports {
+	if now == nil {
+		now = time.Now
+	}
+	return &Reports{cat: cat, src: src, now: now}
+}
+
+// Register mounts the routes on r behind read, the read-scope check.
+func (h *Reports) Register(r fiber.Router, read fiber.Handler) {
+	r.Get("/experiments/:key/report", read, h.report)
+	r.Get("/layers/:key/report", read, h.layerReport)
+	r.Get("/experiments/:key/report/timeseries", read, h.timeseries)
+	r.Get("/experiments/:key/report/funnel", read, h.funnel)
+	r.Get("/power", read, h.power)
+}
+
+func (h *Reports) report(c *fiber.Ctx) error { return h.serveReport(c, param(c, "key")) }
+
+// layerReport serves the report of the layer's holdout baseline.
+func (h *Reports) layerReport(c *fiber.Ctx) error {
+	return h.serveReport(c, experiment.HoldoutKey(param(c, "key")))
+}
+
+func (h *Reports) serveReport(c *fiber.Ctx, key string) error {
+	format, err := report.ParseFormat(c.Query("format"))
+	if err != nil {
+		return err
+	}
+	dim, err := report.ParseDimension(c.Query("dimension"))
+	if err != nil {
+		return err
+	}
+	e, metrics, err := report.Load(c.UserContext(), h.cat, key)
+	if err != nil {
+		return err
+	}
+	r, err := report.Build(c.UserContext(), h.src, e, metrics, report.Options{Dimension: dim, Now: h.now()})
+	if err != nil {
+		return err
+	}
+	if format == report.FormatCSV {
+		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.ReplaceAll(e.Key, ":", "-")+`-report.csv"`)
+		return report.WriteCSV(c.Response().BodyWriter(), r)
+	}
+	return c.JSON(r)
+}
+
+func (h *Reports) timeseries(c *fiber.Ctx) error {
+	e, metrics, err := report.Load(c.UserContext(), h.cat, param(c, "key"))
+	if err != nil {
+		return err
+	}
+	list, err := report.ParseSeriesMetrics(c.Query("metric"), e, metrics)
+	if err != nil {
+		return err
+	}
+	ts, err := report.BuildTimeSeries(c.UserContext(), h.src, e, list, h.now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(ts)
+}
+
+func (h *Reports) funnel(c *fiber.Ctx) error {
+	e, metrics, err := report.Load(c.UserContext(), h.cat, param(c, "key"))
+	if err != nil {
+		return err
+	}
+	steps, err := report.ParseFunnel(c.Query("funnel"), e, metrics)
+	if err != nil {
+		return err
+	}
+	f, err := report.BuildFunnel(c.UserContext(), h.src, e, steps, h.now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(f)
+}
+
+func (h *Reports) power(c *fiber.Ctx) error {
+	in, err := report.ParsePowerQuery(func(k string) string { return c.Query(k) })
+	if err != nil {
+		return err
+	}
+	plan, err := report.PlanSampleSize(in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(plan)
+}
