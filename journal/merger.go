@@ -169,6 +169,10 @@ func (m *Merger) write() error {
 		if err == nil {
 			return nil
 		}
+		if m.ctx.Err() != nil {
+			// Stopped at the shutdown deadline: the batch stays journaled.
+			return fmt.Errorf("merge %d %s: %w", m.b.Len(), m.o.Name, m.ctx.Err())
+		}
 		if m.o.OnWriteError != nil {
 			m.o.OnWriteError()
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cespare/xxhash/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
@@ -23,6 +24,7 @@ const dedupeShards = 64
 // gets; the size budget counts pairs.
 type dedupe struct {
 	shards [dedupeShards]dedupeShard
+	ids    experimentIDs
 }
 
 type dedupeShard struct {
@@ -33,28 +35,72 @@ type dedupeShard struct {
 	_      [64]byte // keeps neighbouring shards' locks off one cache line
 }
 
-// seenUnit lists the experiments a unit was exposed to, sorted by key.
+// seenUnit lists the experiments a unit was exposed to, sorted by id.
 type seenUnit struct {
 	exps []seenPair
 }
 
+// seenPair is 8 bytes: the cache holds up to DedupeSize of them, and an
+// experiment key (a 16-byte string header) per pair would double that.
 type seenPair struct {
-	experiment string
+	experiment uint32 // experimentIDs id
 	variant    int32
 }
 
-// find returns the position of experiment in u.exps and whether it is there.
-func (u *seenUnit) find(experiment string) (int, bool) {
+// find returns the position of experiment id in u.exps and whether it is there.
+func (u *seenUnit) find(id uint32) (int, bool) {
 	lo, hi := 0, len(u.exps)
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
-		if u.exps[m].experiment < experiment {
+		if u.exps[m].experiment < id {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	return lo, lo < len(u.exps) && u.exps[lo].experiment == experiment
+	return lo, lo < len(u.exps) && u.exps[lo].experiment == id
+}
+
+// experimentIDs numbers experiment keys for the dedupe cache. Reads take
+// no lock and do not allocate: the map is replaced, never changed, when a
+// key is new (a launch, rarely).
+type experimentIDs struct {
+	m  atomic.Pointer[map[string]uint32]
+	mu sync.Mutex // serialises additions
+}
+
+// id returns key's number, assigning the next one to a new key.
+func (x *experimentIDs) id(key string) uint32 {
+	if m := x.m.Load(); m != nil {
+		if id, ok := (*m)[key]; ok {
+			return id
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	old := x.m.Load()
+	if old != nil {
+		if id, ok := (*old)[key]; ok {
+			return id
+		}
+	}
+	next := make(map[string]uint32, 1+lenOf(old))
+	if old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	id := uint32(len(next) + 1)
+	next[key] = id
+	x.m.Store(&next)
+	return id
+}
+
+func lenOf(m *map[string]uint32) int {
+	if m == nil {
+		return 0
+	}
+	return len(*m)
 }
 
 func newDedupe(size int) (*dedupe, error) {
@@ -96,14 +142,15 @@ func (d *dedupe) observe(unit string, as []assign.Assignment, repin func(a *assi
 			u = &seenUnit{exps: make([]seenPair, 0, len(as))}
 			sh.lru.Add(unit, u)
 		}
-		at, ok := u.find(a.Experiment)
+		id := d.ids.id(a.Experiment)
+		at, ok := u.find(id)
 		if ok {
 			if v := int(u.exps[at].variant); v != a.VariantIndex {
 				repin(a, v)
 			}
 			continue
 		}
-		u.exps = slices.Insert(u.exps, at, seenPair{a.Experiment, int32(a.VariantIndex)})
+		u.exps = slices.Insert(u.exps, at, seenPair{id, int32(a.VariantIndex)})
 		added++
 		fresh(a)
 	}
@@ -132,7 +179,7 @@ func (d *dedupe) peek(unit string, as []assign.Assignment, repin func(a *assign.
 		if a.Forced || a.Experiment == "" {
 			continue
 		}
-		if at, found := u.find(a.Experiment); found {
+		if at, found := u.find(d.ids.id(a.Experiment)); found {
 			if v := int(u.exps[at].variant); v != a.VariantIndex {
 				repin(a, v)
 			}
@@ -147,7 +194,7 @@ func (d *dedupe) forget(xs []experiment.Exposure) {
 		sh := d.shard(x.Unit)
 		sh.mu.Lock()
 		if u, ok := sh.lru.Peek(x.Unit); ok {
-			if at, found := u.find(x.Experiment); found {
+			if at, found := u.find(d.ids.id(x.Experiment)); found {
 				u.exps = slices.Delete(u.exps, at, at+1)
 				sh.pairs--
 			}
