@@ -10,13 +10,14 @@ import (
 
 	"journeylab/experiment"
 	"journeylab/health"
+	"journeylab/report"
 	"journeylab/store/storetest"
 )
 
 // BenchmarkHealthCheck1M measures one health check of an experiment with
 // 1M exposed units (30% with rollups, 9 metrics): the newest-exposure read
-// alone, and the whole check (the report with the sequential method,
-// activity, units in several variants, alert reconciliation).
+// alone, the report alone (with the sequential method), and the whole check
+// (the report, activity, units in several variants, alert reconciliation).
 //
 //	go test ./store/sqlite -run '^$' -bench HealthCheck1M -benchtime 5x -count 3
 func BenchmarkHealthCheck1M(b *testing.B) {
@@ -27,6 +28,18 @@ func BenchmarkHealthCheck1M(b *testing.B) {
 	b.Run("newest exposure", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := st.LastExposure(ctx, "exp"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("the report alone", func(b *testing.B) {
+		for b.Loop() {
+			e, metrics, err := report.Load(ctx, st, "exp")
+			if err != nil {
+				b.Fatal(err)
+			}
+			e.Analysis.Method = "sequential"
+			if _, err := report.Build(ctx, st, e, metrics, report.Options{Now: storetest.T0}); err != nil {
 				b.Fatal(err)
 			}
 		}
