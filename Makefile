@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test test-mongo lint bench bench-http bench-ceiling fuzz clean
+.PHONY: help run build test test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -14,8 +14,9 @@ run: ## start the service on 127.0.0.1:8080 with the embedded store in ./data
 build: ## build the binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/journeylab
 
-test: ## run every test (browser tests run when Chromium is installed)
+test: ## run every test (browser tests run when Chromium is installed), then the real-client tests in clienttest/
 	$(GO) test -count=1 ./...
+	cd clienttest && $(GO) test -count=1 ./...
 
 test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
 	bash scripts/test-mongo.sh
@@ -23,12 +24,16 @@ test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 r
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	cd clienttest && $(GO) vet ./...
 
 bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 bench-http: ## wrk load test of /v1/assign on 127.0.0.1, new and returning visitors (installs wrk if missing)
 	bash bench/http-assign.sh
+
+bench-ofrep: ## wrk: OFREP single-flag evaluation next to /v1/assign on one server, 3 alternating rounds, medians and ratio
+	SHAPES="repeat ofrep" ROUNDS=3 DURATION=$${DURATION:-10s} bash bench/http-assign.sh
 
 bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling
 	bash bench/ceiling.sh

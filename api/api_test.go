@@ -21,14 +21,17 @@ import (
 )
 
 // newApp is a dev-mode journeylab on a fresh embedded store that refreshes
-// its served experiments every 10 ms.
-func newApp(t testing.TB) *app.App {
+// its served experiments every 10 ms; opts change the config before start.
+func newApp(t testing.TB, opts ...func(*config.Config)) *app.App {
 	t.Helper()
 	cfg, err := config.Load(config.New(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.DataDir, cfg.DevMode, cfg.RefreshInterval, cfg.FlushInterval = t.TempDir(), true, 10*time.Millisecond, 10*time.Millisecond
+	for _, o := range opts {
+		o(&cfg)
+	}
 	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err != nil {
 		t.Fatal(err)

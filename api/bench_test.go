@@ -7,17 +7,27 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"journeylab/app"
 	"journeylab/assign"
 	"journeylab/experiment"
 )
 
 // BenchmarkAssignHandler is one POST /v1/assign through the whole Fiber
 // stack (request id, metrics, scope check, parse, assign ten experiments,
-// encode), without the network, for returning visitors (nothing new to
-// record).
+// encode), without the network: for returning visitors (nothing new to
+// record) and for new visitors (ten first exposures journaled per request;
+// the merger runs beside it, as in the server).
 //
 //	go test ./api -run '^$' -bench AssignHandler -benchmem
 func BenchmarkAssignHandler(b *testing.B) {
+	a := launchTen(b)
+	b.Run("returning visitors", func(b *testing.B) { benchAssign(b, a, false) })
+	b.Run("new visitors", func(b *testing.B) { benchAssign(b, a, true) })
+}
+
+// launchTen is an app serving the ten experiments of bench/http-assign.sh
+// on the touchpoint checkout_cta.
+func launchTen(b *testing.B) *app.App {
 	a := newApp(b)
 	if _, err := a.Experiment.PutLayer(context.Background(), experiment.Layer{Key: "checkout", HoldoutShare: 0.05}); err != nil {
 		b.Fatal(err)
@@ -36,9 +46,16 @@ func BenchmarkAssignHandler(b *testing.B) {
 		e.Name, e.Touchpoint, e.GoalMetrics = e.Key, "checkout_cta", []string{"conversion"}
 		launch(b, a, e)
 	}
+	return a
+}
+
+func benchAssign(b *testing.B, a *app.App, fresh bool) {
+	body := func(i int) []byte {
+		return fmt.Appendf(nil, `{"unit_id":"3f6c2a1e-9b7d-4c11-8e0f-%012d","touchpoint":"checkout_cta","attributes":{"device":"mobile","country":"DE","channel":"email","returning":true}}`, i)
+	}
 	bodies := make([][]byte, 4096)
 	for i := range bodies {
-		bodies[i] = fmt.Appendf(nil, `{"unit_id":"3f6c2a1e-9b7d-4c11-8e0f-%012d","touchpoint":"checkout_cta","attributes":{"device":"mobile","country":"DE","channel":"email","returning":true}}`, i)
+		bodies[i] = body(i)
 	}
 	h := a.Server.App().Handler()
 	var ctx fasthttp.RequestCtx
@@ -57,8 +74,20 @@ func BenchmarkAssignHandler(b *testing.B) {
 	for _, body := range bodies { // first exposures, out of the measurement
 		post(body)
 	}
+	if fresh {
+		// Bodies of new visitors, formatted before the clock starts.
+		bodies = make([][]byte, b.N)
+		for i := range bodies {
+			bodies[i] = body(1_000_000 + i)
+		}
+	}
 	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		post(bodies[i&4095])
+	b.ResetTimer()
+	for i := range b.N {
+		if fresh {
+			post(bodies[i])
+		} else {
+			post(bodies[i&4095])
+		}
 	}
 }

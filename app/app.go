@@ -150,6 +150,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, st, now).Register(v1, read)
+	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
+	api.RegisterOpenAPI(a.Server.App())
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
 	a.closers = append(a.closers, a.Bandit.Stop)

@@ -1,4 +1,5 @@
--- wrk script for POST /v1/assign (see bench/http-assign.sh).
+-- wrk script for POST /v1/assign, or with FORMAT=ofrep for an OFREP
+-- single-flag evaluation (see bench/http-assign.sh).
 --
 -- Every request is one visitor asking for its assignments on a touchpoint,
 -- with the attributes a web shop sends. Visitors are drawn at random from a
@@ -27,12 +28,21 @@ local function unit_id(i)
   return string.format("%08x-9b7d-4c11-8e0f-%012d", i * 2654435761 % 4294967296, i)
 end
 
+-- FORMAT=ofrep sends the same visitor as an OpenFeature (OFREP) evaluation
+-- context instead, for POST /ofrep/v1/evaluate/flags/{key}.
+local ofrep = os.getenv("FORMAT") == "ofrep"
+
 local function body(i)
+  local device, country, channel = devices[i % #devices + 1], countries[i % #countries + 1], channels[i % #channels + 1]
+  local returning = (i % 3 == 0) and "true" or "false"
+  if ofrep then
+    return string.format(
+      '{"context":{"targetingKey":"%s","device":"%s","country":"%s","channel":"%s","returning":%s}}',
+      unit_id(i), device, country, channel, returning)
+  end
   return string.format(
     '{"unit_id":"%s","touchpoint":"%s","attributes":{"device":"%s","country":"%s","channel":"%s","returning":%s}}',
-    unit_id(i), touchpoint,
-    devices[i % #devices + 1], countries[i % #countries + 1], channels[i % #channels + 1],
-    (i % 3 == 0) and "true" or "false")
+    unit_id(i), touchpoint, device, country, channel, returning)
 end
 
 local headers = { ["Content-Type"] = "application/json" }

@@ -13,9 +13,17 @@
 #           exposures journaled per request, the realistic first-page-view load
 #   repeat  visitors drawn from a pool of UNITS ids (bench/assign.lua): mostly
 #           returning visitors, nothing new to record
+#   ofrep   the repeat visitors as OpenFeature (OFREP) single-flag evaluations
+#           of one of the 10 experiments (POST /ofrep/v1/evaluate/flags/cta-0,
+#           bench/assign.lua with FORMAT=ofrep), which record nothing
+#
+# With ROUNDS > 1 the shapes are measured alternately, round after round, and
+# the medians per shape are printed, with the ratio ofrep/repeat when both
+# ran (make bench-ofrep).
 #
 # Settings (environment):
 #   SHAPES="new repeat" load shapes to measure, in order
+#   ROUNDS=1            measured runs per shape (alternating); medians when > 1
 #   DURATION=20s        measured wrk run
 #   WARMUP=5s           unmeasured run before it (0 to skip)
 #   CONNECTIONS=64      concurrent connections
@@ -30,6 +38,7 @@
 set -euo pipefail
 
 SHAPES=${SHAPES:-new repeat}
+ROUNDS=${ROUNDS:-1}
 DURATION=${DURATION:-20s}
 WARMUP=${WARMUP:-5s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -129,10 +138,10 @@ metric() { # metric NAME: current value from /metrics
 	curl -fsS "${BASE}/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'
 }
 
-wrkrun() { # wrkrun SCRIPT DURATION
+wrkrun() { # wrkrun SCRIPT DURATION [PATH]: PATH defaults to /v1/assign
 	local secs=${2%s}
 	UNITS=$UNITS TOUCHPOINT=$TOUCHPOINT pin "$WRK_CPUS" timeout $((secs + 60)) \
-		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$1" "${BASE}/v1/assign"
+		wrk -t"$THREADS" -c"$CONNECTIONS" -d"$2" --latency -s "$1" "${BASE}${3:-/v1/assign}"
 }
 
 # CPU seconds used by a process so far (user + system), from /proc.
@@ -145,23 +154,27 @@ exposures() {
 	echo "   exposures: journaled $(metric journeylab_exposures_queued_total), merged into the store $(metric journeylab_exposures_written_total), not recorded $(metric journeylab_exposures_dropped_total), journal backlog $(metric journeylab_exposures_journal_bytes) bytes; server RSS $(rss_mb "$pid") MB (peak $(peak_mb "$pid") MB)"
 }
 
+warmed=""
 measure() { # measure SHAPE
-	local script
+	local script path=/v1/assign
+	export FORMAT=assign
 	case "$1" in
 	new) script=bench/assign-new.lua ;;
 	repeat) script=bench/assign.lua ;;
-	*) echo "unknown shape $1 (want new or repeat)"; exit 1 ;;
+	ofrep) script=bench/assign.lua path=/ofrep/v1/evaluate/flags/cta-0 FORMAT=ofrep ;;
+	*) echo "unknown shape $1 (want new, repeat or ofrep)"; exit 1 ;;
 	esac
-	if [ "$1" = repeat ] && [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
+	if [ "$1" != new ] && [ -z "$warmed" ] && [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
 		echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
-		wrkrun "$script" "$WARMUP" >/dev/null
+		FORMAT=assign wrkrun bench/assign.lua "$WARMUP" >/dev/null
+		warmed=1
 	fi
 	echo "== measuring shape '$1': wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	local server_cpu0 server_sys0 server_cpu server_sys wrk_cpu reqs
 	server_cpu0=$(cpu_seconds "$pid")
 	server_sys0=$(sys_seconds "$pid")
 	TIMEFORMAT='%U %S'
-	{ time wrkrun "$script" "$DURATION" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+	{ time wrkrun "$script" "$DURATION" "$path" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
 	sed "s/^RESULT /RESULT shape=$1 /" "$tmp/wrk.out"
 	server_cpu=$(awk -v a="$(cpu_seconds "$pid")" -v b="$server_cpu0" 'BEGIN { print a - b }')
 	server_sys=$(awk -v a="$(sys_seconds "$pid")" -v b="$server_sys0" 'BEGIN { print a - b }')
@@ -171,12 +184,31 @@ measure() { # measure SHAPE
 	# machine does not distort: 2 cores / (server + wrk cost) bounds req/s.
 	awk -v s="$server_cpu" -v k="$server_sys" -v w="$wrk_cpu" -v n="$reqs" -v c="$(nproc)" 'BEGIN {
 		if (n > 0) printf "   CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
+	awk -v t="$1" -v s="$server_cpu" -v n="$reqs" '/^RESULT / { print t, $0, "server_us=" (n > 0 ? s / n * 1e6 : 0) }' "$tmp/wrk.out" >>"$tmp/results"
 	exposures
 }
 
-for shape in $SHAPES; do
-	measure "$shape"
+for _ in $(seq 1 "$ROUNDS"); do
+	for shape in $SHAPES; do
+		measure "$shape"
+	done
 done
+
+if [ "$ROUNDS" -gt 1 ]; then
+	echo "== medians of ${ROUNDS} rounds, shapes measured alternately on one server"
+	median() { # median FIELD SHAPE: the median of a RESULT field over a shape's runs
+		awk -v f="$1" -v t="$2" '$1 == t { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "$tmp/results" |
+			sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+	}
+	for shape in $SHAPES; do
+		printf "   %-7s req/s %8.0f  p50 %6.3f ms  p99 %6.3f ms  server CPU %5.1f us/req\n" "$shape" \
+			"$(median rps "$shape")" "$(median p50_ms "$shape")" "$(median p99_ms "$shape")" "$(median server_us "$shape")"
+	done
+	if echo "$SHAPES" | grep -qw ofrep && echo "$SHAPES" | grep -qw repeat; then
+		awk -v o="$(median rps ofrep)" -v a="$(median rps repeat)" -v oc="$(median server_us ofrep)" -v ac="$(median server_us repeat)" \
+			'BEGIN { printf "   ratio ofrep/repeat: throughput %.2f, server CPU per request %.2f\n", o / a, oc / ac }'
+	fi
+fi
 kill -TERM "$pid"
 wait "$pid" || true
 pid=""

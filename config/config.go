@@ -35,7 +35,7 @@ func Settings() []Setting {
 		{"log.level", "info", "log level: debug, info, warn or error"},
 		{"log.format", "text", "log format: text or json"},
 		{"http.body_limit", 1 << 20, "largest accepted request body in bytes"},
-		{"http.rate_limit", 0, "requests per second per client IP on /v1 (0 = unlimited)"},
+		{"http.rate_limit", 0, "requests per second per client IP on /v1 and /ofrep/v1 (0 = unlimited)"},
 		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
 		{"http.shutdown_timeout", 15 * time.Second, "how long graceful shutdown waits for requests and exposure flushes"},
 		{"assign.refresh_interval", 250 * time.Millisecond, "how often serving checks the store for experiment changes"},

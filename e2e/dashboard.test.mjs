@@ -12,11 +12,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { apiClient, openBrowser } from './harness.mjs';
 
 const env = process.env;
 const BASE = env.JOURNEYLAB_URL;
@@ -37,17 +36,7 @@ const fmt = await import(`data:text/javascript,${encodeURIComponent(formatSrc)}`
 const KEY = 'e2e-gallery';
 const UNITS = 400;
 
-async function api(method, path, body, key = ADMIN) {
-  const res = await fetch(BASE + path, {
-    method,
-    headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* CSV */ }
-  return { status: res.status, json, text };
-}
+const api = apiClient(BASE, ADMIN);
 
 async function until(what, fn, timeoutMs = 15000) {
   const end = Date.now() + timeoutMs;
@@ -72,32 +61,11 @@ function near(shown, want, tol, what) {
   assert.ok(Math.abs(got - want) <= tol, `${what}: the page shows ${shown} (${got}), the API says ${want}`);
 }
 
-const profile = mkdtempSync(join(tmpdir(), 'journeylab-chromium-'));
-const context = await chromium.launchPersistentContext(profile, {
-  executablePath: env.JOURNEYLAB_CHROMIUM || '/usr/bin/chromium',
-  headless: true,
-  // Without the background-networking flags Chromium keeps calling home,
-  // which a closed network answers with nothing but delays.
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  viewport: { width: 1366, height: 768 },
-  acceptDownloads: true,
-});
-context.setDefaultTimeout(15000);
-const page = context.pages()[0] || await context.newPage();
-const pageErrors = [];
-page.on('pageerror', (e) => pageErrors.push(e.message));
-page.on('console', (m) => {
-  // Failed fetches (401, 400, 404 on purpose) are logged by Chromium itself; scripts must log nothing else as an error.
-  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
-});
+const { page, pageErrors, close } = await openBrowser(env.JOURNEYLAB_CHROMIUM);
 
 const shot = (name, fullPage = false) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 
-test.after(async () => {
-  await context.close();
-  rmSync(profile, { recursive: true, force: true });
-});
+test.after(close);
 
 test('the dashboard, end to end', async (outer) => {
   // The steps build on each other: after the first failure the rest are

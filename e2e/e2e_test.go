@@ -36,14 +36,36 @@ const chromiumPath = "/usr/bin/chromium"
 const scenarioTimeout = 4 * time.Minute
 
 func TestDashboardInHeadlessChromium(t *testing.T) {
+	browser, node := requireBrowserTools(t)
+	srv := startJourneylab(t)
+	runScenario(t, node, "dashboard.test.mjs",
+		"JOURNEYLAB_URL="+srv.url,
+		"JOURNEYLAB_ADMIN_KEY="+srv.keys[auth.ScopeAdmin],
+		"JOURNEYLAB_READ_KEY="+srv.keys[auth.ScopeRead],
+		"JOURNEYLAB_SDK_KEY="+srv.keys[auth.ScopeSDK],
+		"JOURNEYLAB_CHROMIUM="+browser,
+	)
+}
+
+// requireBrowserTools skips the test unless Chromium, node and the npm
+// packages are there (installing the packages when npm can), and returns
+// the paths of Chromium and node.
+func requireBrowserTools(t *testing.T) (browser, node string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("browser tests skipped in -short mode")
 	}
-	browser := requireBrowser(t)
-	node := requireTool(t, "node", "node (Debian package nodejs)")
+	browser = requireBrowser(t)
+	node = requireTool(t, "node", "node (Debian package nodejs)")
 	installPlaywright(t)
+	return browser, node
+}
 
-	srv := startJourneylab(t)
+// runScenario runs a node test script with env added to the environment
+// and JOURNEYLAB_ARTIFACTS set to e2e/artifacts, bounded by
+// scenarioTimeout, and fails the test when it fails.
+func runScenario(t *testing.T, node, script string, env ...string) {
+	t.Helper()
 	artifacts, err := filepath.Abs("artifacts")
 	if err != nil {
 		t.Fatal(err)
@@ -51,22 +73,14 @@ func TestDashboardInHeadlessChromium(t *testing.T) {
 	if err := os.MkdirAll(artifacts, 0o755); err != nil {
 		t.Fatalf("create artifacts dir: %v", err)
 	}
-
 	ctx, cancel := context.WithTimeout(context.Background(), scenarioTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, node, "--test-reporter=spec", "dashboard.test.mjs")
-	cmd.Env = append(os.Environ(),
-		"JOURNEYLAB_URL="+srv.url,
-		"JOURNEYLAB_ADMIN_KEY="+srv.keys[auth.ScopeAdmin],
-		"JOURNEYLAB_READ_KEY="+srv.keys[auth.ScopeRead],
-		"JOURNEYLAB_SDK_KEY="+srv.keys[auth.ScopeSDK],
-		"JOURNEYLAB_CHROMIUM="+browser,
-		"JOURNEYLAB_ARTIFACTS="+artifacts,
-	)
+	cmd := exec.CommandContext(ctx, node, "--test-reporter=spec", script)
+	cmd.Env = append(append(os.Environ(), env...), "JOURNEYLAB_ARTIFACTS="+artifacts)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
-	t.Logf("node dashboard.test.mjs:\n%s", out.String())
+	t.Logf("node %s:\n%s", script, out.String())
 	if ctx.Err() != nil {
 		t.Fatalf("the browser scenario did not finish within %s", scenarioTimeout)
 	}
@@ -100,11 +114,17 @@ func requireTool(t *testing.T, name, what string) string {
 }
 
 // installPlaywright runs `npm ci` (the versions pinned in package-lock.json)
-// when node_modules lacks playwright-core. Browsers are never downloaded:
-// the tests drive Debian's Chromium.
+// when node_modules lacks playwright-core or the OpenFeature packages.
+// Browsers are never downloaded: the tests drive Debian's Chromium.
 func installPlaywright(t *testing.T) {
 	t.Helper()
-	if _, err := os.Stat(filepath.Join("node_modules", "playwright-core", "package.json")); err == nil {
+	installed := true
+	for _, pkg := range []string{"playwright-core", "@openfeature/ofrep-web-provider", "@openfeature/web-sdk"} {
+		if _, err := os.Stat(filepath.Join("node_modules", pkg, "package.json")); err != nil {
+			installed = false
+		}
+	}
+	if installed {
 		return
 	}
 	npm := requireTool(t, "npm", "npm (Debian package npm)")
@@ -124,9 +144,10 @@ type server struct {
 }
 
 // startJourneylab runs the real app on a temporary store and a free
-// loopback port, with one API key per scope. Refresh and flush intervals
-// are short so the scenario does not wait for assignments to be recorded.
-func startJourneylab(t *testing.T) server {
+// loopback port, with one API key per scope; corsOrigins are the browser
+// origins it allows. Refresh and flush intervals are short so the scenario
+// does not wait for assignments to be recorded.
+func startJourneylab(t *testing.T, corsOrigins ...string) server {
 	t.Helper()
 	// An empty config file of its own keeps a journeylab.yaml in the
 	// working directory (or JOURNEYLAB_* variables' file) out of the test.
@@ -140,6 +161,9 @@ func startJourneylab(t *testing.T) server {
 	v.Set("dev_mode", false)
 	v.Set("assign.refresh_interval", "20ms")
 	v.Set("exposures.flush_interval", "20ms")
+	if len(corsOrigins) > 0 {
+		v.Set("http.cors_origins", corsOrigins)
+	}
 	cfg, err := config.Load(v)
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -43,6 +43,7 @@ type Options struct {
 type Server struct {
 	app      *fiber.App
 	v1       fiber.Router
+	ofrep    fiber.Router
 	opts     Options
 	log      *slog.Logger
 	registry *prometheus.Registry
@@ -84,8 +85,12 @@ func New(opts Options) *Server {
 	if len(opts.CORSOrigins) > 0 {
 		s.app.Use(cors.New(cors.Config{
 			AllowOrigins: strings.Join(opts.CORSOrigins, ","),
-			AllowHeaders: "Content-Type, Authorization, X-API-Key, X-Request-Id",
+			AllowHeaders: "Content-Type, Authorization, X-API-Key, X-Request-Id, If-None-Match, " + ExposeHeader,
 			AllowMethods: "GET,POST,PUT,OPTIONS",
+			// Browser code reads ETag for If-None-Match on the next OFREP
+			// bulk evaluation, and Retry-After when rate limited.
+			ExposeHeaders: "ETag, Retry-After, X-Request-Id",
+			MaxAge:        CORSMaxAge,
 		}))
 	}
 	s.app.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
@@ -94,18 +99,39 @@ func New(opts Options) *Server {
 	s.app.Get("/metrics", func(c *fiber.Ctx) error { metrics(c.Context()); return nil })
 
 	v1 := s.app.Group("/v1")
+	ofrep := s.app.Group("/ofrep/v1")
 	if opts.RateLimit > 0 {
-		v1.Use(limiter.New(limiter.Config{
+		// One budget per client address across both groups: the limiter's
+		// default key is the address and its storage is per instance.
+		limit := limiter.New(limiter.Config{
 			Max: opts.RateLimit, Expiration: time.Second,
 			LimitReached: func(c *fiber.Ctx) error {
+				// The limiter has set Retry-After already.
 				return &Error{Status: fiber.StatusTooManyRequests, Code: "rate_limited", Message: "too many requests; slow down and retry"}
 			},
-		}))
+		})
+		v1.Use(limit)
+		ofrep.Use(limit)
 	}
 	v1.Get("/whoami", s.whoami)
 	s.v1 = v1
+	s.ofrep = ofrep
 	return s
 }
+
+// CORSMaxAge is how long, in seconds, a browser may cache a CORS preflight
+// answer (Access-Control-Max-Age): two hours, the most Chromium honours, so
+// a single-page app pays the extra OPTIONS round trip once per two hours
+// per endpoint instead of before every assign or evaluation call.
+const CORSMaxAge = 7200
+
+// ExposeHeader is the request header with which an OFREP single-flag
+// evaluation asks to be recorded as an exposure ("true").
+const ExposeHeader = "X-Journeylab-Expose"
+
+// OFREP returns the /ofrep/v1 router (OpenFeature Remote Evaluation
+// Protocol), rate limited like /v1.
+func (s *Server) OFREP() fiber.Router { return s.ofrep }
 
 // whoami tells a client (the dashboard) which scope its key has, so it can
 // hide what the key may not do. Any valid key may ask; in dev mode the

@@ -134,12 +134,12 @@ func (s *Service) checkClaim(st *state, c *Claim, now time.Time, maxSkew time.Du
 			return err.Field, err.Reason, a
 		}
 	}
-	tp, ok := st.touchpoints[c.Experiment]
+	f, ok := st.flags[c.Experiment]
 	if !ok {
 		return "experiment", fmt.Sprintf("no running experiment %q", c.Experiment), a
 	}
 	found := false
-	for _, x := range st.snap.Assign(c.Unit, tp, c.Attributes, dst) {
+	for _, x := range st.snap.Assign(c.Unit, f.Touchpoint, c.Attributes, dst) {
 		if x.Experiment == c.Experiment && !x.Holdout && !x.Baseline {
 			a, found = x, true
 			break

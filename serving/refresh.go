@@ -126,12 +126,11 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 		return fmt.Errorf("build snapshot: %w", err)
 	}
 	variants := make(map[string][]assign.Variant, len(exps))
-	touchpoints := make(map[string]string, len(exps))
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
-		touchpoints[e.Key] = e.Touchpoint
 	}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants, touchpoints: touchpoints})
+	flags, flagList := flagsOf(exps)
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))

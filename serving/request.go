@@ -646,24 +646,12 @@ func (p *parser) attributes(r *Request) error {
 			return err
 		}
 		name, _ := internBytes(raw)
-		if err := checkAttrName(name); err != nil {
-			return err
-		}
 		p.ws()
 		if err := p.expect(':'); err != nil {
 			return err
 		}
 		p.ws()
-		var v any
-		if p.kind() == "array" {
-			v, err = p.array(name)
-		} else {
-			v, err = p.scalar(name, -1)
-		}
-		if err != nil {
-			return err
-		}
-		if err := r.setAttr(name, v); err != nil {
+		if err := p.attribute(r, name); err != nil {
 			return err
 		}
 		p.ws()
@@ -674,6 +662,24 @@ func (p *parser) attributes(r *Request) error {
 			return err
 		}
 	}
+}
+
+// attribute reads the value of attribute name into r.
+func (p *parser) attribute(r *Request, name string) error {
+	if err := checkAttrName(name); err != nil {
+		return err
+	}
+	var v any
+	var err error
+	if p.kind() == "array" {
+		v, err = p.array(name)
+	} else {
+		v, err = p.scalar(name, -1)
+	}
+	if err != nil {
+		return err
+	}
+	return r.setAttr(name, v)
 }
 
 // array reads an array of scalars as the value of attribute name.

@@ -107,8 +107,10 @@ type state struct {
 	// variants by experiment key, to re-pin a result to a remembered
 	// variant index.
 	variants map[string][]assign.Variant
-	// touchpoints by experiment key, to evaluate one experiment.
-	touchpoints map[string]string
+	// flags lists the running experiments as flags (with their
+	// touchpoints, to evaluate one experiment), by key and sorted.
+	flags    map[string]Flag
+	flagList []Flag
 }
 
 // Service assigns units to the running experiments and records first

@@ -1,0 +1,59 @@
+// What the browser scenarios share: an API client and a headless Debian
+// Chromium with a throw-away profile that collects script errors.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+/**
+ * apiClient returns api(method, path, body, key): one JSON call to
+ * journeylab at base with key (defaultKey unless given), answering
+ * {status, json, text}; json is null for a body that is not JSON.
+ */
+export function apiClient(base, defaultKey) {
+  return async function api(method, path, body, key = defaultKey) {
+    const res = await fetch(base + path, {
+      method,
+      headers: { Authorization: `Bearer ${key}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* CSV, metrics */ }
+    return { status: res.status, json, text };
+  };
+}
+
+/**
+ * openBrowser starts headless Chromium (executablePath, default Debian's)
+ * with a fresh profile. pageErrors collects uncaught exceptions and console
+ * errors other than Chromium's own log of failed requests (the scenarios
+ * provoke 4xx answers on purpose). close ends the browser and removes the
+ * profile.
+ */
+export async function openBrowser(executablePath) {
+  const profile = mkdtempSync(join(tmpdir(), 'journeylab-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: executablePath || '/usr/bin/chromium',
+    headless: true,
+    // Without the background-networking flags Chromium keeps calling home,
+    // which a closed network answers with nothing but delays.
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1366, height: 768 },
+    acceptDownloads: true,
+  });
+  context.setDefaultTimeout(15000);
+  const page = context.pages()[0] || await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text());
+  });
+  const close = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, page, pageErrors, close };
+}
