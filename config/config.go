@@ -50,6 +50,14 @@ func Settings() []Setting {
 		{"events.journal_max_bytes", 256 << 20, "bytes of acknowledged events not yet merged into the store before POST /v1/events answers 503 (about 40 bytes of memory per such event)"},
 		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},
 		{"auth.cache_ttl", 30 * time.Second, "how long a verified API key is trusted without re-reading the store"},
+		{"health.enabled", true, "run the scheduled experiment health checks (SRM, data delay, guardrails, ...)"},
+		{"health.interval", 5 * time.Minute, "how often the health checks run on every running experiment"},
+		{"health.exposure_delay", time.Hour, "default: alert when a running experiment records no exposure for this long"},
+		{"health.event_delay", 6 * time.Hour, "default: alert when a running experiment's units send no outcome event for this long"},
+		{"health.max_days", 42, "default: alert when the planned sample would take longer than this many days"},
+		{"health.webhooks", []string{}, "URLs that receive alerts as signed JSON (comma-separated; needs health.webhook_secret)"},
+		{"health.slack_webhooks", []string{}, "Slack incoming-webhook URLs that receive alerts (comma-separated)"},
+		{"health.webhook_secret", "", "HMAC-SHA256 key that signs JSON webhook deliveries (prefer the env variable)"},
 	}
 }
 
@@ -86,6 +94,22 @@ type Config struct {
 	MaxFutureSkew        time.Duration
 	AuthCacheTTL         time.Duration
 	ConfigFileUsed       string
+
+	// Health configures the scheduled health checks and alert delivery.
+	Health Health
+}
+
+// Health is the health-check part of Config.
+type Health struct {
+	Enabled       bool
+	Interval      time.Duration
+	ExposureDelay time.Duration
+	EventDelay    time.Duration
+	MaxDays       int
+	Webhooks      []string
+	SlackWebhooks []string
+	// WebhookSecret signs JSON deliveries; never log it.
+	WebhookSecret string
 }
 
 // ErrInvalid is wrapped by every validation error.
@@ -198,6 +222,16 @@ func Load(v *viper.Viper) (Config, error) {
 		MaxFutureSkew:        dur("events.max_future_skew", 0, 24*time.Hour),
 		AuthCacheTTL:         dur("auth.cache_ttl", 0, time.Hour),
 		ConfigFileUsed:       v.ConfigFileUsed(),
+		Health: Health{
+			Enabled:       boolean("health.enabled"),
+			Interval:      dur("health.interval", 10*time.Second, 24*time.Hour),
+			ExposureDelay: dur("health.exposure_delay", time.Minute, 30*24*time.Hour),
+			EventDelay:    dur("health.event_delay", time.Minute, 30*24*time.Hour),
+			MaxDays:       num("health.max_days", 1, 3650),
+			Webhooks:      cleanList(v.GetStringSlice("health.webhooks")),
+			SlackWebhooks: cleanList(v.GetStringSlice("health.slack_webhooks")),
+			WebhookSecret: str("health.webhook_secret"),
+		},
 	}
 	if c.MaxInflightBytes < int64(c.BodyLimit) {
 		errs = append(errs, fmt.Errorf("%w http.max_inflight_bytes=%d: must be at least http.body_limit (%d)", ErrInvalid, c.MaxInflightBytes, c.BodyLimit))
@@ -221,6 +255,9 @@ func Load(v *viper.Viper) (Config, error) {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("%w log.format=%q: want text or json", ErrInvalid, c.LogFormat))
+	}
+	if len(c.Health.Webhooks) > 0 && c.Health.WebhookSecret == "" {
+		errs = append(errs, fmt.Errorf("%w health.webhook_secret: required when health.webhooks is set (JSON deliveries are signed)", ErrInvalid))
 	}
 	for _, o := range c.CORSOrigins {
 		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {

@@ -13,6 +13,7 @@ import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
+import * as alerts from './pages/alerts.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -27,6 +28,7 @@ const routes = [
   { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
+  { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
 ];
 
 let current = null;
