@@ -144,7 +144,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, st, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
-		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
+		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, MergeShare: float64(cfg.MergePercent) / 100, JournalSync: journalSync(cfg.JournalSync),
 		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {

@@ -44,6 +44,7 @@ func Settings() []Setting {
 		{"exposures.flush_interval", 200 * time.Millisecond, "longest a journaled exposure waits before it is merged into the store"},
 		{"exposures.batch_size", 5000, "exposures per store write when merging the journal"},
 		{"exposures.journal_max_bytes", 1 << 30, "bytes of journaled exposures not yet in the store before assign answers without recording (and says so)"},
+		{"exposures.merge_percent", 50, "percent of one core the journal merger may use while the journal is less than half full; bursts of new visitors then wait in the journal instead of slowing /v1/assign (100 = no bound)"},
 		{"exposures.journal_sync", time.Second, "how often the exposure journal is synced to disk; 0 = on every request (a process crash loses nothing either way)"},
 		{"exposures.dedupe_size", 1000000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
 		{"events.max_batch", 1000, "most events in one POST /v1/events"},
@@ -87,6 +88,9 @@ type Config struct {
 	// JournalMaxBytes and JournalSync tune the exposure journal.
 	JournalMaxBytes int64
 	JournalSync     time.Duration
+	// MergePercent bounds the exposure merger's CPU while the journal is
+	// less than half full.
+	MergePercent int
 
 	MaxEventBatch int
 	// EventJournalMaxBytes bounds the event staging journal.
@@ -216,6 +220,7 @@ func Load(v *viper.Viper) (Config, error) {
 		BatchSize:            num("exposures.batch_size", 1, 100_000),
 		JournalMaxBytes:      int64(num("exposures.journal_max_bytes", 1<<20, 1<<40)),
 		JournalSync:          dur("exposures.journal_sync", 0, time.Minute),
+		MergePercent:         num("exposures.merge_percent", 1, 100),
 		DedupeSize:           num("exposures.dedupe_size", 1000, 100_000_000),
 		MaxEventBatch:        num("events.max_batch", 1, 10_000),
 		EventJournalMaxBytes: int64(num("events.journal_max_bytes", 1<<20, 1<<40)),
