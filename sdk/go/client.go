@@ -18,7 +18,8 @@ import (
 )
 
 // Options configure a Client. BaseURL and APIKey (of scope sdk) are
-// required unless the client runs from a bootstrap file only.
+// required unless the client runs from a bootstrap file only, which
+// evaluates but records nothing.
 type Options struct {
 	// BaseURL is the server, e.g. "https://ab.example.com" (no trailing /v1).
 	BaseURL string
@@ -100,6 +101,8 @@ type Client struct {
 	log  *slog.Logger
 	cfg  atomic.Pointer[config]
 
+	// recording is false for an evaluation-only client (no BaseURL).
+	recording bool
 	seen      *lru.Cache[pair, struct{}]
 	exposures *sender[exposure]
 	events    *sender[Event]
@@ -164,6 +167,11 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		}
 	})
 	c.events = newSender[Event](c, "/v1/events", "events", nil)
+	if opts.BaseURL == "" { // evaluation only: nowhere to report to
+		c.exposures.closed.Store(true)
+		c.events.closed.Store(true)
+	}
+	c.recording = opts.BaseURL != ""
 	rctx, cancel := context.WithCancel(context.Background())
 	c.stop = cancel
 	if opts.BaseURL != "" && opts.RefreshInterval > 0 {
@@ -204,13 +212,33 @@ func (c *Client) authorize(r *http.Request) {
 // unit is in it, evaluated locally exactly as the server would, and records
 // the exposure (once per experiment and unit, in the background). A QA
 // override is returned (Forced) but never recorded. attrs are the
-// targeting attributes; they are copied when an exposure is queued.
+// targeting attributes; they are copied when an exposure is queued. ctx
+// is unused today: evaluation never waits for the network.
 func (c *Client) Variant(ctx context.Context, unit, experiment string, attrs map[string]any) (assign.Assignment, bool) {
 	a, ok := c.Evaluate(unit, experiment, attrs)
-	if ok && !a.Forced {
+	if ok && !a.Forced && c.recording {
 		c.expose(unit, &a, attrs)
 	}
 	return a, ok
+}
+
+// Assign appends the unit's assignments on touchpoint ("" means every
+// touchpoint) to dst and returns it, as POST /v1/assign answers them (see
+// assign.Snapshot.Assign; holdout entries included), and records the
+// exposures of the experiment entries that are not QA overrides. It
+// evaluates all the touchpoint's experiments in one pass: cheaper than one
+// Variant per experiment. Reuse dst[:0] to avoid allocating.
+func (c *Client) Assign(ctx context.Context, unit, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
+	start := len(dst)
+	dst = c.cfg.Load().snap.Assign(unit, touchpoint, attrs, dst)
+	if c.recording {
+		for i := start; i < len(dst); i++ {
+			if a := &dst[i]; !a.Forced && !a.Holdout && !a.Baseline {
+				c.expose(unit, a, attrs)
+			}
+		}
+	}
+	return dst
 }
 
 // Evaluate is Variant without recording the exposure, for code that
