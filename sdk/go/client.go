@@ -245,17 +245,24 @@ func (c *Client) Assign(ctx context.Context, unit, touchpoint string, attrs map[
 // decides whether to show the variant later (report it with Variant then).
 func (c *Client) Evaluate(unit, experiment string, attrs map[string]any) (assign.Assignment, bool) {
 	cfg := c.cfg.Load()
-	tp, ok := cfg.touchpoint[experiment]
+	in, ok := cfg.experiments[experiment]
 	if !ok {
 		return assign.Assignment{}, false
 	}
 	var buf [16]assign.Assignment
-	for _, a := range cfg.snap.Assign(unit, tp, attrs, buf[:0]) {
+	for _, a := range cfg.snap.Assign(unit, in.Touchpoint, attrs, buf[:0]) {
 		if a.Experiment == experiment && !a.Holdout && !a.Baseline {
 			return a, true
 		}
 	}
 	return assign.Assignment{}, false
+}
+
+// Experiment describes the running experiment key of the configuration in
+// use, or reports false when no running experiment has that key.
+func (c *Client) Experiment(key string) (Info, bool) {
+	in, ok := c.cfg.Load().experiments[key]
+	return in, ok
 }
 
 func (c *Client) expose(unit string, a *assign.Assignment, attrs map[string]any) {

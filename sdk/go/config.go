@@ -17,8 +17,18 @@ type config struct {
 	version int64
 	etag    string
 	snap    *assign.Snapshot
-	// touchpoint of each experiment, to evaluate one experiment.
-	touchpoint map[string]string
+	// experiments by key, to evaluate one experiment.
+	experiments map[string]Info
+}
+
+// Info describes a running experiment of the configuration.
+type Info struct {
+	Key        string
+	Touchpoint string
+	Stage      string
+	Layer      string
+	// Payloads tells whether any variant carries a payload.
+	Payloads bool
 }
 
 // compile builds a config from the JSON of an assign.Config.
@@ -31,11 +41,15 @@ func compile(body []byte, etag string) (*config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile snapshot: %w", err)
 	}
-	tp := make(map[string]string, len(c.Experiments))
+	exps := make(map[string]Info, len(c.Experiments))
 	for _, e := range c.Experiments {
-		tp[e.Key] = e.Touchpoint
+		in := Info{Key: e.Key, Touchpoint: e.Touchpoint, Stage: e.Stage, Layer: e.Layer}
+		for _, v := range e.Variants {
+			in.Payloads = in.Payloads || len(v.Payload) > 0
+		}
+		exps[e.Key] = in
 	}
-	return &config{version: c.Version, etag: etag, snap: snap, touchpoint: tp}, nil
+	return &config{version: c.Version, etag: etag, snap: snap, experiments: exps}, nil
 }
 
 // loadBootstrap reads a snapshot saved from GET /v1/sdk/snapshot.
