@@ -58,7 +58,9 @@ func TestProvider(t *testing.T) {
 		t.Fatal(err)
 	}
 	client := of.NewClient("journeylab-test")
-	unitCtx := func(unit string, attrs map[string]any) of.EvaluationContext { return of.NewEvaluationContext(unit, attrs) }
+	unitCtx := func(unit string, attrs map[string]any) of.EvaluationContext {
+		return of.NewEvaluationContext(unit, attrs)
+	}
 
 	t.Run("a flag without payloads is the variant key, as the SDK assigns it", func(t *testing.T) {
 		for i := range 50 {
