@@ -117,4 +117,36 @@ test('the browser SDK on a product page', async (t) => {
     assert.equal(again.json.duplicates, 2, `both events arrived before: ${again.text}`);
     assert.deepEqual(pageErrors, []);
   });
+
+  await t.test('a server-rendered bootstrap needs no fetch; changed attributes refetch once', async () => {
+    await page.goto(pageURL(0));
+    await page.waitForSelector('body[data-ready="1"]');
+    const got = await page.evaluate(async ({ BASE, SDK }) => {
+      const { createClient } = await import('/sdk/js/journeylab.js');
+      // What the shop's server would render into the page.
+      const boot = await (await fetch(`${BASE}/v1/assign`, {
+        method: 'POST', headers: { Authorization: `Bearer ${SDK}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ unit_id: 'boot-1', touchpoint: 'product-page', expose: false }),
+      })).json();
+      let fetches = 0;
+      const orig = window.fetch;
+      window.fetch = (...a) => { if (String(a[0]).endsWith('/v1/assign')) fetches++; return orig(...a); };
+      const c = createClient({ url: BASE, key: SDK, bootstrap: boot, flushIntervalMs: 0, storage: null });
+      await c.ready;
+      const read = c.variant('sdk-gallery');
+      const atStart = fetches;
+      await c.setAttributes({ device: 'mobile' });
+      const afterChange = fetches;
+      await c.setAttributes({ device: 'mobile' });
+      const afterSame = fetches;
+      await c.close();
+      window.fetch = orig;
+      return {
+        unit: c.unitId, variant: read && read.variant, atStart, afterChange, afterSame,
+        want: boot.assignments.find((a) => a.experiment === 'sdk-gallery').variant,
+      };
+    }, { BASE, SDK });
+    assert.deepEqual(got, { unit: 'boot-1', variant: got.want, atStart: 0, afterChange: 1, afterSame: 1, want: got.want });
+    await waitFor('the exposure of the bootstrapped unit', async () => (await units('sdk-gallery')) === 2);
+  });
 });
