@@ -77,15 +77,18 @@ func (s *sender[T]) run() {
 			batch = batch[:0]
 		}
 	}
+	add := func(x T) {
+		batch = append(batch, x)
+		if len(batch) == cap(batch) {
+			send()
+		}
+	}
 	// drain sends everything queued now.
 	drain := func() {
 		for {
 			select {
 			case x := <-s.ch:
-				batch = append(batch, x)
-				if len(batch) == cap(batch) {
-					send()
-				}
+				add(x)
 			default:
 				send()
 				return
@@ -95,10 +98,7 @@ func (s *sender[T]) run() {
 	for {
 		select {
 		case x := <-s.ch:
-			batch = append(batch, x)
-			if len(batch) == cap(batch) {
-				send()
-			}
+			add(x)
 		case <-t.C:
 			send()
 		case done := <-s.flushReq:
