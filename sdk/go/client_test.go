@@ -322,3 +322,34 @@ func TestConfiguration(t *testing.T) {
 		t.Log(err)
 	})
 }
+
+func TestConcurrentUse(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, journeylab.Options{BaseURL: f.URL, FlushInterval: time.Millisecond, BatchSize: 10})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				unit := fmt.Sprint("u", i)
+				c.Variant(ctx, unit, "cta", map[string]any{"g": g})
+				c.Track(journeylab.Event{Unit: unit, Name: "view"})
+				if i%50 == 0 {
+					_ = c.Refresh(ctx)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := c.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	// Each (experiment, unit) pair is sent once, though eight goroutines
+	// read it; every event is sent.
+	if st.ExposuresSent != 200 || st.EventsSent != 1600 || st.ExposuresDropped+st.EventsDropped != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
