@@ -192,7 +192,7 @@ func (c *Client) refreshLoop(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		rctx, cancel := context.WithTimeout(ctx, c.opts.HTTPClient.Timeout+time.Second)
+		rctx, cancel := context.WithTimeout(ctx, c.requestTimeout())
 		err := c.Refresh(rctx)
 		cancel()
 		if err != nil && ctx.Err() == nil && time.Since(lastLog) > time.Minute {
@@ -349,4 +349,13 @@ func (c *Client) Close(ctx context.Context) error {
 		c.closeErr = errors.Join(c.exposures.close(ctx), c.events.close(ctx))
 	})
 	return c.closeErr
+}
+
+// requestTimeout bounds one request of the background goroutines: the HTTP
+// client's own timeout with a second to spare, or 30 s when it has none.
+func (c *Client) requestTimeout() time.Duration {
+	if t := c.opts.HTTPClient.Timeout; t > 0 {
+		return t + time.Second
+	}
+	return 30 * time.Second
 }

@@ -180,7 +180,7 @@ func (s *sender[T]) send(batch []T) {
 // the error and how long to wait before a retry: 0 for the backoff,
 // negative when retrying cannot help.
 func (s *sender[T]) post(body []byte, n int) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(s.ctx, s.c.opts.HTTPClient.Timeout+time.Second)
+	ctx, cancel := context.WithTimeout(s.ctx, s.c.requestTimeout())
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.c.opts.BaseURL+s.path, bytes.NewReader(body))
 	if err != nil {
