@@ -2,6 +2,7 @@ package journeylab_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -12,8 +13,8 @@ import (
 
 // TestTheSDKAssignsAsTheServer sets up what makes assignment non-trivial —
 // targeting with a persona, a layer with a holdout, a coverage ramp, QA
-// overrides and, after a weight change, units pinned to the variant they
-// were first exposed to — and compares the SDK's local evaluation with the
+// overrides and, after a weight change and a bandit re-weighting, units
+// pinned to the variant they were first exposed to — and compares the SDK's local evaluation with the
 // server's for 100k units on every experiment.
 func TestTheSDKAssignsAsTheServer(t *testing.T) {
 	if testing.Short() {
@@ -34,6 +35,8 @@ func TestTheSDKAssignsAsTheServer(t *testing.T) {
 	 "variants":[{"key":"control","weight":1},{"key":"grid","weight":1}],"goal_metrics":["conversion"]}`)
 	s.launch(t, "reviews", `{"key":"reviews","name":"Reviews first","stage":"consideration","touchpoint":"product-page",
 	 "variants":[{"key":"control","weight":1},{"key":"top","weight":1},{"key":"newest","weight":1}],"goal_metrics":["conversion"]}`)
+	s.launch(t, "badge", `{"key":"badge","name":"Badge","stage":"decision","touchpoint":"product-page",
+	 "variants":[{"key":"none","weight":1},{"key":"bestseller","weight":1}],"goal_metrics":["conversion"]}`)
 	s.refresh(t)
 
 	c, err := journeylab.New(ctx, journeylab.Options{BaseURL: s.url, APIKey: s.sdk, RefreshInterval: -1, FlushInterval: 10 * time.Millisecond})
@@ -49,11 +52,12 @@ func TestTheSDKAssignsAsTheServer(t *testing.T) {
 	// the server pins the units whose variant the new weights would change.
 	for i := range 3000 {
 		c.Variant(ctx, fmt.Sprintf("u%d", i), "reviews", attrsOf(i))
+		c.Variant(ctx, fmt.Sprintf("u%d", i), "badge", attrsOf(i))
 	}
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.Stats(); st.ExposuresSent != 3000 || st.ExposuresDropped != 0 || st.ExposuresRejected != 0 {
+	if st := c.Stats(); st.ExposuresSent != 6000 || st.ExposuresDropped != 0 || st.ExposuresRejected != 0 {
 		t.Fatalf("after 3000 exposures: %+v", st)
 	}
 	if err := s.app.Serving.Flush(ctx); err != nil {
@@ -64,14 +68,18 @@ func TestTheSDKAssignsAsTheServer(t *testing.T) {
 		vs[0].(map[string]any)["weight"] = 4
 	})
 	update(t, s, "gallery", func(e map[string]any) { e["coverage"] = 0.7 })
+	// The bandit's way of moving weights.
+	if _, err := s.app.Experiment.Reweight(ctx, "bandit", "badge", []float64{0.2, 0.8}, json.RawMessage(`{"metric":"conversion"}`)); err != nil {
+		t.Fatal(err)
+	}
 	s.refresh(t)
 	if err := c.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
 
-	experiments := []string{"one-page", "express-pay", "gallery", "reviews"}
+	experiments := []string{"one-page", "express-pay", "gallery", "reviews", "badge"}
 	var dst []assign.Assignment
-	diffs, in, sticky, forced, held := 0, map[string]int{}, 0, 0, 0
+	diffs, in, sticky, forced, held := 0, map[string]int{}, map[string]int{}, 0, 0
 	const units = 100_000
 	for i := range units + 2 {
 		unit := fmt.Sprintf("u%d", i)
@@ -82,7 +90,7 @@ func TestTheSDKAssignsAsTheServer(t *testing.T) {
 		for _, key := range experiments {
 			got, ok := c.Evaluate(unit, key, attrs)
 			want, wantOK := assign.Assignment{}, false
-			tp := map[string]string{"one-page": "checkout", "express-pay": "checkout", "gallery": "product-page", "reviews": "product-page"}[key]
+			tp := map[string]string{"one-page": "checkout", "express-pay": "checkout", "gallery": "product-page", "reviews": "product-page", "badge": "product-page"}[key]
 			dst = s.app.Serving.Evaluate(unit, tp, attrs, dst[:0])
 			for _, a := range dst {
 				if a.Holdout && key == "one-page" {
@@ -100,7 +108,7 @@ func TestTheSDKAssignsAsTheServer(t *testing.T) {
 			if ok {
 				in[key]++
 				if got.Sticky {
-					sticky++
+					sticky[key]++
 				}
 				if got.Forced {
 					forced++
@@ -112,9 +120,9 @@ func TestTheSDKAssignsAsTheServer(t *testing.T) {
 		t.Fatalf("%d differences between the SDK and the server", diffs)
 	}
 	// The set-up must exercise what it claims to.
-	t.Logf("units in: %v; sticky %d, forced %d, held out of the layer %d", in, sticky, forced, held)
-	if sticky == 0 || forced != 2 || held == 0 || in["gallery"] < units*7/10*4/7*9/10 || in["one-page"] == 0 || in["express-pay"] == 0 {
-		t.Errorf("set-up too weak: in %v, sticky %d, forced %d, held %d", in, sticky, forced, held)
+	t.Logf("units in: %v; sticky %v, forced %d, held out of the layer %d", in, sticky, forced, held)
+	if sticky["reviews"] == 0 || sticky["badge"] == 0 || forced != 2 || held == 0 || in["gallery"] < units*7/10*4/7*9/10 || in["one-page"] == 0 || in["express-pay"] == 0 {
+		t.Errorf("set-up too weak: in %v, sticky %v, forced %d, held %d", in, sticky, forced, held)
 	}
 }
 
