@@ -249,8 +249,9 @@ func (c *Client) Evaluate(unit, experiment string, attrs map[string]any) (assign
 	if !ok {
 		return assign.Assignment{}, false
 	}
-	var buf [16]assign.Assignment
-	for _, a := range cfg.snap.Assign(unit, in.Touchpoint, attrs, buf[:0]) {
+	// One experiment and, at most, its layer's holdout entry.
+	var buf [2]assign.Assignment
+	for _, a := range cfg.single[experiment].Assign(unit, in.Touchpoint, attrs, buf[:0]) {
 		if a.Experiment == experiment && !a.Holdout && !a.Baseline {
 			return a, true
 		}

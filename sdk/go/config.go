@@ -19,6 +19,11 @@ type config struct {
 	snap    *assign.Snapshot
 	// experiments by key, to evaluate one experiment.
 	experiments map[string]Info
+	// single holds a snapshot of each experiment alone (with its layer and
+	// the personas), for Variant: an experiment's assignment depends on
+	// nothing else, and evaluating one is ten times cheaper than its
+	// whole touchpoint.
+	single map[string]*assign.Snapshot
 }
 
 // Info describes a running experiment of the configuration.
@@ -42,14 +47,28 @@ func compile(body []byte, etag string) (*config, error) {
 		return nil, fmt.Errorf("compile snapshot: %w", err)
 	}
 	exps := make(map[string]Info, len(c.Experiments))
+	single := make(map[string]*assign.Snapshot, len(c.Experiments))
+	layers := make(map[string]assign.Layer, len(c.Layers))
+	for _, l := range c.Layers {
+		layers[l.Key] = l
+	}
 	for _, e := range c.Experiments {
+		var own []assign.Layer
+		if l, ok := layers[e.Layer]; ok {
+			own = []assign.Layer{l}
+		}
+		one, err := assign.NewSnapshot([]assign.Experiment{e}, own, c.Personas...)
+		if err != nil {
+			return nil, fmt.Errorf("compile snapshot: %w", err)
+		}
+		single[e.Key] = one
 		in := Info{Key: e.Key, Touchpoint: e.Touchpoint, Stage: e.Stage, Layer: e.Layer}
 		for _, v := range e.Variants {
 			in.Payloads = in.Payloads || len(v.Payload) > 0
 		}
 		exps[e.Key] = in
 	}
-	return &config{version: c.Version, etag: etag, snap: snap, experiments: exps}, nil
+	return &config{version: c.Version, etag: etag, snap: snap, experiments: exps, single: single}, nil
 }
 
 // loadBootstrap reads a snapshot saved from GET /v1/sdk/snapshot.
