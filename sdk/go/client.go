@@ -226,8 +226,8 @@ func (c *Client) Variant(ctx context.Context, unit, experiment string, attrs map
 // touchpoint) to dst and returns it, as POST /v1/assign answers them (see
 // assign.Snapshot.Assign; holdout entries included), and records the
 // exposures of the experiment entries that are not QA overrides. It
-// evaluates all the touchpoint's experiments in one pass: cheaper than one
-// Variant per experiment. Reuse dst[:0] to avoid allocating.
+// evaluates all the touchpoint's experiments in one pass. Reuse dst[:0] to
+// avoid allocating.
 func (c *Client) Assign(ctx context.Context, unit, touchpoint string, attrs map[string]any, dst []assign.Assignment) []assign.Assignment {
 	start := len(dst)
 	dst = c.cfg.Load().snap.Assign(unit, touchpoint, attrs, dst)
