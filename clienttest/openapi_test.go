@@ -2,6 +2,7 @@ package clienttest
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"sort"
@@ -144,8 +145,27 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{read, "GET", "/v1/power?baseline=0.1&units_per_arm=5000&arms=3&correction=bonferroni&test=t", "", nil, 200},
 		{read, "GET", "/v1/power?baseline=0.1&mde=0.05&method=sequential", "", nil, 200},
 		{read, "GET", "/v1/power?baseline=x", "", nil, 400},
+		{admin, "PUT", "/v1/experiments/one-page-checkout/health/settings", `{"planned_units":40000,"max_days":28}`, nil, 200},
+		{read, "GET", "/v1/experiments/one-page-checkout/health", "", nil, 200},
+		{admin, "POST", "/v1/experiments/one-page-checkout/health/check", "", nil, 200},
+		{read, "GET", "/v1/health", "", nil, 200},
+		{read, "GET", "/v1/alerts", "", nil, 200},
+		{read, "GET", "/v1/alerts/no-such-alert", "", nil, 404},
+		{admin, "POST", "/v1/alerts/no-such-alert/resolve", "", nil, 404},
+		{admin, "GET", "/v1/deliveries", "", nil, 200},
+		{admin, "GET", "/v1/keys", "", nil, 200},
+		{admin, "POST", "/v1/keys", `{"name":"web-shop","scope":"sdk"}`, nil, 201},
 		{admin, "POST", "/v1/experiments/one-page-checkout/pause", "", nil, 200},
 	})
+	// A key to revoke.
+	_, created := s.call(t, admin, "POST", "/v1/keys", `{"name":"to-revoke","scope":"read"}`)
+	var key struct {
+		Key struct{ ID string } `json:"key"`
+	}
+	if err := json.Unmarshal(created, &key); err != nil || key.Key.ID == "" {
+		t.Fatalf("created key %s: %v", created, err)
+	}
+	run([]exchange{{admin, "POST", "/v1/keys/" + key.Key.ID + "/revoke", "", nil, 200}})
 	// 304 with the ETag of the answer.
 	resp, _ := s.call(t, sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`)
 	run([]exchange{{sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`, []string{"If-None-Match", resp.Header.Get("ETag")}, 304}})
