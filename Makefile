@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test test-faults test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
+.PHONY: help run build install version test test-faults test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -14,10 +14,13 @@ run: ## start the service on 127.0.0.1:8080 with the embedded store in ./data
 build: ## build the binary into bin/
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w -X main.version=$(VERSION)" -o $(BIN) ./cmd/journeylab
 
-test: ## run every test (browser tests run when Chromium is installed), then the real-client tests in clienttest/ and the OpenFeature provider
-	$(GO) test -count=1 ./...
-	cd clienttest && $(GO) test -count=1 ./...
-	cd sdk/go/openfeature && $(GO) test -count=1 ./...
+test: ## the test suites, then the real-client tests in clienttest/ and the OpenFeature provider; ends listing what skipped and why
+	@$(GO) build -o bin/testsummary ./scripts/testsummary
+	@bash -c 'set -o pipefail; { rc=0; \
+	  $(GO) test -count=1 -json ./... || rc=1; \
+	  (cd clienttest && $(GO) test -count=1 -json ./...) || rc=1; \
+	  (cd sdk/go/openfeature && $(GO) test -count=1 -json ./...) || rc=1; \
+	  exit $$rc; } 2>&1 | bin/testsummary'
 
 test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
 	bash scripts/test-mongo.sh
