@@ -53,5 +53,9 @@ fuzz: ## run every fuzz target for 20 s each
 	  done; \
 	done
 
+install: ## go install the journeylab command into $(go env GOPATH)/bin (put that on your PATH)
+	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-X main.version=$(VERSION)" ./cmd/journeylab
+	@echo "installed $$($(GO) env GOPATH)/bin/journeylab"
+
 clean: ## remove build output (not ./data)
 	rm -rf bin
