@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"path/filepath"
 	"time"
 
@@ -216,13 +217,20 @@ func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, l
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:
 // in-flight requests finish, buffered work is flushed, the store is closed.
 func (a *App) Listen(ctx context.Context) error {
+	// Bind first, so "listening" is only logged once it is true and a taken
+	// port is an error before anything starts.
+	ln, err := net.Listen("tcp", a.Config.Listen)
+	if err != nil {
+		_ = a.Close(context.Background())
+		return fmt.Errorf("listen on %s: %w", a.Config.Listen, err)
+	}
 	errc := make(chan error, 1)
 	a.Bandit.Start()
 	if a.Config.Health.Enabled {
 		a.Health.Start()
 	}
 	scheduleDone := a.runSchedule(ctx)
-	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
+	go func() { errc <- a.Server.App().Listener(ln) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
 	select {
 	case err := <-errc:
@@ -240,7 +248,7 @@ func (a *App) Listen(ctx context.Context) error {
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownWait)
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownWait)
 	defer cancel()
-	err := a.Server.App().ShutdownWithContext(sctx)
+	err = a.Server.App().ShutdownWithContext(sctx)
 	return errors.Join(err, a.Close(sctx))
 }
 

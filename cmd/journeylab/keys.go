@@ -19,7 +19,14 @@ func newKeysCmd(v *viper.Viper) *cobra.Command {
 	keys := &cobra.Command{
 		Use:   "keys",
 		Short: "Create, list and revoke API keys (scopes: sdk, admin, read)",
-		Args:  cobra.NoArgs,
+		Long: `Create, list and revoke the API keys the HTTP API and the dashboard accept.
+They live in the store (the data_dir setting, or mongodb.uri), so run these
+commands with the same settings as journeylab serve; they work while it runs.`,
+		Example: `  journeylab keys create --scope admin --name alice
+  journeylab keys create --scope sdk --name web-shop --data-dir /var/lib/journeylab
+  journeylab keys list
+  journeylab keys revoke 3f9a0c1b2d4e`,
+		Args: cobra.NoArgs,
 	}
 	var scope, name, dataDir string
 	create := &cobra.Command{
@@ -57,11 +64,12 @@ admin (manage experiments; also read).`,
 	create.Flags().StringVar(&name, "name", "", "who or what the key is for")
 	_ = create.MarkFlagRequired("scope")
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List API keys (never their secrets)",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List API keys (never their secrets)",
+		Example: "  journeylab keys list\n  journeylab keys list --data-dir /var/lib/journeylab",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, v, dataDir)
+			st, err := openExistingStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}
@@ -94,7 +102,7 @@ instance that answers. Revoking a revoked key changes nothing.`,
 		Example: "  journeylab keys list\n  journeylab keys revoke 3f9a0c1b2d4e",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, v, dataDir)
+			st, err := openExistingStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}

@@ -34,7 +34,7 @@ transactions, and events that arrive meanwhile are counted exactly once.
   journeylab rebuild --experiment layer:checkout`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			st, err := openStore(cmd, v, dataDir)
+			st, err := openExistingStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}

@@ -54,7 +54,7 @@ See docs/report.md for how to read every column.`,
 			if err != nil {
 				return fmt.Errorf("--dimension: %w", err)
 			}
-			st, err := openStore(cmd, v, dataDir)
+			st, err := openExistingStore(cmd, v, dataDir)
 			if err != nil {
 				return err
 			}
