@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -49,10 +50,20 @@ Settings come from journeylab.yaml < JOURNEYLAB_* environment variables < flags.
 		},
 	}
 	root.PersistentFlags().StringVar(&cfgFile, "config", "", "config file (default ./journeylab.yaml if present)")
+	cobra.AddTemplateFunc("plainBools", plainBools)
+	root.SetUsageTemplate(strings.ReplaceAll(root.UsageTemplate(), ".FlagUsages | trimTrailingWhitespaces", ".FlagUsages | plainBools | trimTrailingWhitespaces"))
 	for _, mk := range commands {
 		root.AddCommand(mk(v))
 	}
 	return root
+}
+
+// plainBools drops the "[=true|false]" pflag appends to every boolean flag in
+// help output ("--json" reads as a switch; "--json=false" still works),
+// padding with spaces so the descriptions stay aligned.
+func plainBools(usages string) string {
+	const noise = "[=true|false]"
+	return strings.ReplaceAll(usages, noise, strings.Repeat(" ", len(noise)))
 }
 
 // loadConfig reads and validates the configuration, binding cmd's flags.

@@ -38,6 +38,18 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	}
 }
 
+func TestBoolFlagsReadAsSwitchesInHelp(t *testing.T) {
+	for _, args := range [][]string{{"report", "--help"}, {"serve", "--help"}} {
+		out, _, err := run(t, args...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out, "[=true|false]") || !strings.Contains(out, "-h, --help ") {
+			t.Errorf("%s help renders bool flags with their values:\n%s", args[0], out)
+		}
+	}
+}
+
 func TestServeRefusesAnInvalidSettingByName(t *testing.T) {
 	t.Setenv("JOURNEYLAB_HTTP_BODY_LIMIT", "2MB")
 	_, _, err := run(t, "serve", "--data-dir", t.TempDir())
