@@ -274,6 +274,13 @@ func TestNotEnoughDataIsATypedStatusNeverNaN(t *testing.T) {
 			if r.SRM.Status != tc.srm {
 				t.Fatalf("SRM = %+v", r.SRM)
 			}
+			var text strings.Builder
+			if err := WriteText(&text, r, TextOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(text.String(), "not_enough_data") || !strings.Contains(text.String(), "not enough data: ") {
+				t.Fatalf("the table shows the status code instead of words:\n%s", text.String())
+			}
 		})
 	}
 }

@@ -126,7 +126,7 @@ func (p *printer) srm(indent string, s SRM, o TextOptions) {
 		p.printf("%s%s\n", indent, o.paint(ansiRed, "SRM: MISMATCH (p "+pEquals(s.PValue)+")"))
 		p.printf("%s%s\n", indent, s.Warning)
 	default:
-		p.printf("%sSRM: %s (%s)\n", indent, s.Status, s.Reason)
+		p.printf("%sSRM: %s (%s)\n", indent, inWords(string(s.Status)), s.Reason)
 	}
 }
 
@@ -188,7 +188,7 @@ func kpiTable(w io.Writer, r *Report, kpis []KPI, withStage bool, o TextOptions)
 			row := []any{name, c.Variant, value(k.Kind, ctl) + " (" + thousands(ctl.Units) + ")",
 				value(k.Kind, arm) + " (" + thousands(arm.Units) + ")"}
 			if c.Status != stats.StatusOK {
-				row = append(row, "", string(c.Status)+": "+c.Reason, "")
+				row = append(row, "", inWords(string(c.Status))+": "+c.Reason, "")
 			} else {
 				row = append(row, absoluteCI(k.Kind, c.Absolute), relative(c.Relative), evidence(c))
 			}
@@ -235,6 +235,12 @@ func evidence(c Comparison) string {
 		return pValue(*c.PValue) + " (" + pValue(*c.AdjustedPValue) + ")"
 	}
 	return pValue(*c.PValue)
+}
+
+// inWords spells a status code for people: "not_enough_data" reads "not
+// enough data". JSON and CSV keep the codes.
+func inWords(status string) string {
+	return strings.ReplaceAll(status, "_", " ")
 }
 
 // value formats an arm's value for its metric kind.
@@ -349,7 +355,7 @@ func WriteFunnelText(w io.Writer, f *Funnel, o TextOptions) error {
 			case !ok:
 				row = append(row, "(control)", "", "")
 			case c.Status != stats.StatusOK:
-				row = append(row, string(c.Status)+": "+c.Reason, "", o.verdict(c.Verdict))
+				row = append(row, inWords(string(c.Status))+": "+c.Reason, "", o.verdict(c.Verdict))
 			default:
 				row = append(row, relative(c.Relative), evidence(c), o.verdict(c.Verdict))
 			}
