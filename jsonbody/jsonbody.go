@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
+	"time"
 )
 
 // Error is a body that could not be decoded; Field is the JSON path of the
@@ -65,12 +67,17 @@ func describe(err error) error {
 	case errors.As(err, &syntax):
 		return &Error{Message: fmt.Sprintf("malformed JSON at byte %d: %v", syntax.Offset, syntax)}
 	case errors.As(err, &typ):
-		field := typ.Field
-		return &Error{Field: field, Message: fmt.Sprintf("expected %s, got JSON %s", typeName(typ.Type.String()), typ.Value)}
+		if typ.Field == "" {
+			return &Error{Message: fmt.Sprintf("the body must be %s, got a JSON %s", typeName(typ.Type), typ.Value)}
+		}
+		return &Error{Field: typ.Field, Message: fmt.Sprintf("expected %s, got JSON %s", typeName(typ.Type), typ.Value)}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &Error{Message: "malformed JSON: unexpected end of body"}
 	}
 	msg := err.Error()
+	if strings.Contains(msg, "Time.UnmarshalJSON") || strings.HasPrefix(msg, "parsing time ") {
+		return &Error{Message: `a time must be an RFC 3339 string such as "2026-12-06T08:00:00Z"`}
+	}
 	if name, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
 		name = strings.Trim(name, `"`)
 		return &Error{Field: name, Message: "unknown field"}
@@ -78,21 +85,27 @@ func describe(err error) error {
 	return &Error{Message: "malformed JSON: " + strings.TrimPrefix(msg, "json: ")}
 }
 
-func typeName(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "[]"):
+// typeName says in JSON terms what a Go type accepts, never naming the Go
+// type itself (a client cannot act on "assign.Rule").
+func typeName(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return "an RFC 3339 time string"
+	}
+	switch t.Kind() {
+	case reflect.Struct, reflect.Map:
+		return "a JSON object"
+	case reflect.Slice, reflect.Array:
 		return "an array"
-	case strings.HasPrefix(goType, "map["), strings.Contains(goType, "."):
-		if strings.HasSuffix(goType, "Time") {
-			return "an RFC 3339 time string"
-		}
-		return "an object or value of type " + goType
-	case strings.HasPrefix(goType, "float"), strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "uint"):
+	case reflect.Float32, reflect.Float64, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return "a number"
-	case goType == "string":
+	case reflect.String:
 		return "a string"
-	case goType == "bool":
+	case reflect.Bool:
 		return "true or false"
 	}
-	return goType
+	return "a different JSON value"
 }

@@ -3,7 +3,9 @@ package jsonbody
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
+	"time"
 )
 
 type sample struct {
@@ -111,4 +113,45 @@ func FuzzCheckText(f *testing.F) {
 			}
 		}
 	})
+}
+
+// rule stands for a named domain type whose Go name must not reach a client.
+type rule struct {
+	Attribute string `json:"attribute"`
+}
+
+func TestTypeErrorsSayWhatToSendInJSONTermsNotGoTypes(t *testing.T) {
+	type withRule struct {
+		Rule  rule      `json:"rule"`
+		Rules []rule    `json:"rules"`
+		At    time.Time `json:"at"`
+	}
+	cases := []struct {
+		name, body, field, message string
+		into                       any
+	}{
+		{"an array where the body must be an object", `[{"events":[]}]`, "", "the body must be a JSON object, got a JSON array",
+			&struct {
+				Events []json.RawMessage `json:"events"`
+			}{}},
+		{"a string where a named object type goes", `{"rule":"device = mobile"}`, "rule", "expected a JSON object, got JSON string", &withRule{}},
+		{"an object where a list of a named type goes", `{"rules":{"attribute":"x"}}`, "rules", "expected an array, got JSON object", &withRule{}},
+		{"a number where a time goes", `{"at":5}`, "", `a time must be an RFC 3339 string such as "2026-12-06T08:00:00Z"`, &withRule{}},
+		{"a time in another format", `{"at":"06/12/2026"}`, "", `a time must be an RFC 3339 string such as "2026-12-06T08:00:00Z"`, &withRule{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := Decode([]byte(c.body), c.into)
+			var je *Error
+			if !errors.As(err, &je) {
+				t.Fatalf("err = %v, want *Error", err)
+			}
+			if je.Field != c.field || je.Message != c.message {
+				t.Fatalf("got field %q message %q, want %q %q", je.Field, je.Message, c.field, c.message)
+			}
+			if strings.Contains(je.Message, "struct") || strings.Contains(je.Message, "rule") || strings.Contains(je.Message, "Unmarshal") {
+				t.Fatalf("message %q shows a Go type", je.Message)
+			}
+		})
+	}
 }
