@@ -54,6 +54,9 @@ func DecodeBatch(body []byte, maxBatch int) ([]Item, error) {
 	// Each element's names and text are checked when it is decoded, so that
 	// a repeated field or an id that is not UTF-8 rejects only its event.
 	if err := jsonbody.DecodeTop(body, &req); err != nil {
+		if hint := singleEventError(body); hint != nil {
+			return nil, hint
+		}
 		return nil, err
 	}
 	switch {
