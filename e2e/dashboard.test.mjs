@@ -299,6 +299,15 @@ test('the dashboard, end to end', async (outer) => {
     const breaches = report.guardrail_breaches;
     assert.equal(await page.locator('.breaches li').count(), breaches.length, 'every guardrail breach is flagged');
 
+    const shown = await page.locator('main').textContent();
+    assert.doesNotMatch(shown, /p = </, 'a p-value below the shown precision reads "p < 0.0001", not "p = < 0.0001"');
+    if (report.srm.status === 'ok') assert.ok((await banner.textContent()).includes(fmt.fmtPEquals(report.srm.p_value)), 'the SRM banner shows p');
+    assert.equal(fmt.fmtPEquals(0.00001), 'p < 0.0001');
+    assert.equal(fmt.fmtPEquals(0.01234), 'p = 0.0123');
+    assert.equal(report.control, 'control');
+    assert.doesNotMatch(shown, /control\s*\(control\)/i, 'a control keyed "control" is not labelled "control (control)"');
+    assert.ok((await page.locator('table.scorecard thead th').allTextContents()).includes('Control'), 'the control column is headed "Control"');
+
     const funnel = (await api('GET', `/v1/experiments/${KEY}/report/funnel`)).json;
     assert.equal(await page.locator('svg.funnel .funnel-bar').count(), funnel.steps.length * funnel.exposed.length);
     const firstArm = funnel.steps[0].arms[0];
@@ -392,6 +401,14 @@ test('the dashboard, end to end', async (outer) => {
     const row = page.locator('tr[data-layer="e2e-checkout"]');
     await row.waitFor();
     assert.ok((await row.textContent()).includes('30.0'), 'the holdout share is shown');
+    const align = (loc) => loc.evaluate((el) => getComputedStyle(el).textAlign);
+    const heads = page.locator('table.layers thead th');
+    const cells = row.locator('th, td');
+    assert.equal(await heads.count(), await cells.count());
+    for (let i = 0; i < await heads.count(); i += 1) {
+      const want = await align(cells.nth(i));
+      assert.equal((await align(heads.nth(i))).replace('start', 'left'), want.replace('start', 'left'), `layers column ${i + 1}: the header is aligned like its cells`);
+    }
     await row.getByRole('link', { name: 'Holdout vs layer' }).click();
     await page.getByRole('heading', { name: 'Holdout baseline of layer e2e-checkout' }).waitFor();
     await page.locator('table.scorecard').waitFor();

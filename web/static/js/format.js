@@ -39,6 +39,12 @@ export function fmtP(p) {
   return fixed(4).format(p);
 }
 
+/** fmtPEquals: "p = 0.0123", or "p < 0.0001" below the shown precision (never "p = < 0.0001"). */
+export function fmtPEquals(p) {
+  const shown = fmtP(p);
+  return shown.startsWith('<') ? `p ${shown}` : `p = ${shown}`;
+}
+
 /** fmtValue shows one arm's KPI value in the unit of its kind. */
 export function fmtValue(v, kind) {
   if (!Number.isFinite(v)) return '–';

@@ -20,7 +20,7 @@ export async function render(view, ctx) {
     return;
   }
   add(view, h('div', { class: 'table-wrap' }, h('table', { class: 'grid layers' },
-    h('thead', {}, h('tr', {}, ['Layer', 'Holdout', 'Metrics', 'Baseline'].map((t) => h('th', { scope: 'col' }, t)))),
+    h('thead', {}, h('tr', {}, [['Layer', 'text'], ['Holdout', 'num'], ['Metrics', 'text'], ['Baseline', 'text']].map(([t, cls]) => h('th', { scope: 'col', class: cls }, t)))),
     h('tbody', {}, layers.map((l) => h('tr', { dataset: { layer: l.key } },
       h('th', { scope: 'row' }, l.name || l.key, l.name && l.name !== l.key ? h('span', { class: 'mono small muted' }, ` ${l.key}`) : null),
       h('td', { class: 'num' }, fmtPct(l.holdout_share, 1)),

@@ -8,7 +8,7 @@
 import { h, add, replace, confirmDialog, announce, field } from '../dom.js';
 import { get, post, request, enc, session } from '../api.js';
 import {
-  STAGES, fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtP, fmtValue, fmtDate, fmtDays, daysRunning,
+  STAGES, fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtP, fmtPEquals, fmtValue, fmtDate, fmtDays, daysRunning,
   stageLabel, directionLabel, VERDICT_LABEL, SRM_LABEL,
 } from '../format.js';
 import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
@@ -126,14 +126,24 @@ async function downloadCSV(path, file) {
   }
 }
 
+/** namedControl: the control variant's key already says "control"; saying it twice reads "CONTROL (CONTROL)". */
+function namedControl(key) {
+  return String(key).toLowerCase() === 'control';
+}
+
+/** controlLabel heads the control column: "Control", or "Control (baseline)" for a control keyed otherwise. */
+function controlLabel(key) {
+  return namedControl(key) ? 'Control' : `Control (${key})`;
+}
+
 function srmBanner(srm) {
   if (srm.status === 'mismatch') {
     return h('div', { class: 'banner banner-bad', role: 'alert', dataset: { srm: srm.status } },
-      h('strong', {}, 'Sample ratio mismatch. '), srm.warning || `p = ${fmtP(srm.p_value)}`);
+      h('strong', {}, 'Sample ratio mismatch. '), srm.warning || fmtPEquals(srm.p_value));
   }
   if (srm.status === 'ok') {
     return h('div', { class: 'banner banner-ok', dataset: { srm: srm.status } },
-      h('strong', {}, 'Traffic split OK. '), `${fmtInt(srm.units)} units; χ² = ${srm.chi_square.toFixed(2)}, p = ${fmtP(srm.p_value)} (alert below 0.001).`);
+      h('strong', {}, 'Traffic split OK. '), `${fmtInt(srm.units)} units; χ² = ${srm.chi_square.toFixed(2)}, ${fmtPEquals(srm.p_value)} (alert below 0.001).`);
   }
   return h('div', { class: 'banner banner-info', dataset: { srm: srm.status } },
     h('strong', {}, `SRM check: ${SRM_LABEL[srm.status] || srm.status}. `), srm.reason || '');
@@ -146,7 +156,7 @@ function breaches(rep) {
     h('ul', { class: 'breaches' }, rep.guardrail_breaches.map((b) => h('li', { dataset: { metric: b.metric, variant: b.variant } },
       `${b.name}: variant ${b.variant} makes it worse`,
       b.relative_lift ? ` (${fmtSignedPct(b.relative_lift.estimate)} ${fmtInterval(b.relative_lift)})` : '',
-      b.p_value !== undefined ? `, p = ${fmtP(b.p_value)}` : '',
+      b.p_value !== undefined ? `, ${fmtPEquals(b.p_value)}` : '',
       b.chance_to_win !== undefined ? `, chance to win ${fmtPct(b.chance_to_win, 1)}` : ''))));
 }
 
@@ -175,7 +185,7 @@ function valueCell(arm, kind, col) {
 
 function scorecard(rep) {
   const bayes = rep.analysis.method === 'bayesian';
-  const head = ['KPI', 'Variant', `Control (${rep.control})`, 'Variant value', 'Relative lift', 'Interval',
+  const head = ['KPI', 'Variant', controlLabel(rep.control), 'Variant value', 'Relative lift', 'Interval',
     bayes ? 'Chance to win' : 'p-value', bayes ? 'Risk (variant)' : 'Adjusted p', 'Verdict'];
   // One table with a body per stage keeps the columns aligned down the whole journey.
   const bodies = rep.stages.map((stage) => {
@@ -262,7 +272,7 @@ export function reportSections(rep, ts, funnel) {
   if (funnel.status === 'fulfilled') {
     add(funnelBox, h('p', { class: 'hint' }, 'Share of each variant\u2019s exposed units that reached every step so far (bars scaled to the largest share); "step" is the conversion from the previous step.'),
       funnelChart(funnel.value, vclass),
-      legend(rep.variants.map((v) => ({ cls: vclass(v.key), label: `${v.key}${v.control ? ' (control)' : ''}` }))));
+      legend(rep.variants.map((v) => ({ cls: vclass(v.key), label: v.control && !namedControl(v.key) ? `${v.key} (control)` : v.key }))));
   } else {
     add(funnelBox, h('p', { class: 'error-box' }, `The funnel is not available: ${funnel.reason.message}`));
   }
@@ -305,7 +315,7 @@ export function trafficSection(exp, rep) {
       h('tbody', {}, exp.variants.map((v) => {
         const a = srmArms.get(v.key);
         return h('tr', { dataset: { variant: v.key } },
-          h('th', { scope: 'row', class: 'mono' }, v.key, v.key === exp.control ? h('span', { class: 'badge' }, 'control') : null),
+          h('th', { scope: 'row', class: 'mono' }, v.key, v.key === exp.control && !namedControl(v.key) ? h('span', { class: 'badge' }, 'control') : null),
           h('td', {}, v.name || ''),
           h('td', { class: 'num' }, String(v.weight)),
           h('td', { class: 'num' }, a ? fmtPct(a.expected_share, 1) : '–'),
