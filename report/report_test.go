@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -277,6 +278,9 @@ func TestNotEnoughDataIsATypedStatusNeverNaN(t *testing.T) {
 			var text strings.Builder
 			if err := WriteText(&text, r, TextOptions{}); err != nil {
 				t.Fatal(err)
+			}
+			if regexp.MustCompile(`control [\d,]+ \(control\)`).MatchString(text.String()) {
+				t.Fatalf("a control keyed control is labelled twice:\n%s", text.String())
 			}
 			if strings.Contains(text.String(), "not_enough_data") || !strings.Contains(text.String(), "not enough data: ") {
 				t.Fatalf("the table shows the status code instead of words:\n%s", text.String())

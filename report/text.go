@@ -54,7 +54,7 @@ func WriteText(w io.Writer, r *Report, o TextOptions) error {
 	var units []string
 	for _, v := range r.Variants {
 		role := ""
-		if v.Control {
+		if v.Control && !strings.EqualFold(v.Key, "control") {
 			role = " (control)"
 		}
 		units = append(units, fmt.Sprintf("%s %s%s", v.Key, thousands(v.Units), role))
