@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync"
 	"time"
@@ -45,6 +46,9 @@ func (h *Assign) exposures(c *fiber.Ctx) error {
 		Exposures []serving.Claim `json:"exposures"`
 	}
 	if err := jsonbody.Decode(c.Body(), &body); err != nil {
+		if singleClaim(c.Body()) {
+			return &experiment.ValidationError{Field: "exposures", Message: `this is one exposure on its own: send it in a list, {"exposures": [{"experiment": ..., "unit_id": ..., "variant": ...}]}`}
+		}
 		return err
 	}
 	switch {
@@ -110,4 +114,17 @@ func (w *work) release() {
 		w.out = make([]byte, 0, 1024)
 	}
 	workPool.Put(w)
+}
+
+// singleClaim reports whether body is one exposure claim sent without the
+// "exposures" list around it, the most common first mistake.
+func singleClaim(body []byte) bool {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil {
+		return false
+	}
+	_, list := top["exposures"]
+	_, exp := top["experiment"]
+	_, variant := top["variant"]
+	return !list && (exp || variant)
 }
