@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/viper"
+
 	"journeylab/app"
 	"journeylab/auth"
 	"journeylab/config"
@@ -149,6 +151,17 @@ type server struct {
 // does not wait for assignments to be recorded.
 func startJourneylab(t *testing.T, corsOrigins ...string) server {
 	t.Helper()
+	return startJourneylabWith(t, func(v *viper.Viper) {
+		if len(corsOrigins) > 0 {
+			v.Set("http.cors_origins", corsOrigins)
+		}
+	})
+}
+
+// startJourneylabWith is startJourneylab with settings of the test's own,
+// applied after the defaults.
+func startJourneylabWith(t *testing.T, configure func(*viper.Viper)) server {
+	t.Helper()
 	// An empty config file of its own keeps a journeylab.yaml in the
 	// working directory (or JOURNEYLAB_* variables' file) out of the test.
 	file := filepath.Join(t.TempDir(), "journeylab.yaml")
@@ -161,9 +174,7 @@ func startJourneylab(t *testing.T, corsOrigins ...string) server {
 	v.Set("dev_mode", false)
 	v.Set("assign.refresh_interval", "20ms")
 	v.Set("exposures.flush_interval", "20ms")
-	if len(corsOrigins) > 0 {
-		v.Set("http.cors_origins", corsOrigins)
-	}
+	configure(v)
 	cfg, err := config.Load(v)
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -3,7 +3,7 @@
 // on "/", so the server needs no catch-all route next to the API.
 
 import { h, replace, announce } from './dom.js';
-import { session, onUnauthorized } from './api.js';
+import { get, session, onUnauthorized } from './api.js';
 import * as login from './pages/login.js';
 import * as list from './pages/experiments.js';
 import * as form from './pages/form.js';
@@ -73,9 +73,17 @@ async function route() {
     return;
   }
   if (!r.open && !session.loggedIn) {
-    sessionStorage.setItem('journeylab.after', `${path}${query.toString() ? `?${query}` : ''}`);
-    go('/login');
-    return;
+    // A server in dev mode needs no key: open the link itself, not the sign-in page.
+    if (await devMode(current.signal)) {
+      session.set('', 'dev');
+      document.getElementById('nav').hidden = false;
+      renderWho();
+    } else {
+      if (ctx.signal.aborted) return;
+      sessionStorage.setItem('journeylab.after', `${path}${query.toString() ? `?${query}` : ''}`);
+      go('/login');
+      return;
+    }
   }
   const m = path.match(r.re);
   (r.names || []).forEach((n, i) => { ctx.params[n] = decodeURIComponent(m[i + 1]); });
@@ -90,6 +98,16 @@ async function route() {
   if (ctx.signal.aborted) return;
   const h1 = view.querySelector('h1');
   document.title = h1 ? `${h1.textContent} · journeylab` : 'journeylab';
+}
+
+/** devMode asks the server, without a key, whether it runs in dev mode (GET /v1/whoami). */
+async function devMode(signal) {
+  try {
+    const me = await get('/v1/whoami', { key: '', signal });
+    return me.dev_mode === true;
+  } catch {
+    return false; // 401: keys are checked, the normal answer
+  }
 }
 
 onUnauthorized((err) => {
