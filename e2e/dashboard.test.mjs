@@ -307,6 +307,15 @@ test('the dashboard, end to end', async (outer) => {
     assert.equal(report.control, 'control');
     assert.doesNotMatch(shown, /control\s*\(control\)/i, 'a control keyed "control" is not labelled "control (control)"');
     assert.ok((await page.locator('table.scorecard thead th').allTextContents()).includes('Control'), 'the control column is headed "Control"');
+    const emptyForest = await page.evaluate(async () => {
+      const { forestPlot } = await import('/static/js/charts.js');
+      return forestPlot([
+        { label: 'Add-to-cart rate', verdict: 'inconclusive', lift: null, why: 'Add-to-cart rate: control: no variance yet (all 0 or all 1)' },
+        { label: 'Conversion', verdict: 'inconclusive', lift: null, why: 'Conversion: control: no variance yet (all 0 or all 1)' },
+      ], { title: 't' }).textContent;
+    });
+    assert.equal(emptyForest, 'No lift to plot yet: Add-to-cart rate: control: no variance yet (all 0 or all 1); Conversion: control: no variance yet (all 0 or all 1).',
+      'an empty forest plot gives the report\'s reasons, not "no units" when there are units but no conversions');
 
     const funnel = (await api('GET', `/v1/experiments/${KEY}/report/funnel`)).json;
     assert.equal(await page.locator('svg.funnel .funnel-bar').count(), funnel.steps.length * funnel.exposed.length);

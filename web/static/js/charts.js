@@ -39,11 +39,19 @@ function pctTick(t) {
 
 /**
  * forestPlot draws one row per (KPI, treatment) with the relative lift and
- * its interval, coloured by verdict. rows: [{label, sub, verdict, lift: {estimate, ci_low, ci_high}}].
+ * its interval, coloured by verdict. rows: [{label, sub, verdict, lift: {estimate, ci_low, ci_high}, why}],
+ * why saying (as the report does) why a row without a lift has none.
  */
 export function forestPlot(rows, { title }) {
   const shown = rows.filter((r) => r.lift);
-  if (shown.length === 0) return h('p', { class: 'empty' }, 'No lift to plot yet: every comparison needs units in both arms.');
+  if (shown.length === 0) {
+    // Say the report's own reasons (no units, no conversions yet, a zero control...), not a guess.
+    const why = [...new Set(rows.map((r) => r.why).filter(Boolean))];
+    const more = why.length > 3 ? ` (and ${why.length - 3} more)` : '';
+    return h('p', { class: 'empty' }, why.length
+      ? `No lift to plot yet: ${why.slice(0, 3).join('; ')}${more}.`
+      : 'No lift to plot yet: the experiment has no comparisons.');
+  }
   const rowH = 34;
   const left = 290;
   const right = 190;

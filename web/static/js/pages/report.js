@@ -256,6 +256,7 @@ export function reportSections(rep, ts, funnel) {
         rows.push({
           label: k.name, sub: `${stageLabel(k.stage)} · ${c.variant} vs ${rep.control}${k.guardrail ? ' · guardrail' : ''}`,
           verdict: c.verdict, lift: c.status === 'ok' ? c.relative_lift : null,
+          why: c.status !== 'ok' ? `${k.name}: ${c.reason}` : c.relative_reason && `${k.name}: ${c.relative_reason}`,
         });
       }
     }
