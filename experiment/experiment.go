@@ -233,7 +233,7 @@ const maxVariants = 20
 // existence is checked by the Service. Errors are *ValidationError naming the field.
 func (e *Experiment) Validate() error {
 	if !validKey(e.Key) {
-		return invalid("key", "must match %s", keyPattern)
+		return invalid("key", "%s", keyRule)
 	}
 	if e.Name == "" || len(e.Name) > 200 {
 		return invalid("name", "required, at most 200 characters")
@@ -248,7 +248,7 @@ func (e *Experiment) Validate() error {
 		return invalid("stage", "unknown journey stage %q (want one of %v)", e.Stage, Stages())
 	}
 	if !validKey(e.Touchpoint) {
-		return invalid("touchpoint", "required, must match %s", keyPattern)
+		return invalid("touchpoint", "required; %s", keyRule)
 	}
 	if e.Mode != ModeAB && e.Mode != ModeOptimise {
 		return invalid("mode", "must be \"ab\" or \"optimise\", got %q", e.Mode)
@@ -260,7 +260,7 @@ func (e *Experiment) Validate() error {
 		return invalid("coverage", "must be in (0, 1]")
 	}
 	if e.Layer != "" && !validKey(e.Layer) {
-		return invalid("layer", "must match %s", keyPattern)
+		return invalid("layer", "%s", keyRule)
 	}
 	if math.IsNaN(e.LayerShare) || e.LayerShare < 0 || e.LayerShare > 1 || (e.Layer == "" && e.LayerShare != 0) {
 		return invalid("layer_share", "must be in (0, 1] and needs a layer")
@@ -325,7 +325,7 @@ func (e *Experiment) validateVariants() error {
 	for i, v := range e.Variants {
 		field := "variants[" + strconv.Itoa(i) + "]"
 		if !validKey(v.Key) {
-			return invalid(field+".key", "must match %s", keyPattern)
+			return invalid(field+".key", "%s", keyRule)
 		}
 		if seen[v.Key] {
 			return invalid(field+".key", "duplicate variant key %q", v.Key)
@@ -387,7 +387,7 @@ func validateMetricKeys(field string, keys []string) error {
 	seen := map[string]bool{}
 	for i, k := range keys {
 		if !validKey(k) {
-			return invalid(field+"["+strconv.Itoa(i)+"]", "must be a metric key matching %s", keyPattern)
+			return invalid(field+"["+strconv.Itoa(i)+"]", "must be a metric key: %s", keyRule)
 		}
 		if seen[k] {
 			return invalid(field+"["+strconv.Itoa(i)+"]", "metric %q listed twice", k)

@@ -28,7 +28,7 @@ func (l *Layer) Normalize() {
 // Validate checks the layer; errors name the field.
 func (l *Layer) Validate() error {
 	if !validKey(l.Key) {
-		return invalid("key", "must match %s", keyPattern)
+		return invalid("key", "%s", keyRule)
 	}
 	if math.IsNaN(l.HoldoutShare) || l.HoldoutShare < 0 || l.HoldoutShare >= 1 {
 		return invalid("holdout_share", "must be in [0, 1)")

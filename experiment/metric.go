@@ -80,6 +80,13 @@ var keyPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 // MongoDB documents, so '$' and '.' are excluded on purpose.
 func validKey(s string) bool { return keyPattern.MatchString(s) }
 
+// keyRule says keyPattern in words, for people who do not read regular
+// expressions.
+const keyRule = "use 1 to 64 lowercase letters, digits, '_' or '-', starting with a letter or digit (like one-page-checkout)"
+
+// eventRule says eventPattern in words.
+const eventRule = "use 1 to 100 letters, digits, '_', ':' or '-', starting with a letter or digit (like order_completed)"
+
 var eventPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_:-]{0,99}$`)
 
 // ValidEventName reports whether s is usable as an outcome event name.
@@ -105,7 +112,7 @@ func (m *Metric) Normalize() {
 // Validate checks a metric definition; errors name the field.
 func (m *Metric) Validate() error {
 	if !validKey(m.Key) {
-		return invalid("key", "must match %s", keyPattern)
+		return invalid("key", "%s", keyRule)
 	}
 	if len(m.Name) > 200 {
 		return invalid("name", "at most 200 characters")
@@ -122,14 +129,14 @@ func (m *Metric) Validate() error {
 		return invalid("direction", "must be \"up\" or \"down\", got %q", m.Direction)
 	}
 	if !ValidEventName(m.Event) {
-		return invalid("event", "must match %s", eventPattern)
+		return invalid("event", "%s", eventRule)
 	}
 	if m.Aggregation != AggSum && m.Aggregation != AggCount {
 		return invalid("aggregation", "must be \"sum\" or \"count\", got %q", m.Aggregation)
 	}
 	if m.Kind == KindRatio {
 		if !ValidEventName(m.DenominatorEvent) {
-			return invalid("denominator_event", "ratio metrics need a denominator event matching %s", eventPattern)
+			return invalid("denominator_event", "ratio metrics need a denominator event: %s", eventRule)
 		}
 		if m.DenominatorAggregation != AggSum && m.DenominatorAggregation != AggCount {
 			return invalid("denominator_aggregation", "must be \"sum\" or \"count\", got %q", m.DenominatorAggregation)

@@ -52,7 +52,7 @@ func (p *Persona) Normalize() {
 // (e.g. "condition.$or[1].age.$gt").
 func (p *Persona) Validate() error {
 	if !validKey(p.Key) {
-		return invalid("key", "must match %s", keyPattern)
+		return invalid("key", "%s", keyRule)
 	}
 	if len(p.Name) > 200 {
 		return invalid("name", "at most 200 characters")
