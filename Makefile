@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build install version test test-faults test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
+.PHONY: help run build install version screenshots test test-faults test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ fuzz: ## run every fuzz target for 20 s each
 install: ## go install the journeylab command into $(go env GOPATH)/bin (put that on your PATH)
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-X main.version=$(VERSION)" ./cmd/journeylab
 	@echo "installed $$($(GO) env GOPATH)/bin/journeylab"
+
+screenshots: ## refresh docs/img's report and journey-map screenshots from the demo's data (headless Chromium)
+	bash scripts/screenshots.sh
 
 clean: ## remove build output (not ./data)
 	rm -rf bin

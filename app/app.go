@@ -231,7 +231,7 @@ func (a *App) Listen(ctx context.Context) error {
 	}
 	scheduleDone := a.runSchedule(ctx)
 	go func() { errc <- a.Server.App().Listener(ln) }()
-	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
+	a.Log.Info("journeylab listening", "addr", "http://"+ln.Addr().String(), "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
 	select {
 	case err := <-errc:
 		_ = a.Close(context.Background())
