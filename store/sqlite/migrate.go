@@ -180,6 +180,15 @@ var migrations = []string{
 		version INTEGER NOT NULL,
 		doc     TEXT NOT NULL
 	);`,
+	// 5: the erasure audit: one row per erased unit, keyed by the keyed
+	// hash of its id (never the id), with the first and last erasure time
+	// and how many requests named it.
+	`CREATE TABLE erasures (
+		hash     TEXT PRIMARY KEY,
+		first_at INTEGER NOT NULL,
+		last_at  INTEGER NOT NULL,
+		requests INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {
