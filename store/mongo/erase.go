@@ -1,0 +1,67 @@
+package mongo
+
+import (
+	"context"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	drv "go.mongodb.org/mongo-driver/mongo"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"journeylab/privacy"
+)
+
+// EraseUnits implements privacy.Store. The audit documents (collection
+// erasures, _id = the keyed hash) are written first, so that no erasure
+// goes unaudited; then each unit is erased in its own transaction (one
+// shard): its exposures, rollups, events and unit document. Reports
+// aggregate rollups at read time, so nothing else holds the unit's
+// contribution. Every filter starts with unit_id, the prefix of the
+// unique indexes unit_experiment, unit_event and unit_experiment_metric:
+// no collection scan. The unit document is updated before the deletes so
+// that a concurrent event or exposure batch of the unit conflicts with the
+// erasure and retries after it (see touchUnits).
+func (s *Store) EraseUnits(ctx context.Context, units []privacy.Unit, at time.Time) (privacy.Erased, error) {
+	out := privacy.Erased{Units: int64(len(units))}
+	if len(units) == 0 {
+		return out, nil
+	}
+	models := make([]drv.WriteModel, len(units))
+	for i, u := range units {
+		models[i] = drv.NewUpdateOneModel().SetFilter(bson.D{eq("_id", u.Hash)}).SetUpsert(true).SetUpdate(bson.D{
+			{Key: "$setOnInsert", Value: bson.D{{Key: "first_at", Value: at}}},
+			{Key: "$set", Value: bson.D{{Key: "last_at", Value: at}}},
+			{Key: "$inc", Value: bson.D{{Key: "requests", Value: int64(1)}}},
+		})
+	}
+	if _, err := s.c.erasures.BulkWrite(ctx, models, options.BulkWrite().SetOrdered(false)); err != nil {
+		return privacy.Erased{}, wrap("audit erasures", err)
+	}
+	for _, u := range units {
+		var got privacy.Erased
+		err := s.inTx(ctx, "erase unit", func(sc drv.SessionContext) error {
+			got = privacy.Erased{}
+			if err := s.touchUnits(sc, []string{u.ID}); err != nil {
+				return err
+			}
+			for _, d := range []struct {
+				coll *drv.Collection
+				n    *int64
+			}{{s.c.exposures, &got.Exposures}, {s.c.unitMetrics, &got.Rollups}, {s.c.events, &got.Events}} {
+				res, err := d.coll.DeleteMany(sc, bson.D{eq("unit_id", u.ID)})
+				if err != nil {
+					return err
+				}
+				*d.n = res.DeletedCount
+			}
+			_, err := s.c.units.DeleteOne(sc, bson.D{eq("_id", u.ID)})
+			return err
+		})
+		if err != nil {
+			return out, err
+		}
+		got.Units = 0
+		out = out.Add(got)
+	}
+	return out, nil
+}
