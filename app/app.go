@@ -17,6 +17,7 @@ import (
 	"journeylab/config"
 	"journeylab/events"
 	"journeylab/experiment"
+	"journeylab/privacy"
 	"journeylab/report"
 	"journeylab/server"
 	"journeylab/serving"
@@ -35,6 +36,7 @@ type Backend interface {
 	report.Source
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
+	privacy.Store
 	Close() error
 }
 
@@ -66,6 +68,8 @@ type App struct {
 	Serving    *serving.Service
 	// Events stages acknowledged events and merges them into the store.
 	Events *events.Staging
+	// Eraser erases units on request, after merging the journals.
+	Eraser *privacy.Eraser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 
@@ -142,6 +146,16 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, st, now).Register(v1, read)
+	if cfg.MongoURI != "" && cfg.PrivacyHashSecret == "" {
+		log.Warn("privacy.hash_secret is unset: each instance keys the erasure audit's hashes with its own data_dir/privacy.key; set the same secret on every instance")
+	}
+	secret, err := privacy.LoadSecret(cfg.PrivacyHashSecret, cfg.DataDir)
+	if err != nil {
+		_ = a.Close(ctx)
+		return nil, err
+	}
+	a.Eraser = privacy.NewEraser(st, a.Flush, secret, now)
+	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
 	api.RegisterOpenAPI(a.Server.App())
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
