@@ -1,0 +1,105 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/viper"
+
+	"journeylab/app"
+	"journeylab/privacy"
+)
+
+func init() { commands = append(commands, newEraseCmd) }
+
+func newEraseCmd(v *viper.Viper) *cobra.Command {
+	var dataDir, fromFile string
+	cmd := &cobra.Command{
+		Use:   "erase UNIT_ID...",
+		Short: "Erase everything stored about units (visitors or customers)",
+		Long: `Erase every event, exposure and per-unit metric rollup of the named units,
+and subtract their contribution from every total the reports read, so that
+reports afterwards are what they would be had the units never been seen.
+
+Exposures and events still in the journals are merged first, so that nothing
+recorded before the erasure comes back after it. The erasure audit keeps a
+keyed hash of each id (see privacy.hash_secret), never the id. Erasing a unit
+twice is harmless.
+
+The command opens the store directly: stop journeylab serve first when it
+uses the same SQLite data directory, or erase through the running service
+with DELETE /v1/units/{unit_id} (or POST /v1/units/erase for many ids).`,
+		Example: `  journeylab erase customer-4711
+  journeylab erase customer-4711 customer-4712 --data-dir /var/lib/journeylab
+  journeylab erase --from-file ids.txt        # one id per line; - reads stdin`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ids := append([]string(nil), args...)
+			if fromFile != "" {
+				more, err := readIDs(cmd, fromFile)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, more...)
+			}
+			if len(ids) == 0 {
+				return fmt.Errorf("name at least one unit id, or --from-file")
+			}
+			cfg, err := loadConfig(v)
+			if err != nil {
+				return err
+			}
+			if dataDir != "" {
+				cfg.DataDir = dataDir
+			}
+			a, err := app.New(cmd.Context(), cfg, newLogger(cfg), nil)
+			if err != nil {
+				return err
+			}
+			var total privacy.Erased
+			for start := 0; start < len(ids); start += privacy.MaxBatch {
+				got, err := a.Eraser.Erase(cmd.Context(), ids[start:min(start+privacy.MaxBatch, len(ids))])
+				total = total.Add(got)
+				if err != nil {
+					_ = a.Close(cmd.Context())
+					return err
+				}
+			}
+			if err := a.Close(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "erased %d units: %d events, %d exposures, %d rollups removed\n", total.Units, total.Events, total.Exposures, total.Rollups)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", "", "data directory (default: the data_dir setting)")
+	cmd.Flags().StringVar(&fromFile, "from-file", "", "read more unit ids from this file, one per line (- = standard input)")
+	return cmd
+}
+
+// readIDs reads one unit id per line, skipping blank lines.
+func readIDs(cmd *cobra.Command, path string) ([]string, error) {
+	var r io.Reader = cmd.InOrStdin()
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("read unit ids: %w", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	var ids []string
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		if id := strings.TrimSpace(sc.Text()); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read unit ids from %s: %w", path, err)
+	}
+	return ids, nil
+}
