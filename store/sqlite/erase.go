@@ -25,8 +25,17 @@ const eraseChunk = 500
 // exposures and events are deleted, totals rows left with nothing counted
 // are removed (a rebuild would not write them), and the audit row of each
 // unit's hash is written.
+//
+// secure_delete is on while erasing (the writer is one connection), so
+// that SQLite overwrites the freed content instead of leaving it in free
+// pages; the old page images in the WAL are gone at the next checkpoint.
 func (s *Store) EraseUnits(ctx context.Context, units []privacy.Unit, at time.Time) (privacy.Erased, error) {
 	var total privacy.Erased
+	if _, err := s.w.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+		return total, fmt.Errorf("erase: %w", err)
+	}
+	// Best effort: left on, it only costs I/O on later deletes.
+	defer func() { _, _ = s.w.ExecContext(context.WithoutCancel(ctx), `PRAGMA secure_delete = OFF`) }()
 	for start := 0; start < len(units); start += eraseChunk {
 		chunk := units[start:min(start+eraseChunk, len(units))]
 		var got privacy.Erased
