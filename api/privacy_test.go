@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -44,6 +45,25 @@ func TestEraseRoutes(t *testing.T) {
 		e := erased(t, must(t, a, 200, "POST", "/v1/units/erase", `{"unit_ids":["cust/1","cust/2","cust/1","never-seen"]}`))
 		if e["units"] != 3.0 || e["exposures"] != 2.0 || e["events"] != 2.0 {
 			t.Errorf("erased %v, want 3 units, 2 exposures, 2 events", e)
+		}
+	})
+	t.Run("records of an erased unit that arrive later are kept out", func(t *testing.T) {
+		for _, unit := range []string{"cust/0", "cust/9"} {
+			if code, body := do(t, a, "POST", "/v1/assign", fmt.Sprintf(`{"unit_id":%q,"touchpoint":"checkout_flow"}`, unit)); code != 200 {
+				t.Fatalf("assign: %d %s", code, body)
+			}
+			if code, body := do(t, a, "POST", "/v1/events", fmt.Sprintf(`{"events":[{"event_id":"late","unit_id":%q,"event":"order_completed","value":5}]}`, unit)); code != 200 {
+				t.Fatalf("events: %d %s", code, body)
+			}
+		}
+		if err := a.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if e := erased(t, must(t, a, 200, "DELETE", "/v1/units/cust%2F0", "")); e["exposures"] != 0.0 || e["events"] != 0.0 {
+			t.Errorf("erased unit: %v stored after its erasure, want nothing", e)
+		}
+		if e := erased(t, must(t, a, 200, "DELETE", "/v1/units/cust%2F9", "")); e["exposures"] != 1.0 || e["events"] != 1.0 {
+			t.Errorf("other unit: %v stored, want its exposure and event", e)
 		}
 	})
 	t.Run("the report counts only the unit left", func(t *testing.T) {

@@ -120,9 +120,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	api.NewExperiments(a.Experiment).Register(v1, read, admin)
+	if cfg.MongoURI != "" && cfg.PrivacyHashSecret == "" {
+		log.Warn("privacy.hash_secret is unset: each instance keys the erasure audit's hashes with its own data_dir/privacy.key; set the same secret on every instance")
+	}
+	secret, err := privacy.LoadSecret(cfg.PrivacyHashSecret, cfg.DataDir)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	// Erasures merge the journals first; the merges keep erased units out.
+	a.Eraser = privacy.NewEraser(st, func(ctx context.Context) error { return a.Flush(ctx) }, secret, now)
+	merged := keptOut{Backend: st, eraser: a.Eraser}
 	// Events are acknowledged once journaled and merged into the store in
 	// the background; closed before the store (closers run in reverse).
-	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
+	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), merged, events.StagingOptions{
 		MaxBytes: cfg.EventJournalMaxBytes, MergeInterval: cfg.FlushInterval, Logger: log,
 	})
 	if err != nil {
@@ -134,7 +145,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
-	a.Serving, err = serving.New(ctx, st, serving.Options{
+	a.Serving, err = serving.New(ctx, merged, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
 		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
 		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
@@ -146,15 +157,6 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, st, now).Register(v1, read)
-	if cfg.MongoURI != "" && cfg.PrivacyHashSecret == "" {
-		log.Warn("privacy.hash_secret is unset: each instance keys the erasure audit's hashes with its own data_dir/privacy.key; set the same secret on every instance")
-	}
-	secret, err := privacy.LoadSecret(cfg.PrivacyHashSecret, cfg.DataDir)
-	if err != nil {
-		_ = a.Close(ctx)
-		return nil, err
-	}
-	a.Eraser = privacy.NewEraser(st, a.Flush, secret, now)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
 	api.RegisterOpenAPI(a.Server.App())

@@ -7,9 +7,7 @@ package privacy
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -60,6 +58,10 @@ func (e Erased) Add(o Erased) Erased {
 // unit that has nothing stored only records the audit entry.
 type Store interface {
 	EraseUnits(ctx context.Context, units []Unit, at time.Time) (Erased, error)
+	// ErasedAmong returns which of the hashes the erasure audit holds.
+	ErasedAmong(ctx context.Context, hashes []string) (map[string]bool, error)
+	// AnyErased reports whether the erasure audit holds any unit.
+	AnyErased(ctx context.Context) (bool, error)
 }
 
 // Flusher merges journaled exposures and events into the store, so that
@@ -72,6 +74,7 @@ type Eraser struct {
 	flush Flusher
 	key   []byte
 	now   func() time.Time
+	ko    keepOut
 }
 
 // NewEraser returns an Eraser over st; flush may be nil (no journals).
@@ -84,11 +87,7 @@ func NewEraser(st Store, flush Flusher, secret []byte, now func() time.Time) *Er
 
 // Hash returns the keyed hash of a unit id, hex encoded: what the audit
 // keeps instead of the id.
-func (e *Eraser) Hash(unit string) string {
-	m := hmac.New(sha256.New, e.key)
-	m.Write([]byte(unit))
-	return hex.EncodeToString(m.Sum(nil))
-}
+func (e *Eraser) Hash(unit string) string { return e.pooledHash(unit) }
 
 // Validate checks a list of unit ids: 1 to MaxBatch non-empty ids of at
 // most MaxUnitID bytes. field names the list in errors.
@@ -127,6 +126,7 @@ func (e *Eraser) Erase(ctx context.Context, ids []string) (Erased, error) {
 			units = append(units, Unit{ID: id, Hash: e.Hash(id)})
 		}
 	}
+	e.activate()
 	out, err := e.st.EraseUnits(ctx, units, e.now())
 	if err != nil {
 		return out, fmt.Errorf("erase %d units: %w", len(units), err)

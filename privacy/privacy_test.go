@@ -12,13 +12,37 @@ import (
 )
 
 type fakeStore struct {
-	got []Unit
-	at  time.Time
+	got     []Unit
+	at      time.Time
+	audit   map[string]bool
+	lookups int
 }
 
 func (f *fakeStore) EraseUnits(_ context.Context, units []Unit, at time.Time) (Erased, error) {
 	f.got, f.at = units, at
+	if f.audit == nil {
+		f.audit = map[string]bool{}
+	}
+	for _, u := range units {
+		f.audit[u.Hash] = true
+	}
 	return Erased{Units: int64(len(units))}, nil
+}
+
+func (f *fakeStore) ErasedAmong(_ context.Context, hashes []string) (map[string]bool, error) {
+	f.lookups++
+	out := map[string]bool{}
+	for _, h := range hashes {
+		if f.audit[h] {
+			out[h] = true
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeStore) AnyErased(context.Context) (bool, error) {
+	f.lookups++
+	return len(f.audit) > 0, nil
 }
 
 func TestHash(t *testing.T) {
@@ -119,6 +143,50 @@ func TestLoadSecret(t *testing.T) {
 		}
 		if _, err := LoadSecret("", dir); err == nil {
 			t.Error("no error")
+		}
+	})
+}
+
+func TestErasedUnits(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	t.Run("before any erasure merges ask the store only every ten seconds", func(t *testing.T) {
+		st := &fakeStore{}
+		e := NewEraser(st, nil, []byte("k"), clock)
+		for range 3 {
+			if got, err := e.ErasedUnits(ctx, []string{"a"}); err != nil || got["a"] {
+				t.Fatalf("erased %v, %v", got, err)
+			}
+		}
+		if st.lookups != 1 {
+			t.Errorf("%d store look-ups, want 1", st.lookups)
+		}
+	})
+	t.Run("after an erasure the erased units are reported, others not", func(t *testing.T) {
+		st := &fakeStore{}
+		e := NewEraser(st, nil, []byte("k"), clock)
+		if _, err := e.Erase(ctx, []string{"a"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.ErasedUnits(ctx, []string{"a", "b", "a"})
+		if err != nil || !got["a"] || got["b"] || len(got) != 1 {
+			t.Errorf("erased %v, %v; want a only", got, err)
+		}
+	})
+	t.Run("an erasure by another instance is seen at the next check", func(t *testing.T) {
+		st := &fakeStore{}
+		other := NewEraser(st, nil, []byte("k"), clock)
+		e := NewEraser(st, nil, []byte("k"), func() time.Time { return now })
+		if got, _ := e.ErasedUnits(ctx, []string{"a"}); got["a"] {
+			t.Fatal("erased before any erasure")
+		}
+		if _, err := other.Erase(ctx, []string{"a"}); err != nil {
+			t.Fatal(err)
+		}
+		now = now.Add(recheck)
+		if got, _ := e.ErasedUnits(ctx, []string{"a"}); !got["a"] {
+			t.Error("the other instance's erasure is not seen")
 		}
 	})
 }

@@ -2,6 +2,7 @@ package mongo
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
@@ -64,4 +65,36 @@ func (s *Store) EraseUnits(ctx context.Context, units []privacy.Unit, at time.Ti
 		out = out.Add(got)
 	}
 	return out, nil
+}
+
+// ErasedAmong implements privacy.Store (the _id index).
+func (s *Store) ErasedAmong(ctx context.Context, hashes []string) (map[string]bool, error) {
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	var docs []struct {
+		ID string `bson:"_id"`
+	}
+	err := s.findAll(ctx, s.c.erasures, bson.D{in("_id", hashes)}, options.Find().SetProjection(bson.D{{Key: "_id", Value: 1}}), &docs)
+	if err != nil {
+		return nil, wrap("read erasures", err)
+	}
+	out := make(map[string]bool, len(docs))
+	for _, d := range docs {
+		out[d.ID] = true
+	}
+	return out, nil
+}
+
+// AnyErased implements privacy.Store.
+func (s *Store) AnyErased(ctx context.Context) (bool, error) {
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	err := s.c.erasures.FindOne(ctx, bson.D{}).Err()
+	if errors.Is(err, drv.ErrNoDocuments) {
+		return false, nil
+	}
+	if err != nil {
+		return false, wrap("read erasures", err)
+	}
+	return true, nil
 }

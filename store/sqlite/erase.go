@@ -216,3 +216,37 @@ func execCount(ctx context.Context, tx *sql.Tx, q string, args ...any) (int64, e
 	}
 	return res.RowsAffected()
 }
+
+// ErasedAmong implements privacy.Store.
+func (s *Store) ErasedAmong(ctx context.Context, hashes []string) (map[string]bool, error) {
+	list, err := jsonList(hashes)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.r.QueryContext(ctx, `SELECT hash FROM erasures WHERE hash IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, fmt.Errorf("read erasures: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, fmt.Errorf("scan erasure: %w", err)
+		}
+		out[h] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read erasures: %w", err)
+	}
+	return out, nil
+}
+
+// AnyErased implements privacy.Store.
+func (s *Store) AnyErased(ctx context.Context) (bool, error) {
+	var any bool
+	if err := s.r.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM erasures)`).Scan(&any); err != nil {
+		return false, fmt.Errorf("read erasures: %w", err)
+	}
+	return any, nil
+}

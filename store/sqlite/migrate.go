@@ -183,7 +183,7 @@ var migrations = []string{
 	// 5: the erasure audit: one row per erased unit, keyed by the keyed
 	// hash of its id (never the id), with the first and last erasure time
 	// and how many requests named it.
-	`CREATE TABLE erasures (
+	`CREATE TABLE IF NOT EXISTS erasures (
 		hash     TEXT PRIMARY KEY,
 		first_at INTEGER NOT NULL,
 		last_at  INTEGER NOT NULL,
