@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"journeylab/assign"
+	"journeylab/config"
 	"journeylab/experiment"
 )
 
@@ -88,4 +90,29 @@ func TestEraseRoutes(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestAttributeAllowList(t *testing.T) {
+	a := newApp(t, func(c *config.Config) { c.PrivacyAttributes = []string{"device"} })
+	launch(t, a, &experiment.Experiment{Key: "minimal", Name: "Minimal", Touchpoint: "checkout_flow", GoalMetrics: []string{"conversion"},
+		Targeting: assign.Condition(`{"email": {"$exists": true}}`)})
+	for i := range 4 {
+		body := fmt.Sprintf(`{"unit_id":"u%d","touchpoint":"checkout_flow","attributes":{"device":"mobile","email":"u%d@example.com"}}`, i, i)
+		code, resp := do(t, a, "POST", "/v1/assign", body)
+		if code != 200 || !strings.Contains(resp, `"minimal"`) {
+			t.Fatalf("assign: %d %s (targeting must still see email)", code, resp)
+		}
+	}
+	if err := a.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dim, want, not string }{
+		{"device", `"segments":[{"value":"mobile"`, ""},
+		{"email", `"segments":[{"value":"(none)"`, "example.com"},
+	} {
+		r := must(t, a, 200, "GET", "/v1/experiments/minimal/report?dimension="+tc.dim, "")
+		if !strings.Contains(string(r.raw), tc.want) || (tc.not != "" && strings.Contains(string(r.raw), tc.not)) {
+			t.Errorf("report by %s: want %s and no %q: %s", tc.dim, tc.want, tc.not, r.raw)
+		}
+	}
 }

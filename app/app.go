@@ -141,14 +141,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Events.Close)
-	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	allow := privacy.NewAllowList(cfg.PrivacyAttributes)
+	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
 		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
-		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+		DedupeSize: cfg.DedupeSize, StoredAttributes: storedAttributes(allow), Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()

@@ -82,3 +82,11 @@ func (k keptOut) InsertExposures(ctx context.Context, xs []experiment.Exposure) 
 
 // keptOut must keep every optional interface serving looks for.
 var _ serving.PersonaReader = keptOut{}
+
+// storedAttributes is serving's filter for the allow-list (nil: keep all).
+func storedAttributes(a *privacy.AllowList) func(string) bool {
+	if a == nil {
+		return nil
+	}
+	return a.Allows
+}

@@ -48,6 +48,7 @@ func Settings() []Setting {
 		{"events.journal_max_bytes", 256 << 20, "bytes of acknowledged events not yet merged into the store before POST /v1/events answers 503 (about 40 bytes of memory per such event)"},
 		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},
 		{"auth.cache_ttl", 30 * time.Second, "how long a verified API key is trusted without re-reading the store"},
+		{"privacy.attributes", []string{"*"}, "request attributes stored with exposures and events (comma-separated; * = all, empty = none); the others are dropped on arrival (targeting still sees them)"},
 		{"privacy.hash_secret", "", "secret of the keyed hash the erasure audit stores instead of unit ids (at least 16 characters; empty = a random one kept in data_dir/privacy.key)"},
 	}
 }
@@ -80,6 +81,8 @@ type Config struct {
 	EventJournalMaxBytes int64
 	MaxFutureSkew        time.Duration
 	AuthCacheTTL         time.Duration
+	// PrivacyAttributes is the attribute allow-list ("*" = all).
+	PrivacyAttributes []string
 	// PrivacyHashSecret keys the hash of erased unit ids (privacy.LoadSecret).
 	PrivacyHashSecret string
 	ConfigFileUsed    string
@@ -192,6 +195,7 @@ func Load(v *viper.Viper) (Config, error) {
 		EventJournalMaxBytes: int64(num("events.journal_max_bytes", 1<<20, 1<<40)),
 		MaxFutureSkew:        dur("events.max_future_skew", 0, 24*time.Hour),
 		AuthCacheTTL:         dur("auth.cache_ttl", 0, time.Hour),
+		PrivacyAttributes:    cleanList(v.GetStringSlice("privacy.attributes")),
 		PrivacyHashSecret:    str("privacy.hash_secret"),
 		ConfigFileUsed:       v.ConfigFileUsed(),
 	}
