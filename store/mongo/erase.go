@@ -12,6 +12,13 @@ import (
 	"journeylab/privacy"
 )
 
+// erasedCollections hold a unit's documents under unit_id; each has an
+// index that starts with unit_id (schema.go), which a test checks.
+var erasedCollections = []string{"exposures", "unit_metrics", "events"}
+
+// eraseFilter selects one unit's documents in erasedCollections.
+func eraseFilter(unit string) bson.D { return bson.D{eq("unit_id", unit)} }
+
 // EraseUnits implements privacy.Store. The audit documents (collection
 // erasures, _id = the keyed hash) are written first, so that no erasure
 // goes unaudited; then each unit is erased in its own transaction (one
@@ -45,15 +52,13 @@ func (s *Store) EraseUnits(ctx context.Context, units []privacy.Unit, at time.Ti
 			if err := s.touchUnits(sc, []string{u.ID}); err != nil {
 				return err
 			}
-			for _, d := range []struct {
-				coll *drv.Collection
-				n    *int64
-			}{{s.c.exposures, &got.Exposures}, {s.c.unitMetrics, &got.Rollups}, {s.c.events, &got.Events}} {
-				res, err := d.coll.DeleteMany(sc, bson.D{eq("unit_id", u.ID)})
+			counts := map[string]*int64{"exposures": &got.Exposures, "unit_metrics": &got.Rollups, "events": &got.Events}
+			for _, coll := range erasedCollections {
+				res, err := s.db.Collection(coll).DeleteMany(sc, eraseFilter(u.ID))
 				if err != nil {
 					return err
 				}
-				*d.n = res.DeletedCount
+				*counts[coll] = res.DeletedCount
 			}
 			_, err := s.c.units.DeleteOne(sc, bson.D{eq("_id", u.ID)})
 			return err
