@@ -25,14 +25,16 @@ func newEraseCmd(v *viper.Viper) *cobra.Command {
 and subtract their contribution from every total the reports read, so that
 reports afterwards are what they would be had the units never been seen.
 
-Exposures and events still in the journals are merged first, so that nothing
-recorded before the erasure comes back after it. The erasure audit keeps a
-keyed hash of each id (see privacy.hash_secret), never the id. Erasing a unit
-twice is harmless.
+The erasure audit keeps a keyed hash of each id (see privacy.hash_secret),
+never the id. Exposures and events of the units still in the service's
+journals, or sent later, are dropped when the journals are merged. Erasing a
+unit twice is harmless.
 
-The command opens the store directly: stop journeylab serve first when it
-uses the same SQLite data directory, or erase through the running service
-with DELETE /v1/units/{unit_id} (or POST /v1/units/erase for many ids).`,
+The command opens the store directly, like rebuild. With the service running,
+prefer DELETE /v1/units/{unit_id} (or POST /v1/units/erase for many ids): it
+merges the journals before erasing, and its merges know of the erasure at
+once (a running service notices an erasure made by this command within ten
+seconds).`,
 		Example: `  journeylab erase customer-4711
   journeylab erase customer-4711 customer-4712 --data-dir /var/lib/journeylab
   journeylab erase --from-file ids.txt        # one id per line; - reads stdin`,
@@ -55,21 +57,25 @@ with DELETE /v1/units/{unit_id} (or POST /v1/units/erase for many ids).`,
 			if dataDir != "" {
 				cfg.DataDir = dataDir
 			}
-			a, err := app.New(cmd.Context(), cfg, newLogger(cfg), nil)
+			secret, err := privacy.LoadSecret(cfg.PrivacyHashSecret, cfg.DataDir)
 			if err != nil {
 				return err
 			}
+			st, _, err := app.OpenStore(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			// No journals here: the service owns them. What they still hold
+			// for these units is dropped when they are merged.
+			eraser := privacy.NewEraser(st, nil, secret, nil)
 			var total privacy.Erased
 			for start := 0; start < len(ids); start += privacy.MaxBatch {
-				got, err := a.Eraser.Erase(cmd.Context(), ids[start:min(start+privacy.MaxBatch, len(ids))])
+				got, err := eraser.Erase(cmd.Context(), ids[start:min(start+privacy.MaxBatch, len(ids))])
 				total = total.Add(got)
 				if err != nil {
-					_ = a.Close(cmd.Context())
 					return err
 				}
-			}
-			if err := a.Close(cmd.Context()); err != nil {
-				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "erased %d units: %d events, %d exposures, %d rollups removed\n", total.Units, total.Events, total.Exposures, total.Rollups)
 			return nil
