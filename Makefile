@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build test test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
+.PHONY: help run build test test-faults test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -20,6 +20,9 @@ test: ## run every test (browser tests run when Chromium is installed), then the
 
 test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
 	bash scripts/test-mongo.sh
+
+test-faults: ## fault tests on 127.0.0.1: full disk, read-only store, SIGTERM under load, memory under large bodies (root for the disk ones)
+	JOURNEYLAB_FAULT_TESTS=long $(GO) test -count=1 -v -timeout 10m ./faults/
 
 lint: ## gofmt and go vet
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -11,12 +11,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"journeylab/api"
 	"journeylab/auth"
 	"journeylab/bandit"
 	"journeylab/config"
 	"journeylab/events"
 	"journeylab/experiment"
+	"journeylab/health"
 	"journeylab/privacy"
 	"journeylab/report"
 	"journeylab/server"
@@ -34,6 +37,8 @@ type Backend interface {
 	events.StagingBackend
 	serving.Store
 	report.Source
+	health.Store
+	health.Activity
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
@@ -72,6 +77,9 @@ type App struct {
 	Eraser *privacy.Eraser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
+	// Health runs the experiment health checks; Listen starts it when
+	// health.enabled is set.
+	Health *health.Monitor
 
 	closers []func(context.Context) error
 	// storeDesc describes the store for logs.
@@ -108,18 +116,22 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	if cfg.DevMode {
 		log.Warn("DEV MODE: API-key checks are OFF; every caller has every scope. Never run like this in production.")
 	}
+	verifier := auth.NewVerifier(st, cfg.AuthCacheTTL)
 	a.Server = server.New(server.Options{
 		BodyLimit:   cfg.BodyLimit,
 		RateLimit:   cfg.RateLimit,
 		CORSOrigins: cfg.CORSOrigins,
 		DevMode:     cfg.DevMode,
-		Verifier:    auth.NewVerifier(st, cfg.AuthCacheTTL),
+		Verifier:    verifier,
 		Logger:      log,
-		Ready:       map[string]func(context.Context) error{"store": st.Ping},
+		Ready:       readyChecks(st, cfg.DataDir),
+
+		MaxInflightBytes: cfg.MaxInflightBytes,
 	})
 	v1 := a.Server.V1()
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	api.NewExperiments(a.Experiment).Register(v1, read, admin)
+	api.NewKeys(st, verifier, now, log).Register(v1, admin)
 	if cfg.MongoURI != "" && cfg.PrivacyHashSecret == "" {
 		log.Warn("privacy.hash_secret is unset: each instance keys the erasure audit's hashes with its own data_dir/privacy.key; set the same secret on every instance")
 	}
@@ -148,7 +160,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
-		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, JournalSync: journalSync(cfg.JournalSync),
+		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, MergeShare: float64(cfg.MergePercent) / 100, JournalSync: journalSync(cfg.JournalSync),
 		DedupeSize: cfg.DedupeSize, StoredAttributes: storedAttributes(allow), Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
@@ -164,8 +176,58 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
 	a.Bandit = bandit.NewScheduler(a.Experiment, st, report.BanditSource{Source: st}, bandit.Options{Now: now, Log: log})
 	a.closers = append(a.closers, a.Bandit.Stop)
+	if err := a.newHealth(st, log, now); err != nil {
+		_ = a.Close(ctx)
+		return nil, err
+	}
+	api.NewHealth(a.Health).Register(v1, read, admin)
 	web.Register(a.Server.App())
 	return a, nil
+}
+
+// newHealth builds the health monitor and its webhook dispatcher. Both
+// stop before the store closes (closers run in reverse): the monitor
+// first, then the deliveries in flight drain.
+func (a *App) newHealth(st Backend, log *slog.Logger, now Now) error {
+	mon, closeHooks, err := NewHealthMonitor(a.Config, st, a.Experiment, log, now, a.Server.Registry())
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, closeHooks)
+	a.Health = mon
+	a.closers = append(a.closers, a.Health.Stop)
+	return nil
+}
+
+// NewHealthMonitor builds the health monitor cfg describes over st and
+// exps and, when webhooks are configured, the dispatcher that delivers its
+// alerts; reg (optional) receives their metrics. The returned close
+// function drains the deliveries in flight; call it after the last check.
+func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, log *slog.Logger, now Now, reg prometheus.Registerer) (*health.Monitor, func(context.Context) error, error) {
+	hc := cfg.Health
+	var hooks []health.Webhook
+	for _, u := range hc.Webhooks {
+		hooks = append(hooks, health.Webhook{URL: u, Format: health.FormatJSON})
+	}
+	for _, u := range hc.SlackWebhooks {
+		hooks = append(hooks, health.Webhook{URL: u, Format: health.FormatSlack})
+	}
+	opts := health.Options{Interval: hc.Interval, ExposureDelay: hc.ExposureDelay, EventDelay: hc.EventDelay,
+		MaxDays: float64(hc.MaxDays), Now: now, Log: log, Registerer: reg}
+	closeHooks := func(context.Context) error { return nil }
+	if len(hooks) > 0 {
+		d, err := health.NewDispatcher(hooks, st, health.DispatcherOptions{Secret: hc.WebhookSecret, Log: log, Now: now, Registerer: reg})
+		if err != nil {
+			return nil, nil, fmt.Errorf("health webhooks: %w", err)
+		}
+		closeHooks, opts.Notifier = d.Close, d
+	}
+	mon, err := health.NewMonitor(exps, st, st, st, st, opts)
+	if err != nil {
+		_ = closeHooks(context.Background())
+		return nil, nil, err
+	}
+	return mon, closeHooks, nil
 }
 
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:
@@ -173,6 +235,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 func (a *App) Listen(ctx context.Context) error {
 	errc := make(chan error, 1)
 	a.Bandit.Start()
+	if a.Config.Health.Enabled {
+		a.Health.Start()
+	}
 	scheduleDone := a.runSchedule(ctx)
 	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
@@ -183,6 +248,12 @@ func (a *App) Listen(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	<-scheduleDone
+	// Readiness turns red first and the server keeps answering for the
+	// drain period, so load balancers stop sending traffic before the
+	// listener closes.
+	a.Server.Drain()
+	a.Log.Info("draining", "period", a.Config.DrainPeriod)
+	time.Sleep(a.Config.DrainPeriod)
 	a.Log.Info("shutting down", "timeout", a.Config.ShutdownWait)
 	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownWait)
 	defer cancel()

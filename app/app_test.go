@@ -217,6 +217,9 @@ func TestBadInputIsRefusedWithTheField(t *testing.T) {
 		{"an update without a version", "PUT", "/v1/experiments/gallery", base(func(m map[string]any) { m["key"] = "gallery" }), 400, "version"},
 		{"an invalid custom metric", "POST", "/v1/metrics", `{"key":"m1","stage":"checkout","kind":"median","direction":"up","event":"x"}`, 400, "kind"},
 		{"a layer with a full holdout", "PUT", "/v1/layers/pdp", `{"holdout_share":1}`, 400, "holdout_share"},
+		{"a repeated experiment field", "POST", "/v1/experiments", strings.Replace(base(func(map[string]any) {}), `"key":"fresh"`, `"key":"fresh","key":"other"`, 1), 400, "key"},
+		{"a repeated metric field", "POST", "/v1/metrics", `{"key":"m1","stage":"checkout","kind":"binomial","kind":"mean","direction":"up","event":"x"}`, 400, "kind"},
+		{"a repeated layer field", "PUT", "/v1/layers/pdp", `{"holdout_share":0.1,"holdout_share":0.2}`, 400, "holdout_share"},
 	}
 	for _, tc := range cases {
 		t.Run("refuses "+tc.name, func(t *testing.T) {
@@ -237,9 +240,10 @@ func TestBadInputIsRefusedWithTheField(t *testing.T) {
 		}
 		go func() { _ = a.Server.App().Listener(ln) }()
 		defer func() { _ = a.Server.App().Shutdown() }()
-		// Announce a 2 MiB body and send none of it: the server must answer
-		// 413 from the Content-Length alone. (Streaming the body instead races
-		// the server closing the connection: "connection reset" on some runs.)
+		// Announce a 2 MiB body and send only the first 8 KiB and one byte, all the server
+		// reads with the headers: it must answer 413 from the Content-Length
+		// alone. (Streaming the whole body instead races the server closing
+		// the connection: "connection reset" on some runs.)
 		conn, err := net.Dial("tcp", ln.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -247,6 +251,9 @@ func TestBadInputIsRefusedWithTheField(t *testing.T) {
 		defer conn.Close()
 		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 		fmt.Fprintf(conn, "POST /v1/experiments HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", 2<<20)
+		if _, err := conn.Write(make([]byte, 8<<10+1)); err != nil {
+			t.Fatal(err)
+		}
 		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 		if err != nil {
 			t.Fatal(err)

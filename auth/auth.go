@@ -50,6 +50,8 @@ type Key struct {
 	Hash      []byte     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// RevokedBy is the actor who revoked the key (the audit of the revocation).
+	RevokedBy string `json:"revoked_by,omitempty"`
 }
 
 // Errors for the HTTP layer: both map to 401, on purpose without saying which.
@@ -63,6 +65,10 @@ type KeyStore interface {
 	CreateKey(ctx context.Context, k Key) error
 	GetKey(ctx context.Context, id string) (Key, error)
 	ListKeys(ctx context.Context) ([]Key, error)
+	// RevokeKey marks key id revoked at the given time by actor and returns
+	// it; a key revoked before keeps its first revocation. A missing key is
+	// ErrUnknownKey.
+	RevokeKey(ctx context.Context, id string, at time.Time, actor string) (Key, error)
 }
 
 // Generate makes a new key with the given scope; it returns the stored form

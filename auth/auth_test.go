@@ -100,3 +100,53 @@ func TestVerifierCachesValidKeysOnly(t *testing.T) {
 		t.Fatalf("%d store reads, want 4: a failed key must never be cached", n)
 	}
 }
+
+func (s *countingStore) RevokeKey(_ context.Context, id string, at time.Time, actor string) (Key, error) {
+	if id != s.key.ID {
+		return Key{}, ErrUnknownKey
+	}
+	if s.key.RevokedAt == nil {
+		s.key.RevokedAt, s.key.RevokedBy = &at, actor
+	}
+	return s.key, nil
+}
+
+func TestRevokedKeysStopWorking(t *testing.T) {
+	k, token, _ := Generate("web", ScopeSDK, time.Unix(0, 0))
+	st := &countingStore{key: k}
+	const ttl = 50 * time.Millisecond
+	here, elsewhere := NewVerifier(st, ttl), NewVerifier(st, ttl)
+	ctx := context.Background()
+	for _, v := range []*Verifier{here, elsewhere} {
+		if _, err := v.Verify(ctx, token); err != nil {
+			t.Fatalf("before revocation: %v", err)
+		}
+	}
+	at := time.Unix(100, 0).UTC()
+	got, err := here.Revoke(ctx, k.ID, at, "key:admin1")
+	if err != nil || got.RevokedAt == nil || !got.RevokedAt.Equal(at) || got.RevokedBy != "key:admin1" {
+		t.Fatalf("Revoke = %+v, %v", got, err)
+	}
+	t.Run("the revoking instance refuses the key at once", func(t *testing.T) {
+		if _, err := here.Verify(ctx, token); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("err = %v, want ErrUnknownKey", err)
+		}
+	})
+	t.Run("another instance refuses it once its cache TTL has passed", func(t *testing.T) {
+		time.Sleep(ttl + 20*time.Millisecond)
+		if _, err := elsewhere.Verify(ctx, token); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("err = %v, want ErrUnknownKey", err)
+		}
+	})
+	t.Run("revoking twice keeps the first revocation", func(t *testing.T) {
+		again, err := here.Revoke(ctx, k.ID, at.Add(time.Hour), "key:admin2")
+		if err != nil || !again.RevokedAt.Equal(at) || again.RevokedBy != "key:admin1" {
+			t.Fatalf("second Revoke = %+v, %v", again, err)
+		}
+	})
+	t.Run("an unknown key cannot be revoked", func(t *testing.T) {
+		if _, err := here.Revoke(ctx, "000000000000", at, "x"); !errors.Is(err, ErrUnknownKey) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

@@ -17,8 +17,9 @@ type Verifier struct {
 	cache *lru.LRU[[32]byte, Scope]
 }
 
-// NewVerifier returns a Verifier whose cache forgets entries after ttl, which
-// bounds how long a revoked key keeps working on an instance.
+// NewVerifier returns a Verifier whose cache forgets entries ttl after they
+// were verified, which bounds how long a key revoked elsewhere (another
+// instance, the CLI) keeps working on this instance: at most ttl.
 func NewVerifier(store KeyStore, ttl time.Duration) *Verifier {
 	return &Verifier{store: store, cache: lru.NewLRU[[32]byte, Scope](10000, nil, ttl)}
 }
@@ -46,4 +47,16 @@ func (v *Verifier) Verify(ctx context.Context, token string) (Scope, error) {
 	}
 	v.cache.Add(sum, k.Scope)
 	return k.Scope, nil
+}
+
+// Revoke revokes key id, recording actor, and forgets every cached key, so
+// the key stops working on this instance at once (other instances stop
+// within their cache TTL).
+func (v *Verifier) Revoke(ctx context.Context, id string, at time.Time, actor string) (Key, error) {
+	k, err := v.store.RevokeKey(ctx, id, at, actor)
+	if err != nil {
+		return Key{}, err
+	}
+	v.cache.Purge()
+	return k, nil
 }

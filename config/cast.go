@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,10 @@ func castDuration(v any) (time.Duration, error) {
 	case string:
 		return time.ParseDuration(strings.TrimSpace(x))
 	case int:
+		// A bare number is seconds; past this it would overflow.
+		if x > math.MaxInt64/int(time.Second) || x < math.MinInt64/int(time.Second) {
+			return 0, fmt.Errorf("too long: %v seconds", x)
+		}
 		return time.Duration(x) * time.Second, nil
 	}
 	return 0, fmt.Errorf("not a duration: %v", v)

@@ -37,17 +37,28 @@ func Settings() []Setting {
 		{"http.body_limit", 1 << 20, "largest accepted request body in bytes"},
 		{"http.rate_limit", 0, "requests per second per client IP on /v1 and /ofrep/v1 (0 = unlimited)"},
 		{"http.cors_origins", []string{}, "origins allowed by CORS (comma-separated; empty = same-origin only)"},
+		{"http.max_inflight_bytes", 16 << 20, "most request-body bytes read and held at once across all requests (at least http.body_limit)"},
+		{"http.drain_period", 5 * time.Second, "how long /readyz is red before the listener closes on shutdown, so load balancers stop sending traffic first"},
 		{"http.shutdown_timeout", 15 * time.Second, "how long graceful shutdown waits for requests and exposure flushes"},
 		{"assign.refresh_interval", 250 * time.Millisecond, "how often serving checks the store for experiment changes"},
 		{"exposures.flush_interval", 200 * time.Millisecond, "longest a journaled exposure waits before it is merged into the store"},
 		{"exposures.batch_size", 5000, "exposures per store write when merging the journal"},
 		{"exposures.journal_max_bytes", 1 << 30, "bytes of journaled exposures not yet in the store before assign answers without recording (and says so)"},
+		{"exposures.merge_percent", 50, "percent of one core the journal merger may use while the journal is less than half full; bursts of new visitors then wait in the journal instead of slowing /v1/assign (100 = no bound)"},
 		{"exposures.journal_sync", time.Second, "how often the exposure journal is synced to disk; 0 = on every request (a process crash loses nothing either way)"},
 		{"exposures.dedupe_size", 1000000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
 		{"events.max_batch", 1000, "most events in one POST /v1/events"},
 		{"events.journal_max_bytes", 256 << 20, "bytes of acknowledged events not yet merged into the store before POST /v1/events answers 503 (about 40 bytes of memory per such event)"},
 		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},
 		{"auth.cache_ttl", 30 * time.Second, "how long a verified API key is trusted without re-reading the store"},
+		{"health.enabled", true, "run the scheduled experiment health checks (SRM, data delay, guardrails, ...)"},
+		{"health.interval", 5 * time.Minute, "how often the health checks run on every running experiment"},
+		{"health.exposure_delay", time.Hour, "default: alert when a running experiment records no exposure for this long"},
+		{"health.event_delay", 6 * time.Hour, "default: alert when a running experiment's units send no outcome event for this long"},
+		{"health.max_days", 42, "default: alert when the planned sample would take longer than this many days"},
+		{"health.webhooks", []string{}, "URLs that receive alerts as signed JSON (comma-separated; needs health.webhook_secret)"},
+		{"health.slack_webhooks", []string{}, "Slack incoming-webhook URLs that receive alerts (comma-separated)"},
+		{"health.webhook_secret", "", "HMAC-SHA256 key that signs JSON webhook deliveries (prefer the env variable)"},
 		{"privacy.attributes", []string{"*"}, "request attributes stored with exposures and events (comma-separated; * = all, empty = none); the others are dropped on arrival (targeting still sees them)"},
 		{"privacy.hash_secret", "", "secret of the keyed hash the erasure audit stores instead of unit ids (at least 16 characters; empty = a random one kept in data_dir/privacy.key)"},
 	}
@@ -66,6 +77,10 @@ type Config struct {
 	RateLimit    int
 	CORSOrigins  []string
 	ShutdownWait time.Duration
+	// MaxInflightBytes caps request-body bytes held at once.
+	MaxInflightBytes int64
+	// DrainPeriod is how long /readyz is red before shutdown closes the listener.
+	DrainPeriod time.Duration
 
 	RefreshInterval time.Duration
 
@@ -75,6 +90,9 @@ type Config struct {
 	// JournalMaxBytes and JournalSync tune the exposure journal.
 	JournalMaxBytes int64
 	JournalSync     time.Duration
+	// MergePercent bounds the exposure merger's CPU while the journal is
+	// less than half full.
+	MergePercent int
 
 	MaxEventBatch int
 	// EventJournalMaxBytes bounds the event staging journal.
@@ -86,6 +104,22 @@ type Config struct {
 	// PrivacyHashSecret keys the hash of erased unit ids (privacy.LoadSecret).
 	PrivacyHashSecret string
 	ConfigFileUsed    string
+
+	// Health configures the scheduled health checks and alert delivery.
+	Health Health
+}
+
+// Health is the health-check part of Config.
+type Health struct {
+	Enabled       bool
+	Interval      time.Duration
+	ExposureDelay time.Duration
+	EventDelay    time.Duration
+	MaxDays       int
+	Webhooks      []string
+	SlackWebhooks []string
+	// WebhookSecret signs JSON deliveries; never log it.
+	WebhookSecret string
 }
 
 // ErrInvalid is wrapped by every validation error.
@@ -185,11 +219,14 @@ func Load(v *viper.Viper) (Config, error) {
 		RateLimit:            num("http.rate_limit", 0, 10_000_000),
 		CORSOrigins:          cleanList(v.GetStringSlice("http.cors_origins")),
 		ShutdownWait:         dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
+		MaxInflightBytes:     int64(num("http.max_inflight_bytes", 1<<10, 1<<40)),
+		DrainPeriod:          dur("http.drain_period", 0, 5*time.Minute),
 		RefreshInterval:      dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
 		FlushInterval:        dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
 		BatchSize:            num("exposures.batch_size", 1, 100_000),
 		JournalMaxBytes:      int64(num("exposures.journal_max_bytes", 1<<20, 1<<40)),
 		JournalSync:          dur("exposures.journal_sync", 0, time.Minute),
+		MergePercent:         num("exposures.merge_percent", 1, 100),
 		DedupeSize:           num("exposures.dedupe_size", 1000, 100_000_000),
 		MaxEventBatch:        num("events.max_batch", 1, 10_000),
 		EventJournalMaxBytes: int64(num("events.journal_max_bytes", 1<<20, 1<<40)),
@@ -198,6 +235,19 @@ func Load(v *viper.Viper) (Config, error) {
 		PrivacyAttributes:    cleanList(v.GetStringSlice("privacy.attributes")),
 		PrivacyHashSecret:    str("privacy.hash_secret"),
 		ConfigFileUsed:       v.ConfigFileUsed(),
+		Health: Health{
+			Enabled:       boolean("health.enabled"),
+			Interval:      dur("health.interval", 10*time.Second, 24*time.Hour),
+			ExposureDelay: dur("health.exposure_delay", time.Minute, 30*24*time.Hour),
+			EventDelay:    dur("health.event_delay", time.Minute, 30*24*time.Hour),
+			MaxDays:       num("health.max_days", 1, 3650),
+			Webhooks:      cleanList(v.GetStringSlice("health.webhooks")),
+			SlackWebhooks: cleanList(v.GetStringSlice("health.slack_webhooks")),
+			WebhookSecret: str("health.webhook_secret"),
+		},
+	}
+	if c.MaxInflightBytes < int64(c.BodyLimit) {
+		errs = append(errs, fmt.Errorf("%w http.max_inflight_bytes=%d: must be at least http.body_limit (%d)", ErrInvalid, c.MaxInflightBytes, c.BodyLimit))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("%w listen=%q: must be host:port (e.g. 127.0.0.1:8080): %v", ErrInvalid, c.Listen, err))
@@ -218,6 +268,9 @@ func Load(v *viper.Viper) (Config, error) {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("%w log.format=%q: want text or json", ErrInvalid, c.LogFormat))
+	}
+	if len(c.Health.Webhooks) > 0 && c.Health.WebhookSecret == "" {
+		errs = append(errs, fmt.Errorf("%w health.webhook_secret: required when health.webhooks is set (JSON deliveries are signed)", ErrInvalid))
 	}
 	for _, o := range c.CORSOrigins {
 		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {

@@ -61,6 +61,11 @@ func TestInvalidSettingsNameTheSetting(t *testing.T) {
 		{"a boolean that is not one", "dev_mode: maybe", "dev_mode="},
 		{"a CORS origin without a scheme", "http:\n  cors_origins: [shop.example]", "http.cors_origins"},
 		{"a broken YAML file", "listen: [", "read config file"},
+		{"a duration in seconds that would overflow", "http:\n  shutdown_timeout: 9223372036854775807", "http.shutdown_timeout="},
+		{"a duration in seconds that wraps into range", "http:\n  shutdown_timeout: 18446744074", "http.shutdown_timeout="},
+		{"a count above its bound", "exposures:\n  batch_size: 4611686018427387904", "exposures.batch_size="},
+		{"an in-flight cap below the body limit", "http:\n  body_limit: 1048576\n  max_inflight_bytes: 1024", "http.max_inflight_bytes="},
+		{"a drain period above its bound", "http:\n  drain_period: 1h", "http.drain_period="},
 	}
 	for _, tc := range cases {
 		t.Run("refuses "+tc.name, func(t *testing.T) {

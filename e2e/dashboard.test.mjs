@@ -4,7 +4,7 @@
 // launches it, sends assignments and events through the API, and checks that
 // every number the report page shows is the JSON report's number. Then the
 // list, journey map, a layer's holdout baseline, sample-size calculator,
-// pausing, keyboard use and a read-only key. Screenshots go to
+// pausing, keyboard use, creating and revoking an API key and a read-only key. Screenshots go to
 // $JOURNEYLAB_ARTIFACTS.
 //
 // Environment: JOURNEYLAB_URL, JOURNEYLAB_ADMIN_KEY, JOURNEYLAB_READ_KEY,
@@ -513,6 +513,33 @@ test('the dashboard, end to end', async (outer) => {
     assert.deepEqual(after.variants, before.variants);
     assert.deepEqual(after.allocation, before.allocation);
     assert.equal(after.salt, before.salt);
+  });
+
+  await t.test('an admin creates a key, sees its token once and revokes it; the key is refused at once', async () => {
+    await page.getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('heading', { name: 'API keys' }).waitFor();
+    await page.getByLabel('Name').fill('e2e-storefront');
+    await page.getByLabel('Scope').selectOption('sdk');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = page.locator('.secret');
+    await secret.waitFor();
+    const token = (await secret.textContent()).trim();
+    assert.match(token, /^jl_[0-9a-f]{12}_[0-9a-f]{64}$/);
+    const id = token.slice(3, 15);
+    const assignBody = { unit_id: 'u-keys', touchpoint: 'product_page' };
+    assert.equal((await api('POST', '/v1/assign', assignBody, token)).status, 200, 'the new key works');
+    const row = page.locator(`tr[data-key="${id}"]`);
+    await row.waitFor();
+    assert.equal(await row.locator('.key-status').textContent(), 'active');
+    await shot('11-keys');
+    await row.getByRole('button', { name: /Revoke/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await row.locator('.key-status', { hasText: 'revoked' }).waitFor();
+    const listed = (await api('GET', '/v1/keys')).json.keys.find((k) => k.id === id);
+    assert.ok(listed.revoked_at, 'the API lists the key as revoked');
+    assert.equal(listed.revoked_by, `key:${ADMIN.slice(3, 15)}`, 'the revocation names the admin key');
+    assert.match(await row.locator('.key-status').textContent(), new RegExp(`by key:${ADMIN.slice(3, 15)}`));
+    assert.equal((await api('POST', '/v1/assign', assignBody, token)).status, 401, 'the revoked key is refused');
   });
 
   await t.test('a read-only key sees everything and can change nothing', async () => {

@@ -51,7 +51,9 @@ func DecodeBatch(body []byte, maxBatch int) ([]Item, error) {
 	var req struct {
 		Events []json.RawMessage `json:"events"`
 	}
-	if err := jsonbody.Decode(body, &req); err != nil {
+	// Each element's names and text are checked when it is decoded, so that
+	// a repeated field or an id that is not UTF-8 rejects only its event.
+	if err := jsonbody.DecodeTop(body, &req); err != nil {
 		return nil, err
 	}
 	switch {

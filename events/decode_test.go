@@ -29,6 +29,11 @@ func TestDecodeBatch(t *testing.T) {
 		{"an out-of-range number rejects only its event", `{"events":[{"event_id":"a","unit_id":"u","event":"x","value":1e999}]}`, false, map[int]string{0: "value"}},
 		{"an element that is not an object is rejected", `{"events":[42, "x"]}`, false, map[int]string{0: "", 1: ""}},
 		{"null value means the default", `{"events":[{"event_id":"a","unit_id":"u","event":"x","value":null}]}`, false, nil},
+		{"an event id that is not UTF-8 rejects only its event", "{\"events\":[{\"event_id\":\"a\xff\",\"unit_id\":\"u\",\"event\":\"x\"},{\"event_id\":\"a\xfe\",\"unit_id\":\"u\",\"event\":\"x\"},{\"event_id\":\"b\",\"unit_id\":\"u\",\"event\":\"x\"}]}", false, map[int]string{0: "event_id", 1: "event_id"}},
+		{"an event id with an unpaired surrogate rejects only its event", `{"events":[{"event_id":"\udfff","unit_id":"u","event":"x"},{"event_id":"c","unit_id":"u","event":"x"}]}`, false, map[int]string{0: "event_id"}},
+		{"a repeated field rejects only its event", `{"events":[{"event_id":"a","unit_id":"u","event":"x","value":1,"value":2},{"event_id":"b","unit_id":"u","event":"x"}]}`, false, map[int]string{0: "value"}},
+		{"a repeated attribute rejects only its event", `{"events":[{"event_id":"a","unit_id":"u","event":"x","attributes":{"k":1,"k":2}}]}`, false, map[int]string{0: "attributes.k"}},
+		{"a repeated top-level field fails the batch", `{"events":[{"event_id":"a","unit_id":"u","event":"x"}],"events":[]}`, true, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

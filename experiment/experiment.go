@@ -59,11 +59,16 @@ type Analysis struct {
 type Optimise struct {
 	// Metric is the goal metric whose posterior drives the weights.
 	Metric string `json:"metric"`
-	// IntervalMinutes between re-weightings; default 60, minimum 15.
+	// IntervalMinutes between re-weightings; default 60, from 15 to
+	// maxIntervalMinutes (a bound that also keeps the interval far from
+	// overflowing a time.Duration).
 	IntervalMinutes int `json:"interval_minutes,omitempty"`
 	// Floor is the minimum share per arm; default 0.01.
 	Floor float64 `json:"floor,omitempty"`
 }
+
+// maxIntervalMinutes is the longest optimise.interval_minutes: 30 days.
+const maxIntervalMinutes = 30 * 24 * 60
 
 // Experiment is an A/B test (or bandit) on one touchpoint of the journey.
 type Experiment struct {
@@ -296,8 +301,8 @@ func (e *Experiment) Validate() error {
 		if !found {
 			return invalid("optimise.metric", "must be one of the goal metrics")
 		}
-		if e.Optimise.IntervalMinutes < 15 {
-			return invalid("optimise.interval_minutes", "at least 15 minutes")
+		if e.Optimise.IntervalMinutes < 15 || e.Optimise.IntervalMinutes > maxIntervalMinutes {
+			return invalid("optimise.interval_minutes", "must be from 15 to %d minutes (30 days)", maxIntervalMinutes)
 		}
 		if !(e.Optimise.Floor > 0) || e.Optimise.Floor*float64(len(e.Variants)) >= 1 {
 			return invalid("optimise.floor", "must be positive and leave room: floor x variants < 1")

@@ -57,6 +57,9 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"a re-weighting every five minutes", func(e *Experiment) {
 			e.Mode, e.Optimise = ModeOptimise, &Optimise{Metric: "add_to_cart_rate", IntervalMinutes: 5, Floor: 0.01}
 		}, "optimise.interval_minutes"},
+		{"a re-weighting interval that would overflow a duration", func(e *Experiment) {
+			e.Mode, e.Optimise = ModeOptimise, &Optimise{Metric: "add_to_cart_rate", IntervalMinutes: 1 << 62, Floor: 0.01}
+		}, "optimise.interval_minutes"},
 	}
 	for _, tc := range cases {
 		t.Run("refuses "+tc.name, func(t *testing.T) {

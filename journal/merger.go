@@ -37,6 +37,12 @@ type MergerOptions struct {
 	// OnSkip is called with the number of records skipped because they do
 	// not decode.
 	OnSkip func(n int)
+	// Share bounds the merger's use of one core while the journal is less
+	// than half full: after a batch that took d it rests d·(1−Share)/Share,
+	// so that a burst is absorbed by the journal rather than taking CPU
+	// from the requests that fill it. 0 or 1: no rest. Flush, Stop and a
+	// journal more than half full merge at full speed.
+	Share float64
 }
 
 // Retry backoff of failed writes: doubling from the first delay up to the
@@ -65,6 +71,8 @@ type Merger struct {
 	cancel context.CancelFunc
 	// left is the journal's unmerged bytes when the merger stopped.
 	left int64
+	// lastBatch is how long the last batch took (read, write, commit).
+	lastBatch time.Duration
 }
 
 // NewMerger returns a merger of j's records into b; Start runs it.
@@ -98,13 +106,13 @@ func (m *Merger) run() {
 	for {
 		select {
 		case <-t.C:
-			_ = m.merge()
+			_ = m.merge(true)
 		case <-m.wake:
-			_ = m.merge()
+			_ = m.merge(true)
 		case reply := <-m.flushReq:
-			reply <- m.merge()
+			reply <- m.merge(false)
 		case <-m.stop:
-			err := m.merge()
+			err := m.merge(false)
 			m.left = m.j.Pending()
 			if err != nil && m.left > 0 {
 				m.o.Logger.Warn(m.o.Name+" left in the journal at shutdown; they are merged at the next start",
@@ -116,12 +124,19 @@ func (m *Merger) run() {
 }
 
 // merge moves everything appended before the call into the store, batch by
-// batch. It returns an error only when the merger's context ends (shutdown
-// deadline) or the journal cannot be read or committed; store errors are
-// retried.
-func (m *Merger) merge() error {
+// batch, resting between batches when paced (see MergerOptions.Share). It
+// returns an error only when the merger's context ends (shutdown deadline)
+// or the journal cannot be read or committed; store errors are retried.
+func (m *Merger) merge(paced bool) error {
 	end := m.j.End()
-	for {
+	for first := true; ; first = false {
+		if paced && !first {
+			if !m.rest() {
+				return nil // stopping or flushing: the caller merges again at full speed
+			}
+		}
+		started := time.Now()
+		m.lastBatch = 0
 		from := m.j.Committed()
 		if !from.Less(end) {
 			return nil
@@ -157,6 +172,32 @@ func (m *Merger) merge() error {
 			m.o.Logger.Error("committing the journal position failed", "journal", m.o.Name, "error", err)
 			return err
 		}
+		m.lastBatch = time.Since(started)
+	}
+}
+
+// rest waits after a batch as MergerOptions.Share asks. It returns false
+// when a flush or a stop is waiting, which must not be delayed.
+func (m *Merger) rest() bool {
+	share := m.o.Share
+	if share <= 0 || share >= 1 || m.j.Pending() > m.j.opts.MaxBytes/2 {
+		return true
+	}
+	d := time.Duration(float64(m.lastBatch) * (1 - share) / share)
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-m.stop:
+		// Closed channel: run's select sees it next.
+		return false
+	case reply := <-m.flushReq:
+		reply <- m.merge(false)
+		return true
 	}
 }
 

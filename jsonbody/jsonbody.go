@@ -1,5 +1,6 @@
 // Package jsonbody decodes request bodies strictly (unknown fields, trailing
-// data and type mismatches are errors) and says which field was wrong, so
+// data, type mismatches, repeated names and text that is not UTF-8 are
+// errors) and says which field was wrong, so
 // the API can answer 400 with that field instead of a generic message.
 package jsonbody
 
@@ -27,9 +28,22 @@ func (e *Error) Error() string {
 	return e.Field + ": " + e.Message
 }
 
-// Decode parses body into v, rejecting unknown fields and anything after the
-// first JSON value.
+// Decode parses body into v, rejecting unknown fields, anything after the
+// first JSON value, a name repeated in any object, invalid UTF-8 and
+// unpaired surrogate escapes (see checkText).
 func Decode(body []byte, v any) error {
+	return decode(body, v, -1)
+}
+
+// DecodeTop is Decode for a body whose nested values are decoded later, on
+// their own (json.RawMessage fields): only the top-level object's names and
+// text are checked here, so that a problem inside one nested value can be
+// reported for that value alone when it is decoded with Decode.
+func DecodeTop(body []byte, v any) error {
+	return decode(body, v, 0)
+}
+
+func decode(body []byte, v any, depth int) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return &Error{Message: "request body is empty; expected a JSON object"}
 	}
@@ -41,7 +55,7 @@ func Decode(body []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &Error{Message: "unexpected data after the JSON value"}
 	}
-	return nil
+	return checkText(body, depth)
 }
 
 func describe(err error) error {

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"syscall"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
@@ -61,7 +63,7 @@ func classify(err error) *Error {
 		return &Error{Status: fiber.StatusConflict, Code: "version_conflict", Message: err.Error()}
 	case errors.Is(err, experiment.ErrIllegalTransition):
 		return &Error{Status: fiber.StatusConflict, Code: "illegal_transition", Message: err.Error()}
-	case errors.Is(err, experiment.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, experiment.ErrUnavailable), errors.Is(err, context.DeadlineExceeded), diskFault(err):
 		return &Error{Status: fiber.StatusServiceUnavailable, Code: "unavailable", Message: "the store is unavailable; retry shortly", RetryAfter: 2}
 	case errors.As(err, &fe):
 		code := map[int]string{404: "not_found", 405: "method_not_allowed", 413: "body_too_large", 400: "bad_request"}[fe.Code]
@@ -73,9 +75,21 @@ func classify(err error) *Error {
 	return &Error{Status: fiber.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log for the request id"}
 }
 
+// diskFault reports whether err is the file system refusing a write for a
+// reason that passes with time or an operator's hand (a full disk or quota,
+// a read-only file system, an I/O error), from whatever file the request
+// wrote (the store, a journal): the client should retry, not give up.
+func diskFault(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) ||
+		errors.Is(err, syscall.EROFS) || errors.Is(err, syscall.EIO)
+}
+
 // handleError writes every error as {"error":{"code","message","field"}}.
 func (s *Server) handleError(c *fiber.Ctx, err error) error {
 	e := classify(err)
+	if errors.Is(err, experiment.ErrUnavailable) || diskFault(err) {
+		s.lastWriteFault.Store(time.Now().UnixNano())
+	}
 	if e.Status >= 500 {
 		s.log.Error("request failed", slog.String("path", c.Path()), slog.Any("error", err),
 			slog.Any("request_id", c.Locals(requestid.ConfigDefault.ContextKey)))

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -28,9 +29,13 @@ import (
 
 // Options configure the server.
 type Options struct {
-	BodyLimit   int
-	RateLimit   int
-	CORSOrigins []string
+	BodyLimit int
+	// MaxInflightBytes caps the request-body bytes read and held at once
+	// across all requests (see body.go); at least BodyLimit. Zero means
+	// 16 x BodyLimit.
+	MaxInflightBytes int64
+	RateLimit        int
+	CORSOrigins      []string
 	// DevMode turns API-key checks off; every request acts with every scope.
 	DevMode  bool
 	Verifier *auth.Verifier
@@ -50,14 +55,28 @@ type Server struct {
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	series   sync.Map // routeKey -> *routeSeries
+	bodies   *bodyGate
+	// draining turns /readyz red before shutdown (see Drain).
+	draining atomic.Bool
+	// lastWriteFault is when (Unix ns) a request last failed because the
+	// store or a journal could not write; /readyz is red for faultWindow
+	// after it, since a small probe may still pass on a nearly full disk.
+	lastWriteFault atomic.Int64
 }
+
+// faultWindow is how long a failed write keeps /readyz red.
+const faultWindow = 5 * time.Second
 
 // New builds the app with middleware and the health and metrics endpoints.
 func New(opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, log: opts.Logger, registry: prometheus.NewRegistry()}
+	if opts.MaxInflightBytes == 0 {
+		opts.MaxInflightBytes = 16 * int64(opts.BodyLimit)
+	}
+	opts.MaxInflightBytes = max(opts.MaxInflightBytes, int64(opts.BodyLimit))
+	s := &Server{opts: opts, log: opts.Logger, registry: prometheus.NewRegistry(), bodies: newBodyGate(opts.BodyLimit, opts.MaxInflightBytes)}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "journeylab_http_requests_total", Help: "HTTP requests by route, method and status.",
@@ -73,15 +92,18 @@ func New(opts Options) *Server {
 		BodyLimit:             opts.BodyLimit,
 		DisableStartupMessage: true,
 		ErrorHandler:          s.handleError,
-		ReadTimeout:           30 * time.Second,
-		WriteTimeout:          60 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		// Bodies are read by the gate after the key check (body.go).
+		StreamRequestBody: true,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
 	})
 	s.app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		s.log.Error("panic in handler", "panic", e, "path", c.Path(), "request_id", c.Locals(requestid.ConfigDefault.ContextKey))
 	}}))
 	s.app.Use(requestid.New())
 	s.app.Use(s.observe)
+	s.app.Use(s.bodies.closeUnread)
 	if len(opts.CORSOrigins) > 0 {
 		s.app.Use(cors.New(cors.Config{
 			AllowOrigins: strings.Join(opts.CORSOrigins, ","),
@@ -118,6 +140,11 @@ func New(opts Options) *Server {
 	s.ofrep = ofrep
 	return s
 }
+
+// Drain turns /readyz red (503, "draining") so that load balancers stop
+// sending new requests while the server still answers them; the caller
+// waits its drain period, then shuts the listener down.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // CORSMaxAge is how long, in seconds, a browser may cache a CORS preflight
 // answer (Access-Control-Max-Age): two hours, the most Chromium honours, so
@@ -206,6 +233,10 @@ func (s *Server) observe(c *fiber.Ctx) error {
 	m.latency.Observe(elapsed.Seconds())
 	level := slog.LevelDebug
 	switch {
+	case status >= 500 && route.Path == "/readyz":
+		// Not a failed request: readiness reporting a drain or a store
+		// fault (which the store's own errors log).
+		level = slog.LevelWarn
 	case status >= 500:
 		level = slog.LevelError
 	case status >= 400:
@@ -223,9 +254,18 @@ func (s *Server) observe(c *fiber.Ctx) error {
 }
 
 func (s *Server) ready(c *fiber.Ctx) error {
+	if s.draining.Load() {
+		c.Set(fiber.HeaderRetryAfter, "5")
+		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "draining"})
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	failed := fiber.Map{}
+	if at := s.lastWriteFault.Load(); at != 0 {
+		if ago := time.Since(time.Unix(0, at)); ago < faultWindow {
+			failed["writes"] = "a request failed " + ago.Round(time.Millisecond).String() + " ago because the store or a journal could not write"
+		}
+	}
 	for name, check := range s.opts.Ready {
 		if err := check(ctx); err != nil {
 			failed[name] = err.Error()
@@ -238,21 +278,28 @@ func (s *Server) ready(c *fiber.Ctx) error {
 	return c.JSON(fiber.Map{"status": "ready"})
 }
 
-// Require returns middleware admitting requests whose API key has scope need.
+// Require returns middleware admitting requests whose API key has scope
+// need. It checks the key from the headers before the body is read, then
+// reads the body under the in-flight cap (body.go).
 func (s *Server) Require(need auth.Scope) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if s.opts.DevMode {
 			c.Locals(ActorLocal, "dev-mode")
-			return c.Next()
+		} else {
+			scope, actor, err := s.authenticate(c)
+			if err != nil {
+				return err
+			}
+			if !scope.Allows(need) {
+				return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
+			}
+			c.Locals(ActorLocal, actor)
 		}
-		scope, actor, err := s.authenticate(c)
+		weight, err := s.bodies.read(c)
 		if err != nil {
 			return err
 		}
-		if !scope.Allows(need) {
-			return &Error{Status: fiber.StatusForbidden, Code: "forbidden", Message: "this key has scope " + string(scope) + "; the endpoint needs " + string(need)}
-		}
-		c.Locals(ActorLocal, actor)
+		defer s.bodies.done(c, weight)
 		return c.Next()
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"os"
+	"syscall"
 	"testing"
 
 	"github.com/gofiber/fiber/v2"
@@ -31,6 +33,9 @@ func TestClassifyMapsErrorsToStatusCodes(t *testing.T) {
 		{"an illegal transition is 409", fmt.Errorf("launch: %w", experiment.ErrIllegalTransition), 409, "illegal_transition", ""},
 		{"an unavailable store is 503", fmt.Errorf("ping: %w", experiment.ErrUnavailable), 503, "unavailable", ""},
 		{"a timeout is 503", context.DeadlineExceeded, 503, "unavailable", ""},
+		{"a full disk is 503", fmt.Errorf("append to journal: %w", &os.PathError{Op: "write", Path: "j", Err: syscall.ENOSPC}), 503, "unavailable", ""},
+		{"a read-only file system is 503", fmt.Errorf("append: %w", &os.PathError{Op: "open", Path: "j", Err: syscall.EROFS}), 503, "unavailable", ""},
+		{"an I/O error is 503", fmt.Errorf("sync: %w", syscall.EIO), 503, "unavailable", ""},
 		{"fiber's 413 keeps its status", fiber.ErrRequestEntityTooLarge, 413, "body_too_large", ""},
 		{"anything else is a 500 that hides details", fmt.Errorf("disk on fire"), 500, "internal", ""},
 	}

@@ -63,7 +63,7 @@ func newExposureLog(w ExposureWriter, o Options, m *metrics) (*exposureLog, erro
 	}
 	b := &exposureBatch{w: w, log: o.Logger, m: m, size: o.BatchSize}
 	l.merger = journal.NewMerger(j, b, journal.MergerOptions{
-		Interval: o.FlushInterval, Name: "exposures", Logger: o.Logger,
+		Interval: o.FlushInterval, Name: "exposures", Logger: o.Logger, Share: o.MergeShare,
 		OnWriteError: m.writeErrors.Inc,
 		OnSkip:       func(n int) { m.dropped.Add(float64(n)) },
 	})

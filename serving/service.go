@@ -63,6 +63,10 @@ type Options struct {
 	// JournalMaxBytes bounds the journaled exposures not yet in the store
 	// (default 1 GiB); past it Assign answers but cannot record, and says so.
 	JournalMaxBytes int64
+	// MergeShare bounds the merger's share of one core while the journal
+	// is less than half full (journal.MergerOptions.Share; default 1, no
+	// bound).
+	MergeShare float64
 	// JournalSync is how often the journal is synced to the device (default
 	// 1 s); negative syncs on every request. A process crash loses nothing
 	// either way; an OS crash or power loss loses at most this period.

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os/user"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -16,7 +18,7 @@ func init() { commands = append(commands, newKeysCmd) }
 func newKeysCmd(v *viper.Viper) *cobra.Command {
 	keys := &cobra.Command{
 		Use:   "keys",
-		Short: "Create and list API keys (scopes: sdk, admin, read)",
+		Short: "Create, list and revoke API keys (scopes: sdk, admin, read)",
 		Args:  cobra.NoArgs,
 	}
 	var scope, name, dataDir string
@@ -69,20 +71,56 @@ admin (manage experiments; also read).`,
 				return err
 			}
 			t := tablewriter.NewWriter(cmd.OutOrStdout())
-			t.Header("ID", "Scope", "Name", "Created", "Revoked")
+			t.Header("ID", "Scope", "Name", "Created", "Revoked", "Revoked by")
 			for _, k := range ks {
 				rev := ""
 				if k.RevokedAt != nil {
 					rev = k.RevokedAt.Format(time.RFC3339)
 				}
-				_ = t.Append(k.ID, string(k.Scope), k.Name, k.CreatedAt.Format(time.RFC3339), rev)
+				_ = t.Append(k.ID, string(k.Scope), k.Name, k.CreatedAt.Format(time.RFC3339), rev, k.RevokedBy)
 			}
 			return t.Render()
 		},
 	}
-	for _, c := range []*cobra.Command{create, list} {
+	revoke := &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke an API key; it stops working within auth.cache_ttl on every instance",
+		Long: `Revoke an API key by its id (the ID column of keys list; the 12 hex digits
+after "jl_" in the token). The store records when and by whom (the operating
+system user, as "cli:<user>"). Running servers refuse the key once their
+cached verification expires: within auth.cache_ttl (default 30s). Revoking
+through the API (POST /v1/keys/ID/revoke) also stops the key at once on the
+instance that answers. Revoking a revoked key changes nothing.`,
+		Example: "  journeylab keys list\n  journeylab keys revoke 3f9a0c1b2d4e",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, err := openStore(cmd, v, dataDir)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			k, err := st.RevokeKey(cmd.Context(), args[0], time.Now(), cliActor())
+			if errors.Is(err, auth.ErrUnknownKey) {
+				return fmt.Errorf("no API key with id %q (see journeylab keys list)", args[0])
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "revoked %s key %s (%s) at %s by %s\n", k.Scope, k.ID, k.Name, k.RevokedAt.Format(time.RFC3339), k.RevokedBy)
+			return nil
+		},
+	}
+	for _, c := range []*cobra.Command{create, list, revoke} {
 		c.Flags().StringVar(&dataDir, "data-dir", "", "data directory (default: the data_dir setting)")
 	}
-	keys.AddCommand(create, list)
+	keys.AddCommand(create, list, revoke)
 	return keys
+}
+
+// cliActor names who revokes from the command line, for the audit.
+func cliActor() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return "cli:" + u.Username
+	}
+	return "cli"
 }

@@ -46,7 +46,7 @@ func TestServeRefusesAnInvalidSettingByName(t *testing.T) {
 	}
 }
 
-func TestKeysCreateThenList(t *testing.T) {
+func TestKeysCreateListAndRevoke(t *testing.T) {
 	dir := t.TempDir()
 	out, _, err := run(t, "keys", "create", "--scope", "read", "--name", "analysts", "--data-dir", dir)
 	if err != nil {
@@ -65,6 +65,17 @@ func TestKeysCreateThenList(t *testing.T) {
 	}
 	if !strings.Contains(out, token[3:15]) || !strings.Contains(out, "analysts") || strings.Contains(out, token[16:]) {
 		t.Fatalf("list must show id and name but never the secret:\n%s", out)
+	}
+	out, _, err = run(t, "keys", "revoke", token[3:15], "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "revoked read key "+token[3:15]) || !strings.Contains(out, " by cli") {
+		t.Fatalf("revoke: %v\n%s", err, out)
+	}
+	out, _, err = run(t, "keys", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, "cli") {
+		t.Fatalf("list after revoke must show who revoked: %v\n%s", err, out)
+	}
+	if _, _, err := run(t, "keys", "revoke", "000000000000", "--data-dir", dir); err == nil || !strings.Contains(err.Error(), "no API key") {
+		t.Fatalf("unknown id: err = %v", err)
 	}
 }
 

@@ -22,7 +22,8 @@ func eraseFilter(unit string) bson.D { return bson.D{eq("unit_id", unit)} }
 // EraseUnits implements privacy.Store. The audit documents (collection
 // erasures, _id = the keyed hash) are written first, so that no erasure
 // goes unaudited; then each unit is erased in its own transaction (one
-// shard): its exposures, rollups, events and unit document. Reports
+// shard): its exposures (and records of exposures in another variant),
+// rollups, events and unit document. Reports
 // aggregate rollups at read time, so nothing else holds the unit's
 // contribution. Every filter starts with unit_id, the prefix of the
 // unique indexes unit_experiment, unit_event and unit_experiment_metric:
@@ -51,6 +52,24 @@ func (s *Store) EraseUnits(ctx context.Context, units []privacy.Unit, at time.Ti
 			got = privacy.Erased{}
 			if err := s.touchUnits(sc, []string{u.ID}); err != nil {
 				return err
+			}
+			// Records of exposures in another variant (health) are keyed
+			// by experiment first: look the unit's experiments up before
+			// its exposures go.
+			var xs []struct {
+				Experiment string `bson:"experiment"`
+			}
+			if err := s.findAll(sc, s.c.exposures, eraseFilter(u.ID), options.Find().SetProjection(bson.D{{Key: "experiment", Value: 1}}), &xs); err != nil {
+				return err
+			}
+			if len(xs) > 0 {
+				exps := make([]string, len(xs))
+				for i, x := range xs {
+					exps[i] = x.Experiment
+				}
+				if _, err := s.db.Collection(exposureConflictsColl).DeleteMany(sc, bson.D{in("experiment", exps), eq("unit_id", u.ID)}); err != nil {
+					return err
+				}
 			}
 			counts := map[string]*int64{"exposures": &got.Exposures, "unit_metrics": &got.Rollups, "events": &got.Events}
 			for _, coll := range erasedCollections {

@@ -62,8 +62,10 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		var fresh []*engine.Exposure
 		var units []string
 		seenUnit := map[string]bool{}
+		var repeated []exposureDoc
 		for j := range docs {
 			if _, ok := res.UpsertedIDs[int64(j)]; !ok {
+				repeated = append(repeated, docs[j])
 				continue
 			}
 			inserted++
@@ -73,6 +75,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 				seenUnit[d.Unit] = true
 				units = append(units, d.Unit)
 			}
+		}
+		if err := s.noteVariantConflicts(sc, repeated); err != nil {
+			return err
 		}
 		if err := s.touchUnits(sc, units); err != nil {
 			return err

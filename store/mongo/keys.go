@@ -23,6 +23,7 @@ type keyDoc struct {
 	Hash      []byte `bson:"hash"`
 	CreatedAt int64  `bson:"created_at"`
 	RevokedAt *int64 `bson:"revoked_at"`
+	RevokedBy string `bson:"revoked_by,omitempty"`
 }
 
 func newKeyDoc(k auth.Key) keyDoc {
@@ -30,6 +31,7 @@ func newKeyDoc(k auth.Key) keyDoc {
 	if k.RevokedAt != nil {
 		r := k.RevokedAt.UnixNano()
 		d.RevokedAt = &r
+		d.RevokedBy = k.RevokedBy
 	}
 	return d
 }
@@ -39,6 +41,7 @@ func (d keyDoc) key() auth.Key {
 	if d.RevokedAt != nil {
 		r := time.Unix(0, *d.RevokedAt).UTC()
 		k.RevokedAt = &r
+		k.RevokedBy = d.RevokedBy
 	}
 	return k
 }
@@ -82,4 +85,17 @@ func (s *Store) ListKeys(ctx context.Context) ([]auth.Key, error) {
 		out = append(out, d.key())
 	}
 	return out, nil
+}
+
+// RevokeKey implements auth.KeyStore: one conditional update (a key revoked
+// before keeps its first revocation), then a read of the result.
+func (s *Store) RevokeKey(ctx context.Context, id string, at time.Time, actor string) (auth.Key, error) {
+	ctx, cancel := s.bound(ctx, s.opts.OperationTimeout)
+	defer cancel()
+	filter := bson.D{eq("_id", id), {Key: "revoked_at", Value: nil}}
+	update := bson.D{{Key: "$set", Value: bson.D{{Key: "revoked_at", Value: at.UnixNano()}, {Key: "revoked_by", Value: actor}}}}
+	if _, err := s.c.apiKeys.UpdateOne(ctx, filter, update); err != nil {
+		return auth.Key{}, wrap("revoke key", err)
+	}
+	return s.GetKey(ctx, id)
 }

@@ -101,5 +101,5 @@ func (s *Store) ensureSchema(ctx context.Context) error {
 			return wrap("create counter "+c.id, err)
 		}
 	}
-	return nil
+	return s.ensureHealthSchema(ctx)
 }

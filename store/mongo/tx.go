@@ -31,6 +31,7 @@ var unavailableCodes = []int{
 	11602, // InterruptedDueToReplStateChange
 	13435, // NotPrimaryNoSecondaryOk
 	13436, // NotPrimaryOrSecondary
+	14031, // OutOfDiskSpace: the server refuses writes until space returns
 }
 
 // unavailable reports whether err means the deployment cannot serve the

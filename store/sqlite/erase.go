@@ -148,6 +148,9 @@ func (s *Store) eraseChunk(ctx context.Context, tx *sql.Tx, units []privacy.Unit
 			return out, fmt.Errorf("erase rollups: %w", err)
 		}
 		out.Rollups += n
+		if _, err := tx.ExecContext(ctx, `DELETE FROM exposure_conflicts WHERE experiment = ? AND unit_id IN (SELECT value FROM json_each(?))`, exp, list); err != nil {
+			return out, fmt.Errorf("erase exposure conflicts: %w", err)
+		}
 		if err := pruneTotals(ctx, tx, exp); err != nil {
 			return out, err
 		}

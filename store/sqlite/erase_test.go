@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"journeylab/experiment"
 	"journeylab/privacy"
 	"journeylab/store/storetest"
 )
@@ -16,6 +17,13 @@ func TestErasureAuditKeepsOnlyTheHash(t *testing.T) {
 	st := newOutcomeStore(t)
 	ctx := context.Background()
 	storetest.MustExpose(t, st, storetest.Exposure("customer-4711@example.com", "control", 0, map[string]string{"device": "mobile"}))
+	// Reported later in the other variant: recorded as a conflict.
+	if _, err := st.InsertExposures(ctx, []experiment.Exposure{storetest.Exposure("customer-4711@example.com", "treatment", time.Hour, nil)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := countRows(t, st, `SELECT COUNT(*) FROM exposure_conflicts`); n != 1 {
+		t.Fatalf("%d exposure conflicts recorded, want 1", n)
+	}
 	storetest.MustAppend(t, st, storetest.Event("order-1", "customer-4711@example.com", "order_completed", 20, time.Hour))
 	units := []privacy.Unit{{ID: "customer-4711@example.com", Hash: "5f1d"}}
 	for i, at := range []time.Time{storetest.T0, storetest.T0.Add(time.Hour)} {
@@ -31,6 +39,9 @@ func TestErasureAuditKeepsOnlyTheHash(t *testing.T) {
 		}
 	}
 	t.Run("the id is in no table and, once checkpointed, nowhere in the file", func(t *testing.T) {
+		if n := countRows(t, st, `SELECT COUNT(*) FROM exposure_conflicts`); n != 0 {
+			t.Errorf("%d exposure conflicts left", n)
+		}
 		if _, err := st.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`); err != nil {
 			t.Fatal(err)
 		}

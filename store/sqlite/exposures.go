@@ -47,8 +47,10 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 		var ckeys []countKey
 		seg := newSegmentWrites()
 		var newOnes []*engine.Exposure
+		var repeated repeatedExposures
 		for i, x := range xs {
 			if !fresh[i] {
+				repeated = append(repeated, x)
 				continue
 			}
 			inserted++
@@ -68,6 +70,9 @@ func (s *Store) InsertExposures(ctx context.Context, xs []experiment.Exposure) (
 			newOnes = append(newOnes, &engine.Exposure{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: at, Attrs: x.Attributes})
 		}
 		if err := addExposureCounts(ctx, tx, ckeys, counts); err != nil {
+			return err
+		}
+		if err := repeated.record(ctx, tx); err != nil {
 			return err
 		}
 		cs, err := engine.Backfill(ctx, engineTx{tx}, cfg, newOnes)

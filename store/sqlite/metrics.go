@@ -21,7 +21,7 @@ func (s *Store) CreateMetric(ctx context.Context, m experiment.Metric) error {
 		return fmt.Errorf("metric %q: %w", m.Key, experiment.ErrAlreadyExists)
 	}
 	if err != nil {
-		return fmt.Errorf("insert metric: %w", err)
+		return s.writeErr(fmt.Errorf("insert metric: %w", err))
 	}
 	return nil
 }

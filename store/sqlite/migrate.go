@@ -180,7 +180,69 @@ var migrations = []string{
 		version INTEGER NOT NULL,
 		doc     TEXT NOT NULL
 	);`,
-	// 5: the erasure audit: one row per erased unit, keyed by the keyed
+	// 5: who revoked an API key (the audit of its revocation). The table is
+	// copied rather than altered so that the step can run again on a file
+	// whose version was set back (the table is small).
+	`CREATE TABLE api_keys_v5 (
+		id         TEXT PRIMARY KEY,
+		name       TEXT NOT NULL,
+		scope      TEXT NOT NULL,
+		hash       BLOB NOT NULL,
+		created_at TEXT NOT NULL,
+		revoked_at TEXT,
+		revoked_by TEXT
+	);
+	INSERT INTO api_keys_v5 (id, name, scope, hash, created_at, revoked_at)
+		SELECT id, name, scope, hash, created_at, revoked_at FROM api_keys;
+	DROP TABLE api_keys;
+	ALTER TABLE api_keys_v5 RENAME TO api_keys;`,
+	// 6: experiment health. alerts hold one document each; the partial
+	// unique index keeps at most one open alert per condition (dedupe_key)
+	// even when two schedulers race. alert_events is their audit trail,
+	// health_settings the per-experiment settings, webhook_deliveries the
+	// delivery log, health_state what the checks remember between runs.
+	// exposure_conflicts lists units reported in a variant
+	// other than their first (the multiple-variants check).
+	`CREATE TABLE alerts (
+		id         TEXT PRIMARY KEY,
+		experiment TEXT NOT NULL,
+		dedupe_key TEXT NOT NULL,
+		status     TEXT NOT NULL,
+		check_name TEXT NOT NULL,
+		opened_at  INTEGER NOT NULL,
+		doc        TEXT NOT NULL
+	);
+	CREATE UNIQUE INDEX alerts_one_open ON alerts(dedupe_key) WHERE status = 'open';
+	CREATE INDEX alerts_by_experiment ON alerts(experiment, opened_at);
+	CREATE INDEX alerts_by_opened ON alerts(opened_at);
+	CREATE TABLE alert_events (
+		id       INTEGER PRIMARY KEY AUTOINCREMENT,
+		alert_id TEXT NOT NULL,
+		doc      TEXT NOT NULL
+	);
+	CREATE INDEX alert_events_by_alert ON alert_events(alert_id, id);
+	CREATE TABLE health_settings (
+		experiment TEXT PRIMARY KEY,
+		doc        TEXT NOT NULL
+	);
+	CREATE TABLE health_state (
+		experiment TEXT PRIMARY KEY,
+		doc        TEXT NOT NULL
+	);
+	CREATE TABLE webhook_deliveries (
+		seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+		alert_id TEXT NOT NULL,
+		doc      TEXT NOT NULL
+	);
+	CREATE INDEX webhook_deliveries_by_alert ON webhook_deliveries(alert_id, seq);
+	CREATE TABLE exposure_conflicts (
+		experiment TEXT NOT NULL,
+		unit_id    TEXT NOT NULL,
+		variant    TEXT NOT NULL,
+		at         INTEGER NOT NULL,
+		PRIMARY KEY (experiment, unit_id)
+	) WITHOUT ROWID;`,
+	// 7: the erasure audit: one row per erased unit, keyed by the keyed
 	// hash of its id (never the id), with the first and last erasure time
 	// and how many requests named it.
 	`CREATE TABLE IF NOT EXISTS erasures (

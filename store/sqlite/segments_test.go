@@ -200,8 +200,11 @@ func TestOldDataDirectoryGetsSegmentTotalsFromRebuild(t *testing.T) {
 	storetest.Apply(t, st, storetest.Workload(2, true))
 	want := stored(t, st, "exp")
 	cells := storetest.Cells(t, st, "exp", "conversion", report.CellQuery{Dimension: "device"})
-	// Back to schema 2, as a binary from before segment totals left it.
-	for _, q := range []string{`DROP TABLE segment_totals`, `DROP TABLE segment_counts`, `DROP TABLE segment_overflow`, `DROP TABLE segment_pending`, `PRAGMA user_version = 2`} {
+	// Back to schema 2, as a binary from before segment totals left it
+	// (the later migrations' tables go too).
+	for _, q := range []string{`DROP TABLE segment_totals`, `DROP TABLE segment_counts`, `DROP TABLE segment_overflow`, `DROP TABLE segment_pending`,
+		`DROP TABLE alerts`, `DROP TABLE alert_events`, `DROP TABLE health_settings`, `DROP TABLE health_state`, `DROP TABLE webhook_deliveries`, `DROP TABLE exposure_conflicts`,
+		`PRAGMA user_version = 2`} {
 		if _, err := st.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
 		}

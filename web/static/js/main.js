@@ -11,7 +11,9 @@ import * as report from './pages/report.js';
 import * as power from './pages/power.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
+import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
+import * as alerts from './pages/alerts.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -25,6 +27,8 @@ const routes = [
   { re: /^\/personas$/, page: personas, nav: 'personas' },
   { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
+  { re: /^\/keys$/, page: keys, nav: 'keys' },
+  { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
 ];
 
 let current = null;

@@ -1,13 +1,14 @@
 // The experiments list: filters by journey stage, touchpoint and status; each
 // row shows status, days running, and, from the experiment's report (fetched
 // lazily when the row scrolls into view), units, SRM state and the verdict
-// of its goal KPI.
+// of its goal KPI; and its health (open alerts) from one GET /v1/health.
 
 import { h, add, field, replace, announce } from '../dom.js';
 import { get, cached, enc, query, session } from '../api.js';
 import {
   STAGES, fmtInt, fmtDays, daysRunning, stageLabel, SRM_LABEL, VERDICT_LABEL,
 } from '../format.js';
+import { loadHealth, healthBadge } from '../health.js';
 
 const STATUSES = ['draft', 'running', 'paused', 'stopped', 'archived'];
 const MAX_PARALLEL_REPORTS = 3;
@@ -90,11 +91,12 @@ export async function render(view, ctx) {
       replace(tableHolder, h('p', { class: 'empty' }, all.length ? 'No experiment matches these filters.' : 'No experiments yet.'));
       return;
     }
-    const rows = list.map((e) => row(e, ctx));
+    const health = await loadHealth(ctx.signal);
+    const rows = list.map((e) => row(e, ctx, health[e.key]));
     replace(tableHolder, h('table', { class: 'grid experiments' },
       h('caption', { class: 'sr-only' }, 'Experiments with their status and latest results'),
       h('thead', {}, h('tr', {},
-        ['Experiment', 'Stage', 'Touchpoint', 'Status', 'Days running', 'Units', 'SRM', 'Goal KPI'].map((t) => h('th', { scope: 'col' }, t)))),
+        ['Experiment', 'Stage', 'Touchpoint', 'Status', 'Days running', 'Units', 'SRM', 'Goal KPI', 'Health'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows)));
     for (const r of rows) if (r.loadReport) observer.observe(r);
   };
@@ -111,7 +113,7 @@ export async function render(view, ctx) {
   cached('/v1/metrics').catch(() => {});
 }
 
-function row(e, ctx) {
+function row(e, ctx, health) {
   const units = h('td', { class: 'num', dataset: { col: 'units' } }, '–');
   const srm = h('td', { dataset: { col: 'srm' } }, '–');
   const verdict = h('td', { dataset: { col: 'verdict' } }, '–');
@@ -123,7 +125,8 @@ function row(e, ctx) {
     h('td', { class: 'mono' }, e.touchpoint),
     h('td', {}, statusBadge(e.status)),
     h('td', { class: 'num', dataset: { col: 'days' } }, fmtDays(daysRunning(e))),
-    units, srm, verdict);
+    units, srm, verdict,
+    h('td', { dataset: { col: 'health' } }, e.status === 'draft' && !health ? '–' : healthBadge(health)));
   if (e.status === 'draft' || e.status === 'archived') return tr;
   tr.loadReport = async () => {
     units.textContent = '…';

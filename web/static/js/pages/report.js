@@ -14,6 +14,7 @@ import {
 import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
 import { statusBadge, verdictBadge } from './experiments.js';
 import { loadPersonaSection } from './personas.js';
+import { alertsSection } from '../health.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
 const ACTIONS = {
@@ -43,6 +44,7 @@ export async function render(view, ctx) {
   };
 
   add(view, header(exp, redraw));
+  if (exp.status !== 'draft') add(view, alertsSection(exp, ctx.signal));
   const body = h('div', { class: 'report', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading the report…'));
   add(view, body);
 

@@ -1,0 +1,12 @@
+package mongo
+
+import (
+	"testing"
+
+	"journeylab/store/storetest"
+)
+
+func TestHealthConformance(t *testing.T) {
+	TestingURI(t) // skips the whole test without a server
+	storetest.RunHealth(t, func(t *testing.T) storetest.HealthBackend { return OpenTesting(t) })
+}

@@ -1,0 +1,11 @@
+package sqlite
+
+import (
+	"testing"
+
+	"journeylab/store/storetest"
+)
+
+func TestHealthConformance(t *testing.T) {
+	storetest.RunHealth(t, func(t *testing.T) storetest.HealthBackend { return openTemp(t) })
+}
