@@ -46,7 +46,7 @@ func Settings() []Setting {
 		{"exposures.journal_max_bytes", 1 << 30, "bytes of journaled exposures not yet in the store before assign answers without recording (and says so)"},
 		{"exposures.merge_percent", 50, "percent of one core the journal merger may use while the journal is less than half full; bursts of new visitors then wait in the journal instead of slowing /v1/assign (100 = no bound)"},
 		{"exposures.journal_sync", time.Second, "how often the exposure journal is synced to disk; 0 = on every request (a process crash loses nothing either way)"},
-		{"exposures.dedupe_size", 1000000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
+		{"exposures.dedupe_size", 500000, "(experiment, unit) pairs remembered to skip duplicate exposures"},
 		{"events.max_batch", 1000, "most events in one POST /v1/events"},
 		{"events.journal_max_bytes", 256 << 20, "bytes of acknowledged events not yet merged into the store before POST /v1/events answers 503 (about 40 bytes of memory per such event)"},
 		{"events.max_future_skew", 5 * time.Minute, "events stamped further in the future than this are rejected"},

@@ -75,7 +75,7 @@ type Options struct {
 	// exposures (nil: all); the others are dropped before the journal.
 	StoredAttributes func(name string) bool
 	// DedupeSize is how many (experiment, unit) pairs the dedupe LRU
-	// remembers (default 1000000).
+	// remembers (default 500000).
 	DedupeSize int
 	// Logger receives refresh and write problems (default slog.Default()).
 	Logger *slog.Logger
@@ -96,7 +96,7 @@ func (o Options) withDefaults() Options {
 		o.BatchSize = 5000
 	}
 	if o.DedupeSize <= 0 {
-		o.DedupeSize = 1000000
+		o.DedupeSize = 500000
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

@@ -1,8 +1,4 @@
-// Package crashtest kills a real `journeylab serve` with SIGKILL while it
-// answers assignments and takes events, starts it again on the same data
-// directory, and checks that nothing it answered was lost or counted twice.
-// It talks to 127.0.0.1 only, and its load is bounded in time.
-package crashtest
+package faults
 
 import (
 	"bytes"
@@ -10,12 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -31,37 +24,19 @@ import (
 // loadFor is how long the mixed load runs before the kill.
 const loadFor = 1500 * time.Millisecond
 
-type server struct {
+// child is a `journeylab serve` process this test started.
+type child struct {
 	cmd  *exec.Cmd
 	base string
 	out  *bytes.Buffer
 }
 
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "journeylab")
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	cmd := exec.Command(gobin, "build", "-o", bin, "journeylab/cmd/journeylab")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build journeylab: %v\n%s", err, out)
-	}
-	return bin
-}
 
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // start runs `journeylab serve` on dataDir and waits until /readyz is green.
-func start(t *testing.T, bin, dataDir, addr string) *server {
+func start(t *testing.T, bin, dataDir, addr string) *child {
 	t.Helper()
-	s := &server{base: "http://" + addr, out: &bytes.Buffer{}}
+	s := &child{base: "http://" + addr, out: &bytes.Buffer{}}
 	s.cmd = exec.Command(bin, "serve", "--dev-mode", "--data-dir", dataDir, "--listen", addr)
 	s.cmd.Dir = t.TempDir() // no journeylab.yaml is picked up
 	s.cmd.Env = append(os.Environ(), "JOURNEYLAB_LOG_LEVEL=warn", "JOURNEYLAB_EXPOSURES_FLUSH_INTERVAL=50ms")
@@ -90,9 +65,7 @@ func start(t *testing.T, bin, dataDir, addr string) *server {
 	return nil
 }
 
-var client = &http.Client{Timeout: 10 * time.Second}
-
-func post(base, path, body string) (int, []byte, error) {
+func postTo(base, path, body string) (int, []byte, error) {
 	resp, err := client.Post(base+path, "application/json", bytes.NewBufferString(body))
 	if err != nil {
 		return 0, nil, err
@@ -104,7 +77,7 @@ func post(base, path, body string) (int, []byte, error) {
 
 func mustPost(t *testing.T, base, path, body string) {
 	t.Helper()
-	code, b, err := post(base, path, body)
+	code, b, err := postTo(base, path, body)
 	if err != nil || code >= 300 {
 		t.Fatalf("POST %s = %d %s %v", path, code, b, err)
 	}
@@ -149,7 +122,7 @@ func TestAKill9LosesNothingAnsweredAndCountsNothingTwice(t *testing.T) {
 			defer wg.Done()
 			for n := 0; !stop.Load(); n++ {
 				unit := fmt.Sprintf("visitor-%d-%d", w, n)
-				code, b, err := post(srv.base, "/v1/assign", fmt.Sprintf(`{"unit_id": %q, "touchpoint": "checkout_flow"}`, unit))
+				code, b, err := postTo(srv.base, "/v1/assign", fmt.Sprintf(`{"unit_id": %q, "touchpoint": "checkout_flow"}`, unit))
 				if err != nil || code != http.StatusOK {
 					return // the server is gone
 				}
@@ -199,7 +172,7 @@ func TestAKill9LosesNothingAnsweredAndCountsNothingTwice(t *testing.T) {
 				}
 				l.mu.Unlock()
 				for attempt := range 2 {
-					code, _, err := post(srv.base, "/v1/events", body)
+					code, _, err := postTo(srv.base, "/v1/events", body)
 					if err != nil || code != http.StatusOK {
 						return
 					}
