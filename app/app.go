@@ -42,6 +42,7 @@ type Backend interface {
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
+	privacy.ExpiringStore
 	Close() error
 }
 
@@ -106,7 +107,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 
 	a.Experiment = experiment.NewService(st, now)
 	// Closed before the store (closers run in reverse).
-	a.rebuilds = newRebuilder(st.Rebuild, log)
+	a.rebuilds = newRebuilder(a.rebuild, log)
 	a.Experiment.OnRollupsStale(a.rebuilds.Trigger)
 	a.closers = append(a.closers, a.rebuilds.Close)
 	if err := a.Experiment.SeedBuiltinMetrics(ctx); err != nil {
@@ -239,6 +240,7 @@ func (a *App) Listen(ctx context.Context) error {
 		a.Health.Start()
 	}
 	scheduleDone := a.runSchedule(ctx)
+	retentionDone := a.runRetention(ctx)
 	go func() { errc <- a.Server.App().Listen(a.Config.Listen) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+a.Config.Listen, "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
 	select {
@@ -248,6 +250,7 @@ func (a *App) Listen(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	<-scheduleDone
+	<-retentionDone
 	// Readiness turns red first and the server keeps answering for the
 	// drain period, so load balancers stop sending traffic before the
 	// listener closes.

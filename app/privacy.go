@@ -90,3 +90,58 @@ func storedAttributes(a *privacy.AllowList) func(string) bool {
 	}
 	return a.Allows
 }
+
+// retentionTick is how often privacy.event_retention is applied.
+const retentionTick = time.Hour
+
+// ExpireEvents applies privacy.event_retention once and returns how many
+// raw events it deleted (none when the retention is 0).
+func (a *App) ExpireEvents(ctx context.Context) (int64, error) {
+	if a.Config.PrivacyEventRetention <= 0 {
+		return 0, nil
+	}
+	list, err := a.Experiment.List(ctx, experiment.Filter{})
+	if err != nil {
+		return 0, err
+	}
+	return privacy.ExpireEvents(ctx, a.Store, list, a.Config.PrivacyEventRetention, a.now())
+}
+
+// runRetention applies the event retention at start and every
+// retentionTick until ctx ends; the returned channel closes when it has
+// stopped.
+func (a *App) runRetention(ctx context.Context) <-chan struct{} {
+	done := make(chan struct{})
+	if a.Config.PrivacyEventRetention <= 0 {
+		close(done)
+		return done
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(retentionTick)
+		defer t.Stop()
+		for {
+			start := time.Now()
+			if n, err := a.ExpireEvents(ctx); err != nil {
+				a.Log.Error("applying the event retention", "error", err)
+			} else {
+				a.Log.Info("event retention applied", "deleted_events", n, "retention", a.Config.PrivacyEventRetention, "took", time.Since(start).Round(time.Millisecond))
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return done
+}
+
+// rebuild is the store's Rebuild, refused for an experiment whose raw
+// events are past the retention.
+func (a *App) rebuild(ctx context.Context, key string, progress func(done, total int64)) error {
+	if err := privacy.CheckRebuild(ctx, a.Store, key, a.Config.PrivacyEventRetention, a.now()); err != nil {
+		return err
+	}
+	return a.Store.Rebuild(ctx, key, progress)
+}
