@@ -31,8 +31,6 @@ type child struct {
 	out  *bytes.Buffer
 }
 
-
-
 // start runs `journeylab serve` on dataDir and waits until /readyz is green.
 func start(t *testing.T, bin, dataDir, addr string) *child {
 	t.Helper()
