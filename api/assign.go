@@ -14,7 +14,8 @@ import (
 	"journeylab/serving"
 )
 
-// Assign serves POST and GET /v1/assign and POST /v1/exposures.
+// Assign serves POST and GET /v1/assign, POST /v1/exposures and the SDK
+// snapshot, GET /v1/sdk/snapshot.
 type Assign struct {
 	svc *serving.Service
 	// maxSkew bounds how far ahead of the server clock a reported
@@ -33,6 +34,7 @@ func (h *Assign) Register(r fiber.Router, sdk fiber.Handler) {
 	r.Post("/assign", sdk, h.post)
 	r.Get("/assign", sdk, h.get)
 	r.Post("/exposures", sdk, h.exposures)
+	r.Get("/sdk/snapshot", sdk, h.snapshot)
 }
 
 // exposures answers 200 when every claim was recorded (or was recorded

@@ -123,6 +123,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{sdk, "POST", "/v1/exposures", `{"exposures":[{"experiment":"one-page-checkout","unit_id":"visitor-42","variant":"control"},{"experiment":"one-page-checkout","unit_id":"visitor-42","variant":"one-page"}]}`, nil, 207},
 		{sdk, "POST", "/v1/exposures", `{"exposures":[]}`, nil, 200},
 		{sdk, "POST", "/v1/exposures", `{}`, nil, 400},
+		{sdk, "GET", "/v1/sdk/snapshot", "", nil, 200},
+		{read, "GET", "/v1/sdk/snapshot", "", nil, 403},
 		{sdk, "POST", "/v1/events", `{"events":[{"event_id":"e-1","unit_id":"visitor-42","event":"order","value":59.9},{"event_id":"e-2","unit_id":"visitor-42","event":"purchase"}]}`, nil, 200},
 		{sdk, "POST", "/v1/events", `{"events":[{"event_id":"e-1","unit_id":"visitor-42","event":"order","value":59.9},{"event_id":"","unit_id":"visitor-42","event":"order"}]}`, nil, 207},
 		{sdk, "POST", "/ofrep/v1/evaluate/flags/one-page-checkout", `{"context":{"targetingKey":"visitor-42","device":"mobile"}}`, nil, 200},
@@ -147,6 +149,10 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 	// 304 with the ETag of the answer.
 	resp, _ := s.call(t, sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`)
 	run([]exchange{{sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`, []string{"If-None-Match", resp.Header.Get("ETag")}, 304}})
+
+	// 304 with the ETag of the SDK snapshot.
+	resp, _ = s.call(t, sdk, "GET", "/v1/sdk/snapshot", "")
+	run([]exchange{{sdk, "GET", "/v1/sdk/snapshot", "", []string{"If-None-Match", resp.Header.Get("ETag")}, 304}})
 
 	// Every documented operation was exercised.
 	ops, err := openapi.Operations()

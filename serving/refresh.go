@@ -130,7 +130,8 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 		variants[e.Key] = e.Variants
 	}
 	flags, flagList := flagsOf(exps)
-	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList})
+	sdk := &sdkView{cfg: assign.Config{Version: v, Experiments: exps, Layers: layers, Personas: personas}}
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))

@@ -118,6 +118,8 @@ type state struct {
 	// touchpoints, to evaluate one experiment), by key and sorted.
 	flags    map[string]Flag
 	flagList []Flag
+	// sdk is the configuration as client SDKs download it.
+	sdk *sdkView
 }
 
 // Service assigns units to the running experiments and records first

@@ -1,0 +1,128 @@
+package journeylab_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"journeylab/app"
+	"journeylab/auth"
+	"journeylab/config"
+)
+
+// server is a journeylab listening on a loopback port.
+type server struct {
+	app *app.App
+	url string
+	sdk string // an API key of scope sdk
+	adm string // an API key of scope admin
+}
+
+// startServer runs the real app on a temporary store and a free 127.0.0.1
+// port.
+func startServer(t testing.TB) *server {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "journeylab.yaml")
+	if err := os.WriteFile(file, []byte("{}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	v := config.New(file)
+	v.Set("data_dir", t.TempDir())
+	v.Set("dev_mode", false)
+	v.Set("assign.refresh_interval", "20ms")
+	cfg, err := config.Load(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{app: a}
+	for _, sc := range []auth.Scope{auth.ScopeSDK, auth.ScopeAdmin} {
+		k, token, err := auth.Generate("sdktest-"+string(sc), sc, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Store.CreateKey(ctx, k); err != nil {
+			t.Fatal(err)
+		}
+		if sc == auth.ScopeSDK {
+			s.sdk = token
+		} else {
+			s.adm = token
+		}
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Server.App().Listener(ln) }()
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Server.App().ShutdownWithContext(sctx)
+		<-served
+		_ = a.Close(sctx)
+	})
+	s.url = "http://" + ln.Addr().String()
+	return s
+}
+
+// admin sends a request with the admin key and fails the test unless it
+// answers want.
+func (s *server) admin(t testing.TB, want int, method, path, body string) []byte {
+	t.Helper()
+	req, err := http.NewRequest(method, s.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.adm)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s: %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	return raw
+}
+
+// refresh makes the server serve its latest configuration now.
+func (s *server) refresh(t testing.TB) {
+	t.Helper()
+	if _, err := s.app.Serving.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// launch creates and launches an experiment from its JSON.
+func (s *server) launch(t testing.TB, key, experimentJSON string) {
+	t.Helper()
+	s.admin(t, 201, "POST", "/v1/experiments", experimentJSON)
+	s.admin(t, 200, "POST", "/v1/experiments/"+key+"/launch", "")
+}
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func jsonMarshal(t testing.TB, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
