@@ -36,12 +36,15 @@
 //
 // # Exposures
 //
-// Exposures are queued in a bounded buffer and written by one goroutine in
-// batches of BatchSize, at least every FlushInterval. When the buffer is
-// full an Assign call waits up to EnqueueTimeout for room (unless the writer
-// is currently failing, when waiting cannot help); an exposure that still
-// does not fit is dropped, counted and logged, and forgotten by the LRU so a
-// later request records it. Failed writes are retried with exponential
-// backoff. Close stops the refresher and drains the buffer. Forced (QA
-// override) assignments and layer holdouts are never recorded.
+// First exposures are appended to a journal on disk before Assign returns
+// (one write(2) shared by concurrent calls), so a crash of the process
+// loses none that was answered. A journal.Merger moves them into the store
+// in batches of BatchSize, at least every FlushInterval, and resumes from
+// its committed position after a restart. When the journal holds
+// JournalMaxBytes not yet merged, Assign still answers but the exposures
+// are not recorded: they are counted and logged, and forgotten by the LRU
+// so a later request records them. Failed merges are retried with
+// exponential backoff. Close stops the refresher and merges until its
+// deadline; the rest stays journaled. Forced (QA override) assignments and
+// layer holdouts are never recorded.
 package serving
