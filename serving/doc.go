@@ -1,8 +1,10 @@
 // Package serving is the runtime around the pure assign package: it keeps
 // the running experiments in memory as an *assign.Snapshot, refreshes that
 // snapshot when the store's config version moves, keeps exposed units on the
-// variant they first saw (sticky), records first exposures in batches off the
-// hot path, and serves POST/GET /v1/assign.
+// variant they first saw (sticky), journals first exposures and merges them
+// into the store off the hot path, checks the exposures clients report
+// (RecordExposures), and parses and encodes the assign request and answer
+// for package api.
 //
 // # Hot path
 //
@@ -10,8 +12,7 @@
 // the results against a sharded LRU of recently exposed units, which
 // remembers the variant of each of their (experiment, unit) pairs (one lock
 // and one lookup per request). It never reads the store. A pair seen for the
-// first time is queued for the exposure writer; a pair already in the LRU is
-// not queued again, and if the LRU remembers a different variant than the
+// first time is journaled; a pair already in the LRU is not journaled again, and if the LRU remembers a different variant than the
 // snapshot now gives (a weight change raced with the unit's first exposure)
 // the remembered variant wins, so no unit flips.
 //
@@ -29,7 +30,7 @@
 // units in the moved buckets would still change variant. For every running
 // experiment whose allocation changed after launch (read from its audit
 // trail) the refresher streams the experiment's stored exposures, plus the
-// ones still queued in memory, and pins each unit whose stored variant
+// ones still in the journal, and pins each unit whose stored variant
 // differs from what the current allocation gives into
 // assign.Experiment.Sticky. The result is cached per allocation, so
 // unrelated config changes do not rescan.
