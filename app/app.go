@@ -21,6 +21,7 @@ import (
 	"journeylab/events"
 	"journeylab/experiment"
 	"journeylab/health"
+	"journeylab/privacy"
 	"journeylab/report"
 	"journeylab/server"
 	"journeylab/serving"
@@ -41,6 +42,8 @@ type Backend interface {
 	health.Activity
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
+	privacy.Store
+	privacy.ExpiringStore
 	Close() error
 }
 
@@ -72,6 +75,8 @@ type App struct {
 	Serving    *serving.Service
 	// Events stages acknowledged events and merges them into the store.
 	Events *events.Staging
+	// Eraser erases units on request, after merging the journals.
+	Eraser *privacy.Eraser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 	// Health runs the experiment health checks; Listen starts it when
@@ -103,7 +108,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 
 	a.Experiment = experiment.NewService(st, now)
 	// Closed before the store (closers run in reverse).
-	a.rebuilds = newRebuilder(st.Rebuild, log)
+	a.rebuilds = newRebuilder(a.rebuild, log)
 	a.Experiment.OnRollupsStale(a.rebuilds.Trigger)
 	a.closers = append(a.closers, a.rebuilds.Close)
 	if err := a.Experiment.SeedBuiltinMetrics(ctx); err != nil {
@@ -129,9 +134,20 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	read, admin := a.Server.Require(auth.ScopeRead), a.Server.Require(auth.ScopeAdmin)
 	api.NewExperiments(a.Experiment).Register(v1, read, admin)
 	api.NewKeys(st, verifier, now, log).Register(v1, admin)
+	if cfg.MongoURI != "" && cfg.PrivacyHashSecret == "" {
+		log.Warn("privacy.hash_secret is unset: each instance keys the erasure audit's hashes with its own data_dir/privacy.key; set the same secret on every instance")
+	}
+	secret, err := privacy.LoadSecret(cfg.PrivacyHashSecret, cfg.DataDir)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	// Erasures merge the journals first; the merges keep erased units out.
+	a.Eraser = privacy.NewEraser(st, func(ctx context.Context) error { return a.Flush(ctx) }, secret, now)
+	merged := keptOut{Backend: st, eraser: a.Eraser}
 	// Events are acknowledged once journaled and merged into the store in
 	// the background; closed before the store (closers run in reverse).
-	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), st, events.StagingOptions{
+	a.Events, err = events.OpenStaging(filepath.Join(cfg.DataDir, "journal", "events"), merged, events.StagingOptions{
 		MaxBytes: cfg.EventJournalMaxBytes, MergeInterval: cfg.FlushInterval, Logger: log,
 	})
 	if err != nil {
@@ -139,14 +155,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Events.Close)
-	ingest := events.NewIngestor(a.Events, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	allow := privacy.NewAllowList(cfg.PrivacyAttributes)
+	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
-	a.Serving, err = serving.New(ctx, st, serving.Options{
+	a.Serving, err = serving.New(ctx, merged, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
 		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, MergeShare: float64(cfg.MergePercent) / 100, JournalSync: journalSync(cfg.JournalSync),
-		DedupeSize: cfg.DedupeSize, Logger: log, Registerer: a.Server.Registry(), Now: now,
+		DedupeSize: cfg.DedupeSize, StoredAttributes: storedAttributes(allow), Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()
@@ -155,6 +172,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, st, now).Register(v1, read)
+	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
 	api.RegisterOpenAPI(a.Server.App())
 	// Closed first (closers run in reverse): no re-weighting races shutdown.
@@ -230,6 +248,7 @@ func (a *App) Listen(ctx context.Context) error {
 		a.Health.Start()
 	}
 	scheduleDone := a.runSchedule(ctx)
+	retentionDone := a.runRetention(ctx)
 	go func() { errc <- a.Server.App().Listener(ln) }()
 	a.Log.Info("journeylab listening", "addr", "http://"+ln.Addr().String(), "store", a.storeDesc, "config_file", a.Config.ConfigFileUsed)
 	select {
@@ -239,6 +258,7 @@ func (a *App) Listen(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 	<-scheduleDone
+	<-retentionDone
 	// Readiness turns red first and the server keeps answering for the
 	// drain period, so load balancers stop sending traffic before the
 	// listener closes.

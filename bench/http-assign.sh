@@ -186,6 +186,15 @@ measure() { # measure SHAPE
 		if (n > 0) printf "   CPU per request: server %.1f us (%.1f in the kernel), wrk %.1f us -> at most %.0f req/s on %d idle cores\n", s / n * 1e6, k / n * 1e6, w / n * 1e6, c * n / (s + w), c }'
 	awk -v t="$1" -v s="$server_cpu" -v n="$reqs" '/^RESULT / { print t, $0, "server_us=" (n > 0 ? s / n * 1e6 : 0) }' "$tmp/wrk.out" >>"$tmp/results"
 	exposures
+	if [ "$1" = new ]; then
+		# The sustained bound: how fast the merger empties the backlog with
+		# no requests arriving (it then runs at full speed).
+		local w0 w1
+		w0=$(metric journeylab_exposures_written_total)
+		sleep 5
+		w1=$(metric journeylab_exposures_written_total)
+		echo "   merge rate with no requests: $(( (w1 - w0) / 5 )) exposures/s (new visitors in ten experiments: a tenth of that per second, sustained)"
+	fi
 }
 
 for _ in $(seq 1 "$ROUNDS"); do

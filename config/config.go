@@ -59,6 +59,9 @@ func Settings() []Setting {
 		{"health.webhooks", []string{}, "URLs that receive alerts as signed JSON (comma-separated; needs health.webhook_secret)"},
 		{"health.slack_webhooks", []string{}, "Slack incoming-webhook URLs that receive alerts (comma-separated)"},
 		{"health.webhook_secret", "", "HMAC-SHA256 key that signs JSON webhook deliveries (prefer the env variable)"},
+		{"privacy.attributes", []string{"*"}, "request attributes stored with exposures and events (comma-separated; * = all, empty = none); the others are dropped on arrival (targeting still sees them)"},
+		{"privacy.event_retention", time.Duration(0), "delete raw events older than this of units in no experiment that is running or stopped less than this ago (0 = keep forever; at least 24h); reports are unaffected, rebuilding an experiment past it is refused"},
+		{"privacy.hash_secret", "", "secret of the keyed hash the erasure audit stores instead of unit ids (at least 16 characters; empty = a random one kept in data_dir/privacy.key)"},
 	}
 }
 
@@ -97,7 +100,13 @@ type Config struct {
 	EventJournalMaxBytes int64
 	MaxFutureSkew        time.Duration
 	AuthCacheTTL         time.Duration
-	ConfigFileUsed       string
+	// PrivacyAttributes is the attribute allow-list ("*" = all).
+	PrivacyAttributes []string
+	// PrivacyEventRetention is how long raw events are kept (0 = forever).
+	PrivacyEventRetention time.Duration
+	// PrivacyHashSecret keys the hash of erased unit ids (privacy.LoadSecret).
+	PrivacyHashSecret string
+	ConfigFileUsed    string
 
 	// Health configures the scheduled health checks and alert delivery.
 	Health Health
@@ -202,31 +211,34 @@ func Load(v *viper.Viper) (Config, error) {
 		return b
 	}
 	c := Config{
-		Listen:               str("listen"),
-		DataDir:              str("data_dir"),
-		MongoURI:             str("mongodb.uri"),
-		MongoDB:              str("mongodb.database"),
-		DevMode:              boolean("dev_mode"),
-		LogLevel:             strings.ToLower(str("log.level")),
-		LogFormat:            strings.ToLower(str("log.format")),
-		BodyLimit:            num("http.body_limit", 1<<10, 64<<20),
-		RateLimit:            num("http.rate_limit", 0, 10_000_000),
-		CORSOrigins:          cleanList(v.GetStringSlice("http.cors_origins")),
-		ShutdownWait:         dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
-		MaxInflightBytes:     int64(num("http.max_inflight_bytes", 1<<10, 1<<40)),
-		DrainPeriod:          dur("http.drain_period", 0, 5*time.Minute),
-		RefreshInterval:      dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
-		FlushInterval:        dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
-		BatchSize:            num("exposures.batch_size", 1, 100_000),
-		JournalMaxBytes:      int64(num("exposures.journal_max_bytes", 1<<20, 1<<40)),
-		JournalSync:          dur("exposures.journal_sync", 0, time.Minute),
-		MergePercent:         num("exposures.merge_percent", 1, 100),
-		DedupeSize:           num("exposures.dedupe_size", 1000, 100_000_000),
-		MaxEventBatch:        num("events.max_batch", 1, 10_000),
-		EventJournalMaxBytes: int64(num("events.journal_max_bytes", 1<<20, 1<<40)),
-		MaxFutureSkew:        dur("events.max_future_skew", 0, 24*time.Hour),
-		AuthCacheTTL:         dur("auth.cache_ttl", 0, time.Hour),
-		ConfigFileUsed:       v.ConfigFileUsed(),
+		Listen:                str("listen"),
+		DataDir:               str("data_dir"),
+		MongoURI:              str("mongodb.uri"),
+		MongoDB:               str("mongodb.database"),
+		DevMode:               boolean("dev_mode"),
+		LogLevel:              strings.ToLower(str("log.level")),
+		LogFormat:             strings.ToLower(str("log.format")),
+		BodyLimit:             num("http.body_limit", 1<<10, 64<<20),
+		RateLimit:             num("http.rate_limit", 0, 10_000_000),
+		CORSOrigins:           cleanList(v.GetStringSlice("http.cors_origins")),
+		ShutdownWait:          dur("http.shutdown_timeout", 100*time.Millisecond, 10*time.Minute),
+		MaxInflightBytes:      int64(num("http.max_inflight_bytes", 1<<10, 1<<40)),
+		DrainPeriod:           dur("http.drain_period", 0, 5*time.Minute),
+		RefreshInterval:       dur("assign.refresh_interval", 10*time.Millisecond, time.Second),
+		FlushInterval:         dur("exposures.flush_interval", time.Millisecond, 10*time.Second),
+		BatchSize:             num("exposures.batch_size", 1, 100_000),
+		JournalMaxBytes:       int64(num("exposures.journal_max_bytes", 1<<20, 1<<40)),
+		JournalSync:           dur("exposures.journal_sync", 0, time.Minute),
+		MergePercent:          num("exposures.merge_percent", 1, 100),
+		DedupeSize:            num("exposures.dedupe_size", 1000, 100_000_000),
+		MaxEventBatch:         num("events.max_batch", 1, 10_000),
+		EventJournalMaxBytes:  int64(num("events.journal_max_bytes", 1<<20, 1<<40)),
+		MaxFutureSkew:         dur("events.max_future_skew", 0, 24*time.Hour),
+		AuthCacheTTL:          dur("auth.cache_ttl", 0, time.Hour),
+		PrivacyAttributes:     cleanList(v.GetStringSlice("privacy.attributes")),
+		PrivacyEventRetention: dur("privacy.event_retention", 0, 100*365*24*time.Hour),
+		PrivacyHashSecret:     str("privacy.hash_secret"),
+		ConfigFileUsed:        v.ConfigFileUsed(),
 		Health: Health{
 			Enabled:       boolean("health.enabled"),
 			Interval:      dur("health.interval", 10*time.Second, 24*time.Hour),
@@ -240,6 +252,11 @@ func Load(v *viper.Viper) (Config, error) {
 	}
 	if c.MaxInflightBytes < int64(c.BodyLimit) {
 		errs = append(errs, fmt.Errorf("%w http.max_inflight_bytes=%d: must be at least http.body_limit (%d)", ErrInvalid, c.MaxInflightBytes, c.BodyLimit))
+	}
+	// The shortest retention privacy.MinRetention accepts; shorter ones
+	// would cut into the pre-exposure window CUPED reads.
+	if c.PrivacyEventRetention > 0 && c.PrivacyEventRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("%w privacy.event_retention=%v: must be 0 (keep forever) or at least 24h", ErrInvalid, c.PrivacyEventRetention))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("%w listen=%q: must be host:port (e.g. 127.0.0.1:8080): %v", ErrInvalid, c.Listen, err))

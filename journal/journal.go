@@ -445,6 +445,11 @@ func (j *Journal) Pending() int64 {
 func (j *Journal) Read(from Pos, maxBytes int64, fn func(rec []byte) bool) (Pos, error) {
 	j.smu.RLock()
 	defer j.smu.RUnlock()
+	// The read buffer (readChunk bytes) is reused: a merger reads many
+	// times a second, and a fresh megabyte each time is garbage the
+	// collector must keep room for.
+	bufp := readBuffers.Get().(*[]byte)
+	defer readBuffers.Put(bufp)
 	end := j.written
 	pos := from
 	var read int64
@@ -466,7 +471,7 @@ func (j *Journal) Read(from Pos, maxBytes int64, fn func(rec []byte) bool) (Pos,
 		if err != nil {
 			return pos, fmt.Errorf("open journal segment: %w", err)
 		}
-		r := &reader{f: f, off: pos.Off, limit: limit}
+		r := &reader{f: f, off: pos.Off, limit: limit, buf: *bufp}
 		for {
 			rec, err := r.next()
 			if errors.Is(err, io.EOF) {
@@ -481,9 +486,11 @@ func (j *Journal) Read(from Pos, maxBytes int64, fn func(rec []byte) bool) (Pos,
 			read += int64(headerSize + len(rec))
 			if !more || read >= maxBytes {
 				f.Close()
+				*bufp = r.buf
 				return pos, nil
 			}
 		}
+		*bufp = r.buf
 		f.Close()
 	}
 	return pos, nil
@@ -561,6 +568,8 @@ func (j *Journal) Close() error {
 
 // readChunk is how much a reader reads with one system call.
 const readChunk = 1 << 20
+
+var readBuffers = sync.Pool{New: func() any { return new([]byte) }}
 
 // reader walks the records of one segment file from off, up to limit (-1:
 // the end of the file), reading the file in large chunks.

@@ -37,11 +37,12 @@ type MergerOptions struct {
 	// OnSkip is called with the number of records skipped because they do
 	// not decode.
 	OnSkip func(n int)
-	// Share bounds the merger's use of one core while the journal is less
-	// than half full: after a batch that took d it rests d·(1−Share)/Share,
-	// so that a burst is absorbed by the journal rather than taking CPU
-	// from the requests that fill it. 0 or 1: no rest. Flush, Stop and a
-	// journal more than half full merge at full speed.
+	// Share bounds the merger's use of one core while records keep arriving
+	// and the journal is less than half full: after a batch that took d it
+	// rests d·(1−Share)/Share, so that a burst is absorbed by the journal
+	// rather than taking CPU from the requests that fill it. 0 or 1: no
+	// rest. With nothing arriving, and for Flush, Stop and a journal more
+	// than half full, it merges at full speed.
 	Share float64
 }
 
@@ -73,6 +74,9 @@ type Merger struct {
 	left int64
 	// lastBatch is how long the last batch took (read, write, commit).
 	lastBatch time.Duration
+	// seenEnd is the journal's end when the merger last rested: records
+	// arrived since when the end has moved.
+	seenEnd Pos
 }
 
 // NewMerger returns a merger of j's records into b; Start runs it.
@@ -180,7 +184,10 @@ func (m *Merger) merge(paced bool) error {
 // when a flush or a stop is waiting, which must not be delayed.
 func (m *Merger) rest() bool {
 	share := m.o.Share
-	if share <= 0 || share >= 1 || m.j.Pending() > m.j.opts.MaxBytes/2 {
+	end := m.j.End()
+	arriving := end != m.seenEnd
+	m.seenEnd = end
+	if share <= 0 || share >= 1 || !arriving || m.j.Pending() > m.j.opts.MaxBytes/2 {
 		return true
 	}
 	d := time.Duration(float64(m.lastBatch) * (1 - share) / share)

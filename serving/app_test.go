@@ -17,7 +17,7 @@ import (
 )
 
 // TestAppFlushesExposuresOnClose checks the wiring in app.New: /v1/assign
-// is served, and closing the app writes buffered exposures before the store
+// is served, and closing the app merges journaled exposures before the store
 // closes.
 func TestAppFlushesExposuresOnClose(t *testing.T) {
 	ctx := context.Background()

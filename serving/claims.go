@@ -93,7 +93,7 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 			resp.Duplicates++
 			continue
 		}
-		fresh = append(fresh, []experiment.Exposure{{Experiment: a.Experiment, Unit: c.Unit, Variant: a.Variant, At: at, Attributes: withPersonas(st.snap, c.Attributes, flattenAttributes(c.Attributes))}})
+		fresh = append(fresh, []experiment.Exposure{{Experiment: a.Experiment, Unit: c.Unit, Variant: a.Variant, At: at, Attributes: withPersonas(st.snap, c.Attributes, s.storedAttributes(c.Attributes))}})
 		freshAt = append(freshAt, i)
 	}
 	if len(fresh) == 0 {

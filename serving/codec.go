@@ -47,9 +47,29 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// names interns experiment and variant keys while decoding: a merge batch
+// holds thousands of exposures of the same few experiments, and one string
+// each is less for the garbage collector to keep room for.
+type names map[string]string
+
+// maxNames bounds what a names table keeps.
+const maxNames = 10000
+
+func (n names) get(b []byte) string {
+	if s, ok := n[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if n != nil && len(n) < maxNames {
+		n[s] = s
+	}
+	return s
+}
+
 // decodeRecord appends the exposures of record rec to dst. The strings are
-// copied, so rec may be reused afterwards.
-func decodeRecord(dst []experiment.Exposure, rec []byte) ([]experiment.Exposure, error) {
+// copied (experiment and variant keys through n, which may be nil), so rec
+// may be reused afterwards.
+func decodeRecord(dst []experiment.Exposure, rec []byte, n names) ([]experiment.Exposure, error) {
 	d := decoder{b: rec}
 	if v := d.byte(); v != recordVersion {
 		return dst, fmt.Errorf("%w: version %d", errBadRecord, v)
@@ -65,14 +85,14 @@ func decodeRecord(dst []experiment.Exposure, rec []byte) ([]experiment.Exposure,
 			attrs[k] = d.string()
 		}
 	}
-	n := d.count()
+	count := d.count()
 	start := len(dst)
-	for range n {
+	for range count {
 		if d.err != nil {
 			break
 		}
-		exp := d.string()
-		variant := d.string()
+		exp := n.get(d.bytes())
+		variant := n.get(d.bytes())
 		dst = append(dst, experiment.Exposure{Experiment: exp, Unit: unit, Variant: variant, At: time.Unix(0, at).UTC(), Attributes: attrs})
 	}
 	if d.err == nil && len(d.b) != 0 {
@@ -139,13 +159,16 @@ func (d *decoder) count() int {
 	return int(v)
 }
 
-func (d *decoder) string() string {
+func (d *decoder) string() string { return string(d.bytes()) }
+
+// bytes reads a string's bytes, which alias the record.
+func (d *decoder) bytes() []byte {
 	n := d.uvarint("string length")
 	if n > uint64(len(d.b)) {
 		d.fail("string")
-		return ""
+		return nil
 	}
-	s := string(d.b[:n])
+	b := d.b[:n]
 	d.b = d.b[n:]
-	return s
+	return b
 }

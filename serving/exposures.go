@@ -61,7 +61,7 @@ func newExposureLog(w ExposureWriter, o Options, m *metrics) (*exposureLog, erro
 		j: j, tmpDir: tmp, log: o.Logger, m: m, batchSize: o.BatchSize,
 		encoders: sync.Pool{New: func() any { return new([]byte) }},
 	}
-	b := &exposureBatch{w: w, log: o.Logger, m: m, size: o.BatchSize}
+	b := &exposureBatch{names: names{}, w: w, log: o.Logger, m: m, size: o.BatchSize}
 	l.merger = journal.NewMerger(j, b, journal.MergerOptions{
 		Interval: o.FlushInterval, Name: "exposures", Logger: o.Logger, Share: o.MergeShare,
 		OnWriteError: m.writeErrors.Inc,
@@ -142,7 +142,7 @@ func (l *exposureLog) pendingExposures(keys map[string]bool, fn func(x *experime
 	var xs []experiment.Exposure
 	var derr error
 	_, err := l.j.Read(l.j.Committed(), 1<<62, func(rec []byte) bool {
-		xs, derr = decodeRecord(xs[:0], rec)
+		xs, derr = decodeRecord(xs[:0], rec, nil)
 		if derr != nil {
 			return false
 		}
@@ -194,16 +194,17 @@ func (l *exposureLog) close(ctx context.Context) error {
 
 // exposureBatch decodes journal records into exposures and inserts them.
 type exposureBatch struct {
-	w    ExposureWriter
-	log  *slog.Logger
-	m    *metrics
-	size int
-	xs   []experiment.Exposure
+	names names
+	w     ExposureWriter
+	log   *slog.Logger
+	m     *metrics
+	size  int
+	xs    []experiment.Exposure
 }
 
 func (b *exposureBatch) Add(rec []byte) (bool, error) {
 	var err error
-	b.xs, err = decodeRecord(b.xs, rec)
+	b.xs, err = decodeRecord(b.xs, rec, b.names)
 	return len(b.xs) < b.size, err
 }
 

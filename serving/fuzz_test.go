@@ -132,7 +132,7 @@ func FuzzDecodeExposureRecord(f *testing.F) {
 	f.Add(appendRecord(nil, []experiment.Exposure{{Experiment: "a", Unit: "u", Variant: "v", At: at, Attributes: map[string]string{"device": "mobile"}}}))
 	f.Add([]byte{1, 0, 0, 0, 255, 255, 255, 255, 15})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		xs, err := decodeRecord(nil, b)
+		xs, err := decodeRecord(nil, b, nil)
 		if err != nil {
 			if len(xs) != 0 {
 				t.Fatalf("error %v with %d exposures decoded", err, len(xs))
@@ -142,7 +142,7 @@ func FuzzDecodeExposureRecord(f *testing.F) {
 		if len(xs) == 0 {
 			return
 		}
-		again, err := decodeRecord(nil, appendRecord(nil, xs))
+		again, err := decodeRecord(nil, appendRecord(nil, xs), nil)
 		if err != nil || len(again) != len(xs) {
 			t.Fatalf("re-encoded record: %d exposures, %v; want %d", len(again), err, len(xs))
 		}

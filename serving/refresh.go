@@ -328,8 +328,8 @@ func newPinner(e *assign.Experiment) (*pinner, error) {
 }
 
 // add records that unit was exposed to variant. An earlier pin wins: the
-// store keeps the first exposure of a unit, and buffered exposures come
-// after the stored ones.
+// store keeps the first exposure of a unit, and journaled exposures are
+// added after the stored ones.
 func (p *pinner) add(unit, variant string) {
 	v, ok := p.index[variant]
 	if !ok {

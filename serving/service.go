@@ -71,6 +71,9 @@ type Options struct {
 	// 1 s); negative syncs on every request. A process crash loses nothing
 	// either way; an OS crash or power loss loses at most this period.
 	JournalSync time.Duration
+	// StoredAttributes says which request attributes are stored with
+	// exposures (nil: all); the others are dropped before the journal.
+	StoredAttributes func(name string) bool
 	// DedupeSize is how many (experiment, unit) pairs the dedupe LRU
 	// remembers (default 500000).
 	DedupeSize int
@@ -237,7 +240,7 @@ func (s *Service) record(st *state, unitID string, attrs map[string]any, as []as
 	var now time.Time
 	s.dedupe.observe(unitID, as, st.repin, func(a *assign.Assignment) {
 		if now.IsZero() {
-			flat = withPersonas(st.snap, attrs, flattenAttributes(attrs))
+			flat = withPersonas(st.snap, attrs, s.storedAttributes(attrs))
 			now = s.opts.Now().UTC()
 		}
 		fresh = append(fresh, experiment.Exposure{Experiment: a.Experiment, Unit: unitID, Variant: a.Variant, At: now, Attributes: flat})

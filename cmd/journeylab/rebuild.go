@@ -7,6 +7,8 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
+
+	"journeylab/privacy"
 )
 
 func init() { commands = append(commands, newRebuildCmd) }
@@ -58,6 +60,13 @@ transactions, and events that arrive meanwhile are counted exactly once.
 					bar.ChangeMax64(total)
 				}
 				_ = bar.Set64(done)
+			}
+			cfg, err := loadConfig(v)
+			if err != nil {
+				return err
+			}
+			if err := privacy.CheckRebuild(cmd.Context(), st, key, cfg.PrivacyEventRetention, time.Now()); err != nil {
+				return err
 			}
 			start := time.Now()
 			var units int64

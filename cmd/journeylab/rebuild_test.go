@@ -29,24 +29,35 @@ func seededStore(t *testing.T) (string, *sqlite.Store, *experiment.Service, time
 	return dir, st, svc, at
 }
 
-func TestRebuildRecomputesAnExperiment(t *testing.T) {
-	dir, st, svc, at := seededStore(t)
+// checkoutButton stores the experiment "checkout-button" with exposures of
+// u1 (control) and u2 (green) and one order of u2; more are exposed to green.
+func checkoutButton(t *testing.T, st *sqlite.Store, svc *experiment.Service, at time.Time, more ...string) {
+	t.Helper()
 	ctx := context.Background()
 	e := &experiment.Experiment{Key: "checkout-button", Name: "Checkout button", Stage: experiment.StageCheckout, Touchpoint: "checkout",
 		Variants: []experiment.Variant{{Key: "control", Weight: 1}, {Key: "green", Weight: 1}}, GoalMetrics: []string{"conversion"}}
 	if _, err := svc.Create(ctx, "test", e); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.InsertExposures(ctx, []experiment.Exposure{
+	xs := []experiment.Exposure{
 		{Experiment: "checkout-button", Unit: "u1", Variant: "control", At: at},
 		{Experiment: "checkout-button", Unit: "u2", Variant: "green", At: at},
-	}); err != nil {
+	}
+	for _, u := range more {
+		xs = append(xs, experiment.Exposure{Experiment: "checkout-button", Unit: u, Variant: "green", At: at})
+	}
+	if _, err := st.InsertExposures(ctx, xs); err != nil {
 		t.Fatal(err)
 	}
 	one, ts := 1.0, at.Add(time.Hour)
 	if _, err := st.AppendEvents(ctx, at, []events.Event{{EventID: "e1", UnitID: "u2", Event: "order_completed", Value: &one, TS: &ts}}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestRebuildRecomputesAnExperiment(t *testing.T) {
+	dir, st, svc, at := seededStore(t)
+	checkoutButton(t, st, svc, at)
 	st.Close()
 
 	out, _, err := run(t, "rebuild", "--experiment", "checkout-button", "--data-dir", dir, "--quiet")

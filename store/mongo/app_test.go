@@ -156,7 +156,7 @@ const (
 // running service and starts it again: requests that need the store answer
 // 503 with Retry-After instead of hanging, /readyz is red, assignment keeps
 // working from memory with its exposures buffered, and once MongoDB is back
-// the service recovers by itself and writes the buffered exposures.
+// the service recovers by itself and merges the journaled exposures.
 func TestAnOutageFailsFastAndTheServiceRecovers(t *testing.T) {
 	name, uri := os.Getenv(outageEnv), os.Getenv(outageURIEnv)
 	if name == "" || uri == "" {

@@ -82,6 +82,8 @@ type Store struct {
 type collections struct {
 	experiments, audit, metrics, layers, apiKeys, counters *drv.Collection
 	exposures, events, unitMetrics, units                  *drv.Collection
+	// erasures is the erasure audit (privacy.Store).
+	erasures *drv.Collection
 }
 
 // Open connects to uri, checks that the deployment supports transactions
@@ -120,6 +122,7 @@ func Open(ctx context.Context, uri, database string, opts Options) (*Store, erro
 			apiKeys: db.Collection("api_keys"), counters: db.Collection("counters"),
 			exposures: db.Collection("exposures"), events: db.Collection("events"),
 			unitMetrics: db.Collection("unit_metrics"), units: db.Collection("units"),
+			erasures: db.Collection("erasures"),
 		},
 		txOpts: options.Transaction().
 			SetReadConcern(readconcern.Snapshot()).

@@ -49,7 +49,7 @@ var indexes = []indexSpec{
 
 // collectionNames are created explicitly so that transactions never have
 // to create one (which a cross-shard transaction may not do).
-var collectionNames = []string{"experiments", "audit", "metrics", "layers", "api_keys", "counters", "exposures", "events", "unit_metrics", "units", "personas"}
+var collectionNames = []string{"experiments", "audit", "metrics", "layers", "api_keys", "counters", "exposures", "events", "unit_metrics", "units", "personas", "erasures"}
 
 // Counter documents in the counters collection.
 const (

@@ -242,6 +242,15 @@ var migrations = []string{
 		at         INTEGER NOT NULL,
 		PRIMARY KEY (experiment, unit_id)
 	) WITHOUT ROWID;`,
+	// 7: the erasure audit: one row per erased unit, keyed by the keyed
+	// hash of its id (never the id), with the first and last erasure time
+	// and how many requests named it.
+	`CREATE TABLE IF NOT EXISTS erasures (
+		hash     TEXT PRIMARY KEY,
+		first_at INTEGER NOT NULL,
+		last_at  INTEGER NOT NULL,
+		requests INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

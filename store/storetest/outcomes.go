@@ -12,6 +12,7 @@ import (
 
 	"journeylab/events"
 	"journeylab/experiment"
+	"journeylab/privacy"
 	"journeylab/report"
 	"journeylab/serving"
 	"journeylab/stats"
@@ -26,6 +27,8 @@ type OutcomeBackend interface {
 	report.Source
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
+	privacy.Store
+	privacy.ExpiringStore
 }
 
 // Outcomes is a backend's harness for RunOutcomes: how to open a store, and
@@ -158,6 +161,8 @@ func RunOutcomes(t *testing.T, h Outcomes) {
 	t.Run("metric cells tolerate missing rollups", func(t *testing.T) { testCellsMissingRollups(t, open) })
 	t.Run("segment cells do not depend on how many attributes exposures carry", func(t *testing.T) { testSegmentsIgnoreOtherAttributes(t, open) })
 	t.Run("the funnel counts units that completed every step so far", func(t *testing.T) { testFunnel(t, open) })
+	t.Run("erasing units equals never having stored them", func(t *testing.T) { testErase(t, h, open) })
+	t.Run("expiring raw events keeps those of exposed units and every rollup", func(t *testing.T) { testExpireEvents(t, h, open) })
 }
 
 // opener opens a fresh store set up by SetupOutcomes.
