@@ -319,6 +319,15 @@ test('the dashboard, end to end', async (outer) => {
 
     const funnel = (await api('GET', `/v1/experiments/${KEY}/report/funnel`)).json;
     assert.equal(await page.locator('svg.funnel .funnel-bar').count(), funnel.steps.length * funnel.exposed.length);
+    const labelText = (els) => els.map((e) => (e.querySelector('tspan') ? [...e.querySelectorAll('tspan')].map((t) => t.textContent).join(' ') : e.textContent));
+    assert.deepEqual(await page.locator('svg.funnel text.row-label').evaluateAll(labelText), funnel.steps.map((st) => st.name), 'every funnel step is labelled in full');
+    const longName = 'Checkout completion (conversion) on mobile';
+    const wrapped = await page.evaluate(async (name) => {
+      const { funnelChart } = await import('/static/js/charts.js');
+      const svg = funnelChart({ exposed: [{ variant: 'control' }], steps: [{ name, stage: 'checkout', arms: [{ variant: 'control', reach_rate: 0.5, conversion: 0.5, reached: 1, entered: 2 }] }] }, () => 'v0');
+      return [...svg.querySelectorAll('text.row-label tspan')].map((t) => t.textContent);
+    }, longName);
+    assert.deepEqual(wrapped, ['Checkout completion', '(conversion) on mobile'], 'a long step name wraps onto a second line instead of being cut');
     const firstArm = funnel.steps[0].arms[0];
     assert.ok((await page.locator('svg.funnel .funnel-bar title').first().textContent()).includes(fmt.fmtPct(firstArm.reach_rate)));
 

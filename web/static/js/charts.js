@@ -19,6 +19,20 @@ function clip(text, max) {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** wrap splits text at spaces into at most `lines` lines of up to max characters; only the last line is clipped. */
+function wrap(text, max, lines) {
+  const out = [];
+  let rest = text;
+  while (rest.length > max && out.length < lines - 1) {
+    const cut = rest.lastIndexOf(' ', max);
+    if (cut <= 0) break;
+    out.push(rest.slice(0, cut));
+    rest = rest.slice(cut + 1);
+  }
+  out.push(clip(rest, max));
+  return out;
+}
+
 /** scale returns a linear map of [d0, d1] onto [r0, r1] with round ticks. */
 function linear(d0, d1, r0, r1, ticks = 6) {
   if (d0 === d1) { d0 -= 0.01; d1 += 0.01; }
@@ -118,8 +132,11 @@ export function funnelChart(funnel, variantClass) {
   });
   funnel.steps.forEach((st, i) => {
     const y0 = 16 + i * stepH;
-    svg.append(s('text', { x: 8, y: y0 + 14, class: 'row-label' }, clip(st.name, 30)));
-    svg.append(s('text', { x: 8, y: y0 + 30, class: 'row-sub' }, st.stage));
+    // A long step name wraps onto a second line instead of being cut.
+    const lines = wrap(st.name, 30, 2);
+    svg.append(s('text', { x: 8, y: y0 + 14, class: 'row-label' },
+      ...lines.map((line, k) => s('tspan', { x: 8, dy: k ? 16 : 0 }, line))));
+    svg.append(s('text', { x: 8, y: y0 + 14 + 16 * lines.length, class: 'row-sub' }, st.stage));
     st.arms.forEach((a, j) => {
       const y = y0 + j * (barH + 4);
       const w = Math.max(1, x(a.reach_rate) - left);
