@@ -113,8 +113,11 @@ type Journal struct {
 	buf   []byte
 	dirty bool
 
-	// smu guards segs and committed; readers hold it shared so Commit
-	// does not delete a segment under them.
+	// smu guards segs, committed and written; it is held only to read or
+	// change them, never across I/O, so that appends never wait for a
+	// reader. Segments a Commit deletes may still be read by a reader that
+	// opened them (Linux keeps an unlinked file readable while it is open);
+	// one not yet opened is skipped, since its records were merged.
 	smu       sync.RWMutex
 	segs      []uint64
 	committed Pos
@@ -444,16 +447,17 @@ func (j *Journal) Pending() int64 {
 // position after the last record passed to fn. rec is only valid during fn.
 func (j *Journal) Read(from Pos, maxBytes int64, fn func(rec []byte) bool) (Pos, error) {
 	j.smu.RLock()
-	defer j.smu.RUnlock()
+	end := j.written
+	segs := slices.Clone(j.segs)
+	j.smu.RUnlock()
 	// The read buffer (readChunk bytes) is reused: a merger reads many
 	// times a second, and a fresh megabyte each time is garbage the
 	// collector must keep room for.
 	bufp := readBuffers.Get().(*[]byte)
 	defer readBuffers.Put(bufp)
-	end := j.written
 	pos := from
 	var read int64
-	for _, seg := range j.segs {
+	for _, seg := range segs {
 		if seg < pos.Seg {
 			continue
 		}
@@ -468,6 +472,9 @@ func (j *Journal) Read(from Pos, maxBytes int64, fn func(rec []byte) bool) (Pos,
 			limit = end.Off
 		}
 		f, err := os.Open(j.segPath(seg))
+		if errors.Is(err, os.ErrNotExist) && seg < j.Committed().Seg {
+			continue // merged and deleted since the list was taken
+		}
 		if err != nil {
 			return pos, fmt.Errorf("open journal segment: %w", err)
 		}
