@@ -72,7 +72,7 @@ func Open(ctx context.Context, dataDir string) (*Store, error) {
 func OpenFile(ctx context.Context, path string) (*Store, error) {
 	// synchronous(FULL): an acknowledged write survives power loss, which is
 	// what "acknowledged means durable" promises clients.
-	pragmas := []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-65536)", "temp_store(MEMORY)",
+	pragmas := []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(FULL)", "foreign_keys(1)", "cache_size(-32768)", "temp_store(MEMORY)",
 		fmt.Sprintf("wal_autocheckpoint(%d)", walCheckpointPages), fmt.Sprintf("journal_size_limit(%d)", walLimitBytes)}
 	q := url.Values{}
 	for _, p := range pragmas {
