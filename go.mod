@@ -1,4 +1,4 @@
-module journeylab
+module github.com/journeylab/journeylab
 
 go 1.26.8
 

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/config"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // newApp is a dev-mode journeylab on a fresh embedded store that refreshes
@@ -248,16 +248,16 @@ func TestReportRoutes(t *testing.T) {
 // them) may depend on Fiber or fasthttp.
 func TestOnlyTheHTTPLayerImportsFiber(t *testing.T) {
 	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	out, err := exec.Command(gobin, "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "journeylab/...").Output()
+	out, err := exec.Command(gobin, "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "github.com/journeylab/journeylab/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}
-	allowed := map[string]bool{"journeylab/api": true, "journeylab/server": true, "journeylab/web": true}
+	allowed := map[string]bool{"github.com/journeylab/journeylab/api": true, "github.com/journeylab/journeylab/server": true, "github.com/journeylab/journeylab/web": true}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, deps, _ := strings.Cut(line, " ")
-		if allowed[pkg] || strings.HasPrefix(pkg, "journeylab/cmd/") || strings.HasPrefix(pkg, "journeylab/bench/") ||
-			pkg == "journeylab/app" || pkg == "journeylab/e2e" || pkg == "journeylab/faults" {
+		if allowed[pkg] || strings.HasPrefix(pkg, "github.com/journeylab/journeylab/cmd/") || strings.HasPrefix(pkg, "github.com/journeylab/journeylab/bench/") ||
+			pkg == "github.com/journeylab/journeylab/app" || pkg == "github.com/journeylab/journeylab/e2e" || pkg == "github.com/journeylab/journeylab/faults" {
 			continue
 		}
 		checked++

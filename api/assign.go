@@ -8,11 +8,11 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/assign"
-	"journeylab/experiment"
-	"journeylab/jsonbody"
-	"journeylab/server"
-	"journeylab/serving"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
+	"github.com/journeylab/journeylab/server"
+	"github.com/journeylab/journeylab/serving"
 )
 
 // Assign serves POST and GET /v1/assign, POST /v1/exposures and the SDK

@@ -7,9 +7,9 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"journeylab/app"
-	"journeylab/assign"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // BenchmarkAssignHandler is one POST /v1/assign through the whole Fiber

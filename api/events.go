@@ -3,8 +3,8 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/events"
-	"journeylab/server"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/server"
 )
 
 // Events serves POST /v1/events.

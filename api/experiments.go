@@ -6,9 +6,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
-	"journeylab/server"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
+	"github.com/journeylab/journeylab/server"
 )
 
 // Experiments serves the management API under /v1: experiments, metrics,

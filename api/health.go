@@ -5,8 +5,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/health"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 // Health serves the health API: alerts, on-demand checks, per-experiment

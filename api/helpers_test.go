@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/auth"
 )
 
 // newKey stores an API key with scope s and returns its token.

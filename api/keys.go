@@ -9,10 +9,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/auth"
-	"journeylab/experiment"
-	"journeylab/jsonbody"
-	"journeylab/server"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
+	"github.com/journeylab/journeylab/server"
 )
 
 // Revoker revokes a key and forgets it at once on this instance

@@ -3,8 +3,8 @@ package api_test
 import (
 	"testing"
 
-	"journeylab/auth"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/config"
 )
 
 func TestKeysAreCreatedListedAndRevokedByAdmins(t *testing.T) {

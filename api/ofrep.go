@@ -14,11 +14,11 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/assign"
-	"journeylab/experiment"
-	"journeylab/jsonbody"
-	"journeylab/server"
-	"journeylab/serving"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
+	"github.com/journeylab/journeylab/server"
+	"github.com/journeylab/journeylab/serving"
 )
 
 // OFREP reasons (OpenFeature resolution reasons) as journeylab uses them.

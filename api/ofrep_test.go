@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/auth"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/config"
 )
 
 // assignVariant returns the variant /v1/assign gives unit for experiment,

@@ -3,7 +3,7 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/openapi"
+	"github.com/journeylab/journeylab/openapi"
 )
 
 // RegisterOpenAPI serves the OpenAPI document at GET /openapi.json, without

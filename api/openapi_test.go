@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/openapi"
+	"github.com/journeylab/journeylab/openapi"
 )
 
 // fiberParam matches a Fiber path parameter with an optional constraint:

@@ -3,8 +3,8 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 // personaView is a persona as the API shows it: with the experiments

@@ -5,8 +5,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/jsonbody"
-	"journeylab/privacy"
+	"github.com/journeylab/journeylab/jsonbody"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 // UnitEraser erases units on request (privacy.Eraser).

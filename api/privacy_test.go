@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/assign"
-	"journeylab/config"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func TestEraseRoutes(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/experiment"
-	"journeylab/report"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
 )
 
 // Reports serves the report API under /v1.

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"testing"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 func TestSDKSnapshot(t *testing.T) {

@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/auth"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/config"
 )
 
 // testApp starts a full app on a temporary store; devMode turns auth off.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/config"
-	"journeylab/experiment"
-	"journeylab/health"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
 )
 
 // skewedGallery launches the gallery experiment and records 3000 units in

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/report"
+	"github.com/journeylab/journeylab/report"
 )
 
 // TestALayersHoldoutIsReportedAsItsOwnBaseline drives the holdout baseline

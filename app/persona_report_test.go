@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/report"
+	"github.com/journeylab/journeylab/report"
 )
 
 // TestReportByPersona records exposures of units matching two overlapping

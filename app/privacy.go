@@ -4,10 +4,10 @@ import (
 	"context"
 	"time"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/privacy"
-	"journeylab/serving"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/serving"
 )
 
 // keptOut is the store as the journals' merges see it: events and

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/config"
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/privacy"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 func TestEventRetention(t *testing.T) {

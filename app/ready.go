@@ -6,7 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // readyChecks are the /readyz checks: the store can write, and so can the

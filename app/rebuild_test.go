@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/report"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestAddingAMetricToARunningExperimentRebuildsItsHistory(t *testing.T) {

@@ -3,7 +3,7 @@ package assign_test
 import (
 	"fmt"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 func Example() {

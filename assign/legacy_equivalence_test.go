@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // legacyRules are stored targeting rules of the earlier all/any/attr/op/value

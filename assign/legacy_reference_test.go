@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // refMatcher is the evaluator of rules as it was before conditions

@@ -4,8 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // BenchmarkWeights is one re-weighting of a three-arm experiment: the

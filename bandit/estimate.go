@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Estimate is one arm's period-weighted value of a metric.

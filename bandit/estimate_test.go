@@ -8,7 +8,7 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func near(got, want, tol float64) bool { return math.Abs(got-want) <= tol }

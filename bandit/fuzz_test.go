@@ -5,8 +5,8 @@ import (
 	"math"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // FuzzWeights feeds arbitrary statistics (they come from a store that any

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/bandit"
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/bandit"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // TestBanditOnTheSQLiteStore runs the whole loop on the real store:

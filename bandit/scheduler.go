@@ -9,8 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Actor is the audit actor of every re-weighting the Scheduler makes.

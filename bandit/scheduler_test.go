@@ -12,10 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/bandit"
-	"journeylab/experiment"
-	"journeylab/stats"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/bandit"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 func conv(n int64, c float64) stats.ArmStats { return stats.ArmStats{N: n, Sum: c, SumSq: c} }

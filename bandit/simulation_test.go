@@ -8,9 +8,9 @@ import (
 	"strconv"
 	"testing"
 
-	"journeylab/assign"
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // banditRun is the outcome of one simulated optimise-mode experiment.

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"math"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // MinUnits is how many units every arm needs before traffic is moved: with

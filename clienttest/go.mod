@@ -1,13 +1,13 @@
-module journeylab/clienttest
+module github.com/journeylab/journeylab/clienttest
 
 go 1.26.8
 
 require (
+	github.com/journeylab/journeylab v0.0.0
 	github.com/open-feature/go-sdk v1.17.0
 	github.com/open-feature/go-sdk-contrib/providers/ofrep v0.1.7
 	github.com/pb33f/libopenapi v0.42.5
 	github.com/pb33f/libopenapi-validator v0.16.3
-	journeylab v0.0.0
 )
 
 require (
@@ -82,4 +82,4 @@ require (
 	modernc.org/sqlite v1.62.0 // indirect
 )
 
-replace journeylab => ../
+replace github.com/journeylab/journeylab => ../

@@ -9,7 +9,7 @@ import (
 	"github.com/open-feature/go-sdk-contrib/providers/ofrep"
 	"github.com/open-feature/go-sdk/openfeature"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 // checkout is an experiment with three variants (one with a payload), 80%

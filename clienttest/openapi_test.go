@@ -15,8 +15,8 @@ import (
 	"github.com/pb33f/libopenapi-validator/paths"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
 
-	"journeylab/auth"
-	"journeylab/openapi"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/openapi"
 )
 
 // exchange is one request of the scenario and the status it must get.

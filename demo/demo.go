@@ -15,11 +15,11 @@ import (
 	"strconv"
 	"time"
 
-	"journeylab/assign"
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/serving"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/serving"
 )
 
 // Config sizes a simulation. Zero fields take the defaults.

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/report"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 var testEnd = time.Date(2025, 6, 30, 18, 0, 0, 0, time.UTC)

@@ -18,11 +18,11 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/auth"
-	"journeylab/config"
-	"journeylab/demo"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/demo"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // shBlock matches a fenced shell block of a Markdown file.

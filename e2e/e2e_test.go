@@ -24,9 +24,9 @@ import (
 
 	"github.com/spf13/viper"
 
-	"journeylab/app"
-	"journeylab/auth"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/config"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; the

@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 // TestOFREPWebProviderInHeadlessChromium serves shop/ and node_modules/ from

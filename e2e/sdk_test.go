@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 // TestBrowserSDKInHeadlessChromium serves shop/ and the browser SDK

@@ -3,7 +3,7 @@ package events
 import (
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // defaultPreExposureDays is the CUPED look-back an experiment gets when its

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func TestCompileAttribution(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 // Item is one element of a decoded batch: the event, or why it could not be

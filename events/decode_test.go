@@ -7,8 +7,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 func TestDecodeBatch(t *testing.T) {

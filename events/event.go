@@ -12,7 +12,7 @@ import (
 	"strconv"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Event is one outcome sent by a front-end or back-end.

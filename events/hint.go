@@ -3,7 +3,7 @@ package events
 import (
 	"encoding/json"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // singleEventError recognises the most common first mistake, one event sent

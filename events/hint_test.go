@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func TestASingleEventSentAloneIsToldToWrapItInABatch(t *testing.T) {

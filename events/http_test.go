@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/config"
-	"journeylab/events"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/events"
 )
 
 var now = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)

@@ -4,8 +4,8 @@ import (
 	"math"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Point is a stored event as attribution sees it; TS is in Unix nanoseconds.

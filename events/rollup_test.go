@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func fold(r Rule, exposedAt int64, pts ...Point) Rollup {

@@ -16,8 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/journal"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/journal"
 )
 
 // StagingBackend is the store that staged events are merged into.

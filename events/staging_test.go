@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // memBackend is an in-memory StagingBackend that keeps the first event per key.

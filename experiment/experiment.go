@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // Status is the lifecycle state of an experiment.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/assign"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 func valid() *Experiment {

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // Persona is a named, reusable audience: a targeting condition with a

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 func TestScheduledStartAndStop(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // Service holds the rules of experiment management on top of a Store:

@@ -23,8 +23,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
 )
 
 // mountTmpfs mounts a tmpfs of sizeMB at a temporary directory for the test.

@@ -15,10 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // loadFor is how long the mixed load runs before the kill.

@@ -31,7 +31,7 @@ func long(t *testing.T) {
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "journeylab")
-	cmd := exec.Command("go", "build", "-o", bin, "journeylab/cmd/journeylab")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/journeylab/journeylab/cmd/journeylab")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

@@ -10,8 +10,8 @@ import (
 	"sync"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/report"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
 )
 
 // ActivityState is what the Monitor remembers about an experiment between

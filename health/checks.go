@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Limits are the thresholds of one experiment's checks: its Settings with

@@ -11,10 +11,10 @@ import (
 
 	"gonum.org/v1/gonum/stat/distuv"
 
-	"journeylab/experiment"
-	"journeylab/health"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func running(mode experiment.Mode) *experiment.Experiment {

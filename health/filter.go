@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func invalid(field, format string, args ...any) error {

@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/health"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
 )
 
 func TestParseFilter(t *testing.T) {

@@ -14,9 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Experiments is what the Monitor needs from experiment management;

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/health"
-	"journeylab/report"
-	"journeylab/stats"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)

@@ -5,7 +5,7 @@ import (
 	"math"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // SafeguardAction is what a safeguard does to a harmful experiment.

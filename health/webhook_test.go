@@ -16,7 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"journeylab/health"
+	"github.com/journeylab/journeylab/health"
 )
 
 // memLog is an in-memory delivery log.

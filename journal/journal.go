@@ -29,7 +29,7 @@ import (
 	"sync"
 	"time"
 
-	"journeylab/groupcommit"
+	"github.com/journeylab/journeylab/groupcommit"
 )
 
 // ErrFull is returned by Append when the records not yet committed by the

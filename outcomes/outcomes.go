@@ -21,8 +21,8 @@ import (
 	"fmt"
 	"sync"
 
-	"journeylab/events"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Exposure is a unit's first exposure to an experiment.

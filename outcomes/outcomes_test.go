@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // memStore is an in-memory Store: exposures, rollups and events.

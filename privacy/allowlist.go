@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"journeylab/events"
+	"github.com/journeylab/journeylab/events"
 )
 
 // AllAttributes is the allow-list entry that keeps every attribute.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
+	"github.com/journeylab/journeylab/events"
 )
 
 type eventSink struct{ got []events.Event }

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // MaxBatch is the most unit ids one erasure request may name.

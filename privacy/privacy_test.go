@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 type fakeStore struct {

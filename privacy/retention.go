@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // MinRetention is the shortest event retention accepted: shorter ones

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func TestExpired(t *testing.T) {

@@ -3,8 +3,8 @@ package report
 import (
 	"math"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // analyse computes the stage-grouped KPIs and the guardrail breaches of one

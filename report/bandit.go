@@ -7,9 +7,9 @@ import (
 	"slices"
 	"time"
 
-	"journeylab/bandit"
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/bandit"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // OptimiseNote is the plain-words explanation an optimise-mode report carries.

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/bandit"
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/bandit"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // driftingBanditUnits simulates an optimise-mode experiment over 10 days in

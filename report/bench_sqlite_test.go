@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // benchMetrics are the 12 KPIs of the benchmark experiment: six binomial,

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // staticSource returns the same two-arm cells for every metric, so that

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // CSVHeader lists the columns of WriteCSV, one row per KPI × treatment.

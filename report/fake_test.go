@@ -6,8 +6,8 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // fakeUnit is one exposed unit with its per-metric values, from which

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // MaxFunnelSteps bounds a funnel: every step is a nested condition for the

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"testing"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Query values come from the outside: every parser must answer a value or

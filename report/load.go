@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Catalog reads experiments, layers and metric definitions

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Format is how a report is written out.

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // PowerInput is a planning question about a binomial metric (conversion

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func TestPlanSampleSizeMatchesTheReferenceValues(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"os"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // cellSource returns fixed cells for one metric, for tests that pin numbers.

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Role is why a KPI is in the report.

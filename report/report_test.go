@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

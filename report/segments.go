@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sort"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // NoSegment names the segment of units that lack the breakdown attribute.

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Cell is one variant's sufficient statistics for one metric, optionally for

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func TestValidDimension(t *testing.T) {

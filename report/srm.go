@@ -5,8 +5,8 @@ import (
 	"sort"
 	"strings"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // SRMStatus is the outcome of the sample-ratio-mismatch check.

@@ -10,8 +10,8 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // TextOptions tune WriteText.

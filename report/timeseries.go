@@ -6,8 +6,8 @@ import (
 	"sort"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // TimeSeries is the cumulative lift of KPIs day by day, for a chart.

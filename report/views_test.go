@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func TestDefaultFunnelUsesTheExperimentsUpwardBinomialMetricsInStageOrder(t *testing.T) {

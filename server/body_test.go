@@ -18,7 +18,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 // memKeys is an in-memory auth.KeyStore.

@@ -13,7 +13,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 func call(t *testing.T, s *Server, method, path, token, body string) (int, map[string]any) {

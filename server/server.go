@@ -24,7 +24,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 // Options configure the server.

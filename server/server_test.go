@@ -13,8 +13,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 func TestClassifyMapsErrorsToStatusCodes(t *testing.T) {

@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/config"
-	"journeylab/experiment"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // TestAppFlushesExposuresOnClose checks the wiring in app.New: /v1/assign

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // benchUnits is the pool of returning visitors the benchmarks cycle

@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"time"
 
-	"journeylab/assign"
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/journal"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/journal"
 )
 
 // Claim is one exposure a client reports: it showed Variant of Experiment

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Journal record of the first exposures of one request: they share the

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 // ErrTargetingKeyMissing is returned by ParseContext for a context without

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 func TestParseContext(t *testing.T) {

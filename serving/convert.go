@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 
-	"journeylab/assign"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // AssignExperiment converts a stored experiment into the assignment view.

@@ -9,8 +9,8 @@ import (
 	"github.com/cespare/xxhash/v2"
 	"github.com/hashicorp/golang-lru/v2/simplelru"
 
-	"journeylab/assign"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // dedupeShards spreads the dedupe cache over independent locks: every

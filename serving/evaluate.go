@@ -4,7 +4,7 @@ import (
 	"sort"
 	"sync"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // Flag is a running experiment seen as a feature flag by a remote

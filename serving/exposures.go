@@ -10,8 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/journal"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/journal"
 )
 
 // ErrClosed is returned by Flush after Close.

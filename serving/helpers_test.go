@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/assign"
-	"journeylab/experiment"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // pairKey identifies an (experiment, unit) pair.

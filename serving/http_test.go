@@ -13,7 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
-	"journeylab/server"
+	"github.com/journeylab/journeylab/server"
 )
 
 // newHTTP serves s's answers to /v1/assign on a dev-mode server, parsing

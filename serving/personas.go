@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"journeylab/assign"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // PersonaReader is implemented by stores that keep personas; experiments'

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/assign"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // refreshTimeout bounds one rebuild, including sticky scans of large

@@ -11,8 +11,8 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"journeylab/experiment"
-	"journeylab/jsonbody"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/jsonbody"
 )
 
 // Limits on an assign request. They bound the work and memory one request

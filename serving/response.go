@@ -3,7 +3,7 @@ package serving
 import (
 	"unicode/utf8"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // AppendResponse appends the assign response body to b:

@@ -7,7 +7,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // sdkView is the configuration of one state as client SDKs download it,

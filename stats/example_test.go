@@ -3,7 +3,7 @@ package stats_test
 import (
 	"fmt"
 
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func ExampleCompare() {

@@ -31,10 +31,10 @@ import (
 	"syscall"
 	"time"
 
-	"journeylab/app"
-	"journeylab/config"
-	"journeylab/events"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func main() {

@@ -1,4 +1,4 @@
-module journeylab/bench/lsm
+module github.com/journeylab/journeylab/bench/lsm
 
 go 1.26.8
 

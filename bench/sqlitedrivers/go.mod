@@ -1,4 +1,4 @@
-module journeylab/bench/sqlitedrivers
+module github.com/journeylab/journeylab/bench/sqlitedrivers
 
 go 1.26.8
 

@@ -14,9 +14,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/app"
-	"journeylab/experiment"
-	"journeylab/health"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
 )
 
 func init() { commands = append(commands, newAlertsCmd) }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func TestAlertsCommand(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/demo"
-	"journeylab/report"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/demo"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 func init() { commands = append(commands, newDemoCmd) }

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/app"
-	"journeylab/privacy"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 func init() { commands = append(commands, newEraseCmd) }

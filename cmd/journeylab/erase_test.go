@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 func TestEraseRemovesUnits(t *testing.T) {

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/auth"
+	"github.com/journeylab/journeylab/auth"
 )
 
 func init() { commands = append(commands, newKeysCmd) }

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/config"
+	"github.com/journeylab/journeylab/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 func init() { commands = append(commands, newPowerCmd) }

@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/privacy"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 func init() { commands = append(commands, newRebuildCmd) }

@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // seededStore opens a store in a fresh directory with the built-in metrics,

@@ -11,9 +11,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/app"
-	"journeylab/experiment"
-	"journeylab/report"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
 )
 
 func init() { commands = append(commands, newReportCmd) }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func TestReportAndRebuildTakeALayersHoldoutBaseline(t *testing.T) {

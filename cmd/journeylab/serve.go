@@ -4,8 +4,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/app"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
 )
 
 func init() { commands = append(commands, newServeCmd) }

@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"journeylab/app"
-	"journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/store/sqlite"
 )
 
 // openExistingStore opens the store like openStore, but refuses to create an

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/assign"
-	journeylab "journeylab/sdk/go"
+	"github.com/journeylab/journeylab/assign"
+	journeylab "github.com/journeylab/journeylab/sdk/go"
 )
 
 // BenchmarkVariant evaluates ten experiments on one touchpoint, four of

@@ -14,7 +14,7 @@ import (
 
 	lru "github.com/hashicorp/golang-lru/v2"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // Options configure a Client. BaseURL and APIKey (of scope sdk) are

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	journeylab "journeylab/sdk/go"
+	journeylab "github.com/journeylab/journeylab/sdk/go"
 )
 
 // fake is a scripted server: it serves a fixed snapshot and records the

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"os"
 
-	"journeylab/assign"
+	"github.com/journeylab/journeylab/assign"
 )
 
 // config is one compiled generation of the downloaded configuration.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/assign"
-	journeylab "journeylab/sdk/go"
+	"github.com/journeylab/journeylab/assign"
+	journeylab "github.com/journeylab/journeylab/sdk/go"
 )
 
 // TestTheSDKAssignsAsTheServer sets up what makes assignment non-trivial —

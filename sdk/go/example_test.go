@@ -7,7 +7,7 @@ import (
 	"os"
 	"time"
 
-	journeylab "journeylab/sdk/go"
+	journeylab "github.com/journeylab/journeylab/sdk/go"
 )
 
 // A service asks for a variant where it renders the touchpoint (recording

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/auth"
-	"journeylab/config"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/config"
 )
 
 // server is a journeylab listening on a loopback port.

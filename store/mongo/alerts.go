@@ -11,8 +11,8 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/experiment"
-	"journeylab/health"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
 )
 
 // The store keeps health alerts too.

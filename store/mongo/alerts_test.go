@@ -7,7 +7,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/bson"
 
-	"journeylab/health"
+	"github.com/journeylab/journeylab/health"
 )
 
 func TestAlertFiltersCarryRequestValuesAsPlainOperands(t *testing.T) {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/app"
-	"journeylab/config"
-	"journeylab/store/mongo"
+	"github.com/journeylab/journeylab/app"
+	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/store/mongo"
 )
 
 // newApp starts the whole service on the MongoDB at uri, in dev mode.

@@ -9,9 +9,9 @@ import (
 
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/events"
-	engine "journeylab/outcomes"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/events"
+	engine "github.com/journeylab/journeylab/outcomes"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // The benchmarks need a MongoDB replica set (see TestingURI) and skip

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestConformance(t *testing.T) {

@@ -7,10 +7,10 @@ import (
 	"reflect"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/store/sqlite"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/sqlite"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // TestTheReportMatchesTheSQLiteStore writes one workload into both backends

@@ -9,7 +9,7 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/privacy"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 // erasedCollections hold a unit's documents under unit_id; each has an

@@ -9,8 +9,8 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/events"
-	engine "journeylab/outcomes"
+	"github.com/journeylab/journeylab/events"
+	engine "github.com/journeylab/journeylab/outcomes"
 )
 
 // eventDoc is an events document; times are Unix nanoseconds.

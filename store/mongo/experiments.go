@@ -10,7 +10,7 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Experiments, audit entries, metrics and layers are stored as their JSON

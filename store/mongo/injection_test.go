@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/auth"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // hostile are request values shaped like MongoDB operators and paths.

@@ -10,8 +10,8 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/auth"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // keyDoc is an api_keys document. Times are Unix nanoseconds, which keep

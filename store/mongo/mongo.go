@@ -28,9 +28,9 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/readpref"
 	"go.mongodb.org/mongo-driver/mongo/writeconcern"
 
-	"journeylab/auth"
-	"journeylab/events"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // The store implements every interface store/sqlite does.

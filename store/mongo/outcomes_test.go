@@ -9,10 +9,10 @@ import (
 	"go.mongodb.org/mongo-driver/bson"
 	drv "go.mongodb.org/mongo-driver/mongo"
 
-	"journeylab/events"
-	engine "journeylab/outcomes"
-	"journeylab/report"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/events"
+	engine "github.com/journeylab/journeylab/outcomes"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestOutcomes(t *testing.T) {

@@ -16,11 +16,11 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/x/mongo/driver/topology"
 
-	"journeylab/auth"
-	"journeylab/events"
-	"journeylab/experiment"
-	engine "journeylab/outcomes"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	engine "github.com/journeylab/journeylab/outcomes"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // These tests need no server: they check how requests become filters,

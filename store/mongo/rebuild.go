@@ -8,8 +8,8 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/experiment"
-	engine "journeylab/outcomes"
+	"github.com/journeylab/journeylab/experiment"
+	engine "github.com/journeylab/journeylab/outcomes"
 )
 
 // rebuildChunk is how many units one rebuild transaction recomputes: small

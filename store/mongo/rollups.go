@@ -8,9 +8,9 @@ import (
 	drv "go.mongodb.org/mongo-driver/mongo"
 	"go.mongodb.org/mongo-driver/mongo/options"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	engine "journeylab/outcomes"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	engine "github.com/journeylab/journeylab/outcomes"
 )
 
 // outcomes is the Store's in-memory state for outcome recording.

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // LastExposure returns the time of the experiment's newest exposure (zero

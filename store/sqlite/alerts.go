@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"strings"
 
-	"journeylab/experiment"
-	"journeylab/health"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
 )
 
 // OpenAlerts returns the open alerts of the experiment ("" for all),

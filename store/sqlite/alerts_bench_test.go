@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/health"
-	"journeylab/report"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // BenchmarkHealthCheck1M measures one health check of an experiment with

@@ -8,9 +8,9 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/events"
-	engine "journeylab/outcomes"
-	"journeylab/privacy"
+	"github.com/journeylab/journeylab/events"
+	engine "github.com/journeylab/journeylab/outcomes"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 // eraseChunk is how many units one erasure transaction covers: large

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/privacy"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestErasureAuditKeepsOnlyTheHash(t *testing.T) {

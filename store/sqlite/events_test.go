@@ -3,7 +3,7 @@ package sqlite
 import (
 	"testing"
 
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestAppendEventsKeepsAttributesRaw(t *testing.T) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // CreateExperiment implements experiment.Store.

@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"maps"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	engine "journeylab/outcomes"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	engine "github.com/journeylab/journeylab/outcomes"
 )
 
 type countKey struct {

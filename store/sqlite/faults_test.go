@@ -7,9 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/auth"
-	"journeylab/experiment"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestWritesToAStoreThatCannotWriteAreUnavailable(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"journeylab/auth"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // CreateKey implements auth.KeyStore.

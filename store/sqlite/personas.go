@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // CreatePersona implements experiment.Store.

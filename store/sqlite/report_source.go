@@ -6,10 +6,10 @@ import (
 	"strconv"
 	"strings"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // The SQLite store is the report's data source.

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // BenchmarkReportRead1M measures reading sufficient statistics for an

@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"journeylab/events"
-	"journeylab/groupcommit"
-	engine "journeylab/outcomes"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/groupcommit"
+	engine "github.com/journeylab/journeylab/outcomes"
 )
 
 // outcomes is the Store's in-memory state for outcome recording.

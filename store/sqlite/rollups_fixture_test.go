@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"journeylab/events"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 // outcomeHarness runs storetest's outcome suite on a temporary SQLite file,

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	engine "journeylab/outcomes"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	engine "github.com/journeylab/journeylab/outcomes"
 )
 
 // rebuildChunk is how many units one rebuild transaction recomputes: small

@@ -9,10 +9,10 @@ import (
 	"sort"
 	"strings"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // Bounds of the maintained segment totals. Each attribute of an exposure

@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/report"
-	"journeylab/stats"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func TestExposureSegments(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/experiment"
 
 	drv "modernc.org/sqlite" // also registers the "sqlite" database/sql driver
 	sqlite3 "modernc.org/sqlite/lib"

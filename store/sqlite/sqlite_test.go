@@ -5,8 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"journeylab/experiment"
-	"journeylab/store/storetest"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/store/storetest"
 )
 
 func openTemp(t testing.TB) *Store {

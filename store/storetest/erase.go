@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/privacy"
-	"journeylab/report"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // erasedUnit selects the units the erasure cases erase: every seventh of

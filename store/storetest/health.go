@@ -6,9 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/experiment"
-	"journeylab/health"
-	"journeylab/report"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/report"
 )
 
 // HealthBackend is what the health checks need from a store: the alert

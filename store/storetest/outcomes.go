@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
-	"journeylab/experiment"
-	"journeylab/privacy"
-	"journeylab/report"
-	"journeylab/serving"
-	"journeylab/stats"
+	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/serving"
+	"github.com/journeylab/journeylab/stats"
 )
 
 // OutcomeBackend is what the outcome suite needs from a store: what

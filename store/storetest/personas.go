@@ -5,8 +5,8 @@ import (
 	"errors"
 	"testing"
 
-	"journeylab/assign"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // testPersonas covers persona CRUD: conditional writes, audit entries under

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/events"
+	"github.com/journeylab/journeylab/events"
 )
 
 func testExpireEvents(t *testing.T, h Outcomes, open opener) {

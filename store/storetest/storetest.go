@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"journeylab/auth"
-	"journeylab/experiment"
+	"github.com/journeylab/journeylab/auth"
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // Backend is what the suite needs from a store.

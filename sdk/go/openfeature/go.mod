@@ -1,10 +1,10 @@
-module journeylab/sdk/go/openfeature
+module github.com/journeylab/journeylab/sdk/go/openfeature
 
 go 1.26.8
 
 require (
+	github.com/journeylab/journeylab v0.0.0
 	github.com/open-feature/go-sdk v1.17.0
-	journeylab v0.0.0
 )
 
 require (
@@ -14,4 +14,4 @@ require (
 	go.uber.org/mock v0.6.0 // indirect
 )
 
-replace journeylab => ../../..
+replace github.com/journeylab/journeylab => ../../..

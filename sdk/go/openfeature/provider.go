@@ -18,8 +18,8 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
-	"journeylab/assign"
-	journeylab "journeylab/sdk/go"
+	"github.com/journeylab/journeylab/assign"
+	journeylab "github.com/journeylab/journeylab/sdk/go"
 )
 
 // Provider resolves flags with a journeylab SDK client.

@@ -14,8 +14,8 @@ import (
 
 	of "github.com/open-feature/go-sdk/openfeature"
 
-	journeylab "journeylab/sdk/go"
-	provider "journeylab/sdk/go/openfeature"
+	journeylab "github.com/journeylab/journeylab/sdk/go"
+	provider "github.com/journeylab/journeylab/sdk/go/openfeature"
 )
 
 // snapshot has a string flag (no payloads), a number flag and a targeted
