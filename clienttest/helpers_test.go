@@ -3,18 +3,15 @@ package clienttest
 import (
 	"context"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/spf13/viper"
 
 	"github.com/journeylab/journeylab/app"
 	"github.com/journeylab/journeylab/auth"
-	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/internal/testserver"
 )
 
 // service is a journeylab listening on a loopback port.
@@ -28,49 +25,8 @@ type service struct {
 // with one API key per scope.
 func start(t *testing.T) *service {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "journeylab.yaml")
-	if err := os.WriteFile(file, []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	v := config.New(file)
-	v.Set("data_dir", t.TempDir())
-	v.Set("dev_mode", false)
-	v.Set("assign.refresh_interval", "10ms")
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &service{app: a, keys: map[auth.Scope]string{}}
-	for _, sc := range []auth.Scope{auth.ScopeAdmin, auth.ScopeRead, auth.ScopeSDK} {
-		k, token, err := auth.Generate("clienttest-"+string(sc), sc, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Store.CreateKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-		s.keys[sc] = token
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Server.App().Listener(ln) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Server.App().ShutdownWithContext(sctx)
-		<-served
-		_ = a.Close(sctx)
-	})
-	s.url = "http://" + ln.Addr().String()
-	return s
+	s := testserver.Start(t, func(v *viper.Viper) { v.Set("assign.refresh_interval", "10ms") })
+	return &service{app: s.App, url: s.URL, keys: s.Keys}
 }
 
 // call sends one request with the key of scope and returns the response

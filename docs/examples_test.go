@@ -7,9 +7,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,10 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/journeylab/journeylab/app"
+	"github.com/spf13/viper"
+
 	"github.com/journeylab/journeylab/auth"
-	"github.com/journeylab/journeylab/config"
 	"github.com/journeylab/journeylab/demo"
+	"github.com/journeylab/journeylab/internal/testserver"
 	"github.com/journeylab/journeylab/store/sqlite"
 )
 
@@ -142,48 +140,6 @@ func startServer(t *testing.T, withDemo bool) (string, map[auth.Scope]string) {
 			t.Fatal(err)
 		}
 	}
-	file := filepath.Join(t.TempDir(), "journeylab.yaml")
-	if err := os.WriteFile(file, []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	v := config.New(file)
-	v.Set("data_dir", dir)
-	v.Set("assign.refresh_interval", "20ms")
-	v.Set("exposures.flush_interval", "20ms")
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	ctx := context.Background()
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatalf("start journeylab: %v", err)
-	}
-	keys := map[auth.Scope]string{}
-	for _, s := range []auth.Scope{auth.ScopeAdmin, auth.ScopeRead, auth.ScopeSDK} {
-		k, token, err := auth.Generate("docs-"+string(s), s, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Store.CreateKey(ctx, k); err != nil {
-			t.Fatalf("create %s key: %v", s, err)
-		}
-		keys[s] = token
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Server.App().Listener(ln) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Server.App().ShutdownWithContext(sctx)
-		<-served
-		if err := a.Close(sctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return ln.Addr().String(), keys
+	srv := testserver.Start(t, func(v *viper.Viper) { v.Set("data_dir", dir) })
+	return srv.Addr, srv.Keys
 }

@@ -13,9 +13,6 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,9 +21,8 @@ import (
 
 	"github.com/spf13/viper"
 
-	"github.com/journeylab/journeylab/app"
 	"github.com/journeylab/journeylab/auth"
-	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/internal/testserver"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser; the
@@ -162,56 +158,6 @@ func startJourneylab(t *testing.T, corsOrigins ...string) server {
 // applied after the defaults.
 func startJourneylabWith(t *testing.T, configure func(*viper.Viper)) server {
 	t.Helper()
-	// An empty config file of its own keeps a journeylab.yaml in the
-	// working directory (or JOURNEYLAB_* variables' file) out of the test.
-	file := filepath.Join(t.TempDir(), "journeylab.yaml")
-	if err := os.WriteFile(file, []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	v := config.New(file)
-	v.Set("data_dir", t.TempDir())
-	v.Set("listen", "127.0.0.1:0")
-	v.Set("dev_mode", false)
-	v.Set("assign.refresh_interval", "20ms")
-	v.Set("exposures.flush_interval", "20ms")
-	configure(v)
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	ctx := context.Background()
-	a, err := app.New(ctx, cfg, log, nil)
-	if err != nil {
-		t.Fatalf("start journeylab: %v", err)
-	}
-	keys := map[auth.Scope]string{}
-	for _, s := range []auth.Scope{auth.ScopeAdmin, auth.ScopeRead, auth.ScopeSDK} {
-		k, token, err := auth.Generate("e2e-"+string(s), s, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Store.CreateKey(ctx, k); err != nil {
-			t.Fatalf("create %s key: %v", s, err)
-		}
-		keys[s] = token
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen on 127.0.0.1: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Server.App().Listener(ln) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := a.Server.App().ShutdownWithContext(sctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-		<-served
-		if err := a.Close(sctx); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return server{url: "http://" + ln.Addr().String(), keys: keys}
+	s := testserver.Start(t, configure)
+	return server{url: s.URL, keys: s.Keys}
 }

@@ -4,18 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/journeylab/journeylab/app"
 	"github.com/journeylab/journeylab/auth"
-	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/internal/testserver"
 )
 
 // server is a journeylab listening on a loopback port.
@@ -30,53 +25,8 @@ type server struct {
 // port.
 func startServer(t testing.TB) *server {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "journeylab.yaml")
-	if err := os.WriteFile(file, []byte("{}\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	v := config.New(file)
-	v.Set("data_dir", t.TempDir())
-	v.Set("dev_mode", false)
-	v.Set("assign.refresh_interval", "20ms")
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	a, err := app.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &server{app: a}
-	for _, sc := range []auth.Scope{auth.ScopeSDK, auth.ScopeAdmin} {
-		k, token, err := auth.Generate("sdktest-"+string(sc), sc, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := a.Store.CreateKey(ctx, k); err != nil {
-			t.Fatal(err)
-		}
-		if sc == auth.ScopeSDK {
-			s.sdk = token
-		} else {
-			s.adm = token
-		}
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Server.App().Listener(ln) }()
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = a.Server.App().ShutdownWithContext(sctx)
-		<-served
-		_ = a.Close(sctx)
-	})
-	s.url = "http://" + ln.Addr().String()
-	return s
+	s := testserver.Start(t, nil)
+	return &server{app: s.App, url: s.URL, sdk: s.Keys[auth.ScopeSDK], adm: s.Keys[auth.ScopeAdmin]}
 }
 
 // admin sends a request with the admin key and fails the test unless it
