@@ -68,8 +68,7 @@ type Staging struct {
 	mu     sync.Mutex
 	staged map[stagedKey]struct{}
 
-	sinceWake atomic.Int64
-	merged    atomic.Int64
+	merged atomic.Int64
 }
 
 type stagedKey [2]uint64
@@ -106,7 +105,7 @@ func OpenStaging(dir string, st StagingBackend, opts StagingOptions) (*Staging, 
 		return nil, fmt.Errorf("replay event staging journal: %w", err)
 	}
 	s.merger = journal.NewMerger(j, &stagingBatch{s: s}, journal.MergerOptions{
-		Interval: opts.MergeInterval, Name: "events", Logger: opts.Logger,
+		Interval: opts.MergeInterval, Name: "events", Logger: opts.Logger, WakeEvery: opts.MergeBatch,
 	})
 	s.merger.Start()
 	return s, nil
@@ -195,10 +194,7 @@ func (s *Staging) AppendEvents(ctx context.Context, received time.Time, evs []Ev
 		}
 		return nil, fmt.Errorf("journal %d events: %w", len(fresh), err)
 	}
-	if s.sinceWake.Add(int64(len(fresh))) >= int64(s.opts.MergeBatch) {
-		s.sinceWake.Store(0)
-		s.merger.Wake()
-	}
+	s.merger.Appended(len(fresh))
 	return stored, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 )
 
@@ -37,6 +38,10 @@ type MergerOptions struct {
 	// OnSkip is called with the number of records skipped because they do
 	// not decode.
 	OnSkip func(n int)
+	// WakeEvery starts a merge as soon as that many items were appended
+	// since the last wake (see Appended), so a full batch does not wait
+	// for the Interval. 0: merges run on the Interval only.
+	WakeEvery int
 	// Share bounds the merger's use of one core while records keep arriving
 	// and the journal is less than half full: after a batch that took d it
 	// rests d·(1−Share)/Share, so that a burst is absorbed by the journal
@@ -72,6 +77,8 @@ type Merger struct {
 	cancel context.CancelFunc
 	// left is the journal's unmerged bytes when the merger stopped.
 	left int64
+	// appended counts items appended since the last wake.
+	appended atomic.Int64
 	// lastBatch is how long the last batch took (read, write, commit).
 	lastBatch time.Duration
 	// seenEnd is the journal's end when the merger last rested: records
@@ -95,8 +102,17 @@ func NewMerger(j *Journal, b Batch, o MergerOptions) *Merger {
 // Start runs the merger goroutine.
 func (m *Merger) Start() { go m.run() }
 
-// Wake asks for a merge now (a full batch is waiting), without blocking.
-func (m *Merger) Wake() {
+// Appended tells the merger that n items were appended to its journal; it
+// wakes up once MergerOptions.WakeEvery have been since the last wake.
+func (m *Merger) Appended(n int) {
+	if m.o.WakeEvery > 0 && m.appended.Add(int64(n)) >= int64(m.o.WakeEvery) {
+		m.appended.Store(0)
+		m.wakeUp()
+	}
+}
+
+// wakeUp asks for a merge now (a full batch is waiting), without blocking.
+func (m *Merger) wakeUp() {
 	select {
 	case m.wake <- struct{}{}:
 	default:

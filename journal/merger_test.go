@@ -71,6 +71,24 @@ func TestMerger(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a full batch wakes the merger before its interval", func(t *testing.T) {
+		j := open(t, t.TempDir(), Options{})
+		b := &listBatch{size: 100}
+		m := NewMerger(j, b, MergerOptions{Interval: time.Hour, WakeEvery: 3})
+		m.Start()
+		defer m.Stop(context.Background())
+		for i := range 3 {
+			if _, err := j.Append([]byte(fmt.Sprintf("r%d", i))); err != nil {
+				t.Fatal(err)
+			}
+			m.Appended(1)
+		}
+		for deadline := time.Now().Add(10 * time.Second); j.Pending() > 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("three appended records did not wake a merger that wakes every three")
+			}
+		}
+	})
 	t.Run("a stop at a deadline leaves the rest journaled", func(t *testing.T) {
 		j := open(t, t.TempDir(), Options{})
 		b := &listBatch{size: 3, failures: 1 << 30}

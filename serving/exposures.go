@@ -33,10 +33,7 @@ type exposureLog struct {
 	tmpDir string // a temporary journal's directory, removed at close
 	log    *slog.Logger
 	m      *metrics
-	// batchSize exposures appended since the last wake wake the merger.
-	batchSize int
-	sinceWake atomic.Int64
-	closed    atomic.Bool
+	closed atomic.Bool
 
 	lastDropLog atomic.Int64
 	droppedAll  atomic.Int64
@@ -58,12 +55,12 @@ func newExposureLog(w ExposureWriter, o Options, m *metrics) (*exposureLog, erro
 		return nil, fmt.Errorf("open exposure journal: %w", err)
 	}
 	l := &exposureLog{
-		j: j, tmpDir: tmp, log: o.Logger, m: m, batchSize: o.BatchSize,
+		j: j, tmpDir: tmp, log: o.Logger, m: m,
 		encoders: sync.Pool{New: func() any { return new([]byte) }},
 	}
 	b := &exposureBatch{names: names{}, w: w, log: o.Logger, m: m, size: o.BatchSize}
 	l.merger = journal.NewMerger(j, b, journal.MergerOptions{
-		Interval: o.FlushInterval, Name: "exposures", Logger: o.Logger, Share: o.MergeShare,
+		Interval: o.FlushInterval, Name: "exposures", Logger: o.Logger, Share: o.MergeShare, WakeEvery: o.BatchSize,
 		OnWriteError: m.writeErrors.Inc,
 		OnSkip:       func(n int) { m.dropped.Add(float64(n)) },
 	})
@@ -91,11 +88,7 @@ func (l *exposureLog) append(xs []experiment.Exposure) error {
 	if err != nil {
 		return err
 	}
-	l.m.queued.Add(float64(len(xs)))
-	if l.sinceWake.Add(int64(len(xs))) >= int64(l.batchSize) {
-		l.sinceWake.Store(0)
-		l.merger.Wake()
-	}
+	l.journaled(len(xs))
 	return nil
 }
 
@@ -114,12 +107,14 @@ func (l *exposureLog) appendGroups(groups [][]experiment.Exposure) error {
 	if _, err := l.j.Append(recs...); err != nil {
 		return err
 	}
-	l.m.queued.Add(float64(n))
-	if l.sinceWake.Add(int64(n)) >= int64(l.batchSize) {
-		l.sinceWake.Store(0)
-		l.merger.Wake()
-	}
+	l.journaled(n)
 	return nil
+}
+
+// journaled counts n exposures just journaled, for the metric and the merger.
+func (l *exposureLog) journaled(n int) {
+	l.m.queued.Add(float64(n))
+	l.merger.Appended(n)
 }
 
 // dropped counts exposures that could not be journaled and logs them, at

@@ -124,7 +124,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 			}
 		}
 		cs, err := engine.Attribute(ctx, engineTx{tx}, cfg, pts)
-		if err != nil {
+		if err != nil || len(cs) == 0 {
 			return err
 		}
 		pending, err := segmentPending(ctx, tx)
