@@ -23,23 +23,15 @@ type Claim struct {
 	Attributes map[string]any `json:"attributes,omitempty"`
 }
 
-// ClaimStatus is the outcome of one claim.
-type ClaimStatus string
-
-// Outcomes of a claim; a duplicate is a success (recorded before).
-const (
-	ClaimAccepted  ClaimStatus = "accepted"
-	ClaimDuplicate ClaimStatus = "duplicate"
-	ClaimRejected  ClaimStatus = "rejected"
-)
-
 // ClaimResult is the outcome of the claim at Index of the batch.
 type ClaimResult struct {
-	Index      int         `json:"index"`
-	Experiment string      `json:"experiment"`
-	Unit       string      `json:"unit_id"`
-	Status     ClaimStatus `json:"status"`
-	Reason     string      `json:"reason,omitempty"`
+	Index      int    `json:"index"`
+	Experiment string `json:"experiment"`
+	Unit       string `json:"unit_id"`
+	// Status is accepted, duplicate (recorded before: a success) or
+	// rejected, as for events.
+	Status events.Status `json:"status"`
+	Reason string        `json:"reason,omitempty"`
 	// Field is the JSON path of the offending field, e.g. "exposures[2].variant".
 	Field string `json:"field,omitempty"`
 }
@@ -78,7 +70,7 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 		*r = ClaimResult{Index: i, Experiment: c.Experiment, Unit: c.Unit}
 		field, reason, a := s.checkClaim(st, c, now, maxSkew, dst[:0])
 		if reason != "" {
-			r.Status, r.Reason, r.Field = ClaimRejected, reason, claimField(i, field)
+			r.Status, r.Reason, r.Field = events.StatusRejected, reason, claimField(i, field)
 			resp.Rejected++
 			continue
 		}
@@ -89,7 +81,7 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 		isNew := false
 		s.dedupe.observe(c.Unit, []assign.Assignment{a}, st.repin, func(*assign.Assignment) { isNew = true })
 		if !isNew {
-			r.Status = ClaimDuplicate
+			r.Status = events.StatusDuplicate
 			resp.Duplicates++
 			continue
 		}
@@ -112,7 +104,7 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 		return ClaimsResponse{}, fmt.Errorf("record %d exposures: %w", n, err)
 	}
 	for _, i := range freshAt {
-		resp.Results[i].Status = ClaimAccepted
+		resp.Results[i].Status = events.StatusAccepted
 		resp.Accepted++
 	}
 	return resp, nil
