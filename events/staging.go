@@ -129,17 +129,18 @@ func (s *Staging) key(unit, id string) stagedKey {
 // duplicate. An error means none of evs was recorded.
 func (s *Staging) AppendEvents(ctx context.Context, received time.Time, evs []Event) ([]bool, error) {
 	stored := make([]bool, len(evs))
+	// The keys are hashed before the lock: every batch of every client
+	// takes it.
 	keys := make([]stagedKey, len(evs))
-	var claimed []int
-	s.mu.Lock()
 	for i := range evs {
 		if evs[i].Value == nil || evs[i].TS == nil {
-			s.unclaimLocked(keys, claimed)
-			s.mu.Unlock()
 			return nil, &experiment.ValidationError{Field: fmt.Sprintf("events[%d]", i), Message: "value and ts must be set (events.Normalize fills them)"}
 		}
-		k := s.key(evs[i].UnitID, evs[i].EventID)
-		keys[i] = k
+		keys[i] = s.key(evs[i].UnitID, evs[i].EventID)
+	}
+	var claimed []int
+	s.mu.Lock()
+	for i, k := range keys {
 		if _, dup := s.staged[k]; dup {
 			continue // staged, or earlier in this batch
 		}
@@ -198,13 +199,10 @@ func (s *Staging) AppendEvents(ctx context.Context, received time.Time, evs []Ev
 	return stored, nil
 }
 
+// unclaim takes the keys at the given positions out of the staged set.
 func (s *Staging) unclaim(keys []stagedKey, at []int) {
 	s.mu.Lock()
-	s.unclaimLocked(keys, at)
-	s.mu.Unlock()
-}
-
-func (s *Staging) unclaimLocked(keys []stagedKey, at []int) {
+	defer s.mu.Unlock()
 	for _, i := range at {
 		delete(s.staged, keys[i])
 	}
