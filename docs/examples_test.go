@@ -80,6 +80,8 @@ func TestDocsShellExamplesRunAgainstAFreshServer(t *testing.T) {
 			base, keys := startServer(t, true)
 			script, _ := exampleScript(string(md), base)
 			cmd := exec.Command("bash", "-c", script)
+			// Examples may write files (curl -o); keep them out of the tree.
+			cmd.Dir = t.TempDir()
 			admin, read, sdk := keys[auth.ScopeAdmin], keys[auth.ScopeRead], keys[auth.ScopeSDK]
 			cmd.Env = append(os.Environ(), "KEY="+admin, "ADMIN_KEY="+admin, "ADMIN="+admin, "JOURNEYLAB_KEY="+admin, "READ_KEY="+read,
 				"SDK="+sdk, "SDK_KEY="+sdk, "JOURNEYLAB_SDK_KEY="+sdk, "JL_KEY_admin="+admin, "JL_KEY_read="+read, "JL_KEY_sdk="+sdk)
@@ -112,6 +114,7 @@ func TestREADMEShellExamplesRunAgainstAFreshServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bash, "-c", script)
+	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), "JL_KEY_admin="+keys[auth.ScopeAdmin], "JL_KEY_read="+keys[auth.ScopeRead], "JL_KEY_sdk="+keys[auth.ScopeSDK])
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
