@@ -347,6 +347,10 @@ func (h history) band(t int64, n float64, o Options) Band {
 	if math.IsNaN(exp) || math.IsInf(exp, 0) {
 		return notReady()
 	}
+	if o.Rate {
+		// A share cannot leave [0, 1], whatever the values said.
+		exp = math.Min(math.Max(exp, 0), 1)
+	}
 	if n <= 0 {
 		n = nRef
 	}
