@@ -27,17 +27,20 @@ func newAlertsCmd(v *viper.Viper) *cobra.Command {
 	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "alerts",
-		Short: "List experiment health alerts; check, show or resolve them",
+		Short: "List experiment and journey KPI health alerts; check, show or resolve them",
 		Long: `List the health alerts of experiments: sample-ratio mismatch, no exposures or
 events for too long, a harmed guardrail, a goal metric that reached a decision,
-an underpowered test, units seen in more than one variant. Open alerts are
-listed by default, newest first.
+an underpowered test, units seen in more than one variant; and of the journey's
+stage KPIs over all traffic: a KPI outside its expected band (kpi_anomaly; these
+belong to no experiment, their subject is stage/kpi). Open alerts are listed by
+default, newest first.
 
 Like "report", it reads the store the configuration names (data_dir or
 mongodb.uri), so it works while the service runs. See docs/health.md.`,
 		Example: `  journeylab alerts
   journeylab alerts --all --experiment one-page-checkout
   journeylab alerts --check guardrail --json
+  journeylab alerts --check kpi_anomaly --all
   journeylab alerts check one-page-checkout
   journeylab alerts show 3f9c2a1b7d4e5f60
   journeylab alerts resolve 3f9c2a1b7d4e5f60 --note "bot traffic filtered"`,
@@ -78,7 +81,7 @@ mongodb.uri), so it works while the service runs. See docs/health.md.`,
 	cmd.Flags().StringVar(&status, "status", "", "open (default) or resolved")
 	cmd.Flags().BoolVar(&all, "all", false, "list open and resolved alerts")
 	cmd.Flags().StringVar(&exp, "experiment", "", "only alerts of this experiment")
-	cmd.Flags().StringVar(&check, "check", "", "only alerts of this check (srm, no_exposures, no_events, guardrail, decision, underpowered, multiple_variants)")
+	cmd.Flags().StringVar(&check, "check", "", "only alerts of this check (srm, no_exposures, no_events, guardrail, decision, underpowered, multiple_variants, kpi_anomaly)")
 	cmd.Flags().IntVar(&limit, "limit", health.DefaultLimit, fmt.Sprintf("at most this many alerts (1 to %d)", health.MaxLimit))
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (as GET /v1/alerts does)")
 	cmd.AddCommand(newAlertsCheckCmd(v, &dataDir), newAlertsShowCmd(v, &dataDir), newAlertsResolveCmd(v, &dataDir))
@@ -115,12 +118,21 @@ func alertTable(w io.Writer, list []health.Alert) error {
 		if a.Safeguard != "" {
 			summary += " [safeguard " + a.Safeguard + "]"
 		}
-		if err := t.Append(a.ID, a.OpenedAt.UTC().Format("2006-01-02 15:04"), a.Experiment, string(a.Check), a.Subject,
+		if err := t.Append(a.ID, a.OpenedAt.UTC().Format("2006-01-02 15:04"), scope(a), string(a.Check), a.Subject,
 			string(a.Severity), string(a.Status), summary); err != nil {
 			return err
 		}
 	}
 	return t.Render()
+}
+
+// scope names what an alert is about: its experiment, or "(journey)" for
+// a journey KPI alert.
+func scope(a health.Alert) string {
+	if a.Experiment == "" {
+		return "(journey)"
+	}
+	return a.Experiment
 }
 
 // monitor builds the health monitor of the configured store; alerts it
@@ -241,7 +253,7 @@ new alert.`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resolved %s alert %s of %s\n", a.Check, a.ID, a.Experiment)
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resolved %s alert %s of %s\n", a.Check, a.ID, scope(a))
 			return err
 		},
 	}
