@@ -157,11 +157,11 @@ var chi2Median = distuv.ChiSquared{K: 1}.Quantile(0.5)
 //  3. The spread: for each day s of those weeks, the residual of the same
 //     prediction made for s (level from the LevelDays before s). Its
 //     variance is modelled as sampling noise plus a day-to-day variance
-//     tau²: p(1-p)/N + tau² for rates, tau²·max(1, N̄/N) otherwise (N̄ the
-//     median N). tau² is set so that the median squared standardised
-//     residual equals the median of a chi-square with one degree of
-//     freedom: a robust fit that ignores up to half the days being
-//     anomalous. At least 14 residuals are needed.
+//     tau²·g: p(1-p)/N + tau²·E² for rates, tau²·E²·max(1, N̄/N) otherwise
+//     (N̄ the median N; E² becomes 1 with additive effects). tau² is set so
+//     that the median squared standardised residual equals the median of
+//     a chi-square with one degree of freedom: a robust fit that ignores up
+//     to half the days being anomalous. At least 14 residuals are needed.
 //
 // Sigma for t is then the same model at t's own N (the usual N when t has
 // none), at least MinSpread of Expected.
@@ -174,12 +174,7 @@ var chi2Median = distuv.ChiSquared{K: 1}.Quantile(0.5)
 // LevelDays/2 days.
 func Bands(points []Point, opts Options) []Band {
 	o := opts.withDefaults()
-	h := make(history, len(points))
-	for _, p := range points {
-		if v := p.Value; !math.IsNaN(v) && !math.IsInf(v, 0) {
-			h[dayIndex(p.Day)] = obs{v: v, n: denominator(p.N)}
-		}
-	}
+	h := newHistory(points)
 	// Oldest first, so that a day found outside its band is known as such
 	// to the bands of the days after it.
 	order := make([]int, len(points))
@@ -195,10 +190,7 @@ func Bands(points []Point, opts Options) []Band {
 		b.Day = p.Day
 		out[i] = b
 		if _, bad := Check(p, b); bad {
-			if x, ok := h[d]; ok {
-				x.outside = true
-				h[d] = x
-			}
+			h.markOutside(d)
 		}
 	}
 	return out
@@ -250,8 +242,62 @@ type obs struct {
 	outside bool
 }
 
-// history holds the days with data by day index.
-type history map[int64]obs
+// history holds the days with data, indexed by day from first.
+type history struct {
+	first int64
+	days  []obs
+	has   []bool
+	// Scratch space reused from band to band (Bands is sequential).
+	all, in, ns, c []float64
+	res            []residual
+	ratios         [][7]float64
+}
+
+// maxSpan bounds the days a history spans: points further apart than
+// about 270 years are a caller's mistake, not a KPI.
+const maxSpan = 100000
+
+func newHistory(points []Point) history {
+	var h history
+	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	for _, p := range points {
+		if v := p.Value; !math.IsNaN(v) && !math.IsInf(v, 0) {
+			d := dayIndex(p.Day)
+			lo, hi = min(lo, d), max(hi, d)
+		}
+	}
+	if lo > hi {
+		return h
+	}
+	if hi-lo >= maxSpan {
+		// Keep the latest days: those are the ones bands look at.
+		lo = hi - maxSpan + 1
+	}
+	h.first, h.days, h.has = lo, make([]obs, hi-lo+1), make([]bool, hi-lo+1)
+	for _, p := range points {
+		if v := p.Value; !math.IsNaN(v) && !math.IsInf(v, 0) {
+			if i := dayIndex(p.Day) - lo; i >= 0 {
+				h.days[i], h.has[i] = obs{v: v, n: denominator(p.N)}, true
+			}
+		}
+	}
+	return h
+}
+
+// get returns day d's data, if any.
+func (h *history) get(d int64) (obs, bool) {
+	i := d - h.first
+	if i < 0 || i >= int64(len(h.days)) || !h.has[i] {
+		return obs{}, false
+	}
+	return h.days[i], true
+}
+
+func (h *history) markOutside(d int64) {
+	if i := d - h.first; i >= 0 && i < int64(len(h.days)) && h.has[i] {
+		h.days[i].outside = true
+	}
+}
 
 // model is the seasonal model fitted for one target day.
 type model struct {
@@ -284,12 +330,12 @@ func notReady() Band {
 }
 
 // band computes the band of day t whose denominator is n.
-func (h history) band(t int64, n float64, o Options) Band {
+func (h *history) band(t int64, n float64, o Options) Band {
 	lo := t - int64(7*o.Weeks)
 	mult := true
-	var ns []float64
+	ns := h.ns[:0]
 	for s := lo; s < t; s++ {
-		x, ok := h[s]
+		x, ok := h.get(s)
 		if !ok {
 			continue
 		}
@@ -302,6 +348,7 @@ func (h history) band(t int64, n float64, o Options) Band {
 	if len(ns) > 0 {
 		nRef = median(ns)
 	}
+	h.ns = ns
 	ratios := h.weekRatios(t, o.Weeks, mult)
 	m := model{mult: mult, o: o}
 	if !m.fit(ratios, -1, o.MinWeeks) {
@@ -314,7 +361,7 @@ func (h history) band(t int64, n float64, o Options) Band {
 	// The past prediction errors: each day of week k predicted as day t
 	// is, with weekday factors fitted without week k, so that a residual
 	// is as far from its prediction as t's value will be from Expected.
-	var res []residual
+	res := h.res[:0]
 	for k := range o.Weeks {
 		mk := model{mult: mult, o: o}
 		if !mk.fit(ratios, k, max(o.MinWeeks-1, 2)) {
@@ -322,7 +369,7 @@ func (h history) band(t int64, n float64, o Options) Band {
 		}
 		start := t - int64(7*(k+1))
 		for s := start; s < start+7; s++ {
-			x, ok := h[s]
+			x, ok := h.get(s)
 			if !ok || x.outside {
 				continue
 			}
@@ -342,7 +389,8 @@ func (h history) band(t int64, n float64, o Options) Band {
 	if len(res) < minResiduals {
 		return notReady()
 	}
-	tau2 := fitTau2(res)
+	h.res = res
+	tau2 := h.fitTau2(res)
 	exp := m.reseason(level, weekday(t))
 	if math.IsNaN(exp) || math.IsInf(exp, 0) {
 		return notReady()
@@ -368,8 +416,11 @@ func (h history) band(t int64, n float64, o Options) Band {
 // each weekday's value relative to the week's median (divided by it when
 // mult, minus it otherwise); NaN where a day has no data or the week has
 // fewer than 5 days with data.
-func (h history) weekRatios(t int64, weeks int, mult bool) [][7]float64 {
-	out := make([][7]float64, weeks)
+func (h *history) weekRatios(t int64, weeks int, mult bool) [][7]float64 {
+	if cap(h.ratios) < weeks {
+		h.ratios = make([][7]float64, weeks)
+	}
+	out := h.ratios[:weeks]
 	block := make([]float64, 0, 7)
 	for k := range weeks {
 		for w := range out[k] {
@@ -378,7 +429,7 @@ func (h history) weekRatios(t int64, weeks int, mult bool) [][7]float64 {
 		start := t - int64(7*(k+1))
 		block = block[:0]
 		for s := start; s < start+7; s++ {
-			if x, ok := h[s]; ok && !x.outside {
+			if x, ok := h.get(s); ok && !x.outside {
 				block = append(block, x.v)
 			}
 		}
@@ -390,7 +441,7 @@ func (h history) weekRatios(t int64, weeks int, mult bool) [][7]float64 {
 			continue
 		}
 		for s := start; s < start+7; s++ {
-			x, ok := h[s]
+			x, ok := h.get(s)
 			if !ok || x.outside {
 				continue
 			}
@@ -408,7 +459,8 @@ func (h history) weekRatios(t int64, weeks int, mult bool) [][7]float64 {
 // leaving out week exclude (-1: none), normalised to average 1 (0 when
 // additive); false when some weekday has fewer than minWeeks weeks.
 func (m *model) fit(ratios [][7]float64, exclude, minWeeks int) bool {
-	col := make([]float64, 0, len(ratios))
+	var buf [16]float64
+	col := buf[:0]
 	sum := 0.0
 	for w := range m.f {
 		col = col[:0]
@@ -444,11 +496,10 @@ func (m *model) fit(ratios [][7]float64, exclude, minWeeks int) bool {
 // that were inside their bands, or of all of them when fewer than half
 // were (the KPI moved to a new level and stayed); false when fewer than
 // half of those days have data.
-func (h history) level(t int64, m *model) (float64, bool) {
-	all := make([]float64, 0, m.o.LevelDays)
-	in := make([]float64, 0, m.o.LevelDays)
+func (h *history) level(t int64, m *model) (float64, bool) {
+	all, in := h.all[:0], h.in[:0]
 	for s := t - int64(m.o.LevelDays); s < t; s++ {
-		if x, ok := h[s]; ok {
+		if x, ok := h.get(s); ok {
 			d := m.deseason(x.v, weekday(s))
 			all = append(all, d)
 			if !x.outside {
@@ -456,6 +507,7 @@ func (h history) level(t int64, m *model) (float64, bool) {
 			}
 		}
 	}
+	h.all, h.in = all, in
 	switch {
 	case len(in) > 0 && 2*len(in) >= m.o.LevelDays:
 		return median(in), true
@@ -495,53 +547,22 @@ type residual struct {
 }
 
 // fitTau2 returns the day-to-day variance tau² ≥ 0 at which the median of
-// r²/(samp + tau²·g) is the median of a chi-square with one degree of
-// freedom (0 when the sampling noise alone already explains that much).
-func fitTau2(res []residual) float64 {
-	z := make([]float64, len(res))
-	stat := func(tau2 float64) float64 {
-		for i, r := range res {
-			v := r.samp + tau2*r.g
-			switch {
-			case r.r2 == 0:
-				z[i] = 0
-			case v <= 0:
-				z[i] = math.Inf(1)
-			default:
-				z[i] = r.r2 / v
-			}
-		}
-		return median(z)
-	}
-	if stat(0) <= chi2Median {
-		return 0
-	}
-	// stat falls as tau² grows: bracket the root, then bisect.
-	hi := 0.0
+// the squared standardised errors r²/(samp + tau²·g) is the median of a
+// chi-square with one degree of freedom. Error i is above that median
+// exactly when tau² is below c_i = (r²/median - samp)/g, so the root is
+// the median of the c_i (0 when the sampling noise alone explains that
+// much).
+func (h *history) fitTau2(res []residual) float64 {
+	c := h.c[:0]
+	defer func() { h.c = c }()
 	for _, r := range res {
-		if r.g > 0 {
-			hi = math.Max(hi, r.r2/r.g)
-		}
+		c = append(c, (r.r2/chi2Median-r.samp)/r.g)
 	}
-	if !(hi > 0) || math.IsInf(hi, 0) {
+	tau2 := median(c)
+	if !(tau2 > 0) || math.IsInf(tau2, 0) {
 		return 0
 	}
-	for i := 0; stat(hi) > chi2Median; i++ {
-		if i == 64 {
-			return hi
-		}
-		hi *= 4
-	}
-	lo := 0.0
-	for range 60 {
-		mid := (lo + hi) / 2
-		if stat(mid) > chi2Median {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return hi
+	return tau2
 }
 
 // denominator reads a point's N: 0 (unknown) unless positive and finite.

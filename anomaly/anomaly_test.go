@@ -243,3 +243,18 @@ func FuzzBands(f *testing.F) {
 		_ = anomaly.Detect(pts, anomaly.Options{Rate: rate})
 	})
 }
+
+// BenchmarkBands is the journey map's read: 20 KPIs, 90 days shown, each
+// with the 77 days of history their bands need.
+func BenchmarkBands(b *testing.B) {
+	var series [][]anomaly.Point
+	for i := range 20 {
+		series = append(series, kpis[i%len(kpis)].series(uint64(i), nil)[:90+77])
+	}
+	b.ResetTimer()
+	for range b.N {
+		for i, pts := range series {
+			anomaly.Bands(pts, anomaly.Options{Rate: kpis[i%len(kpis)].rate})
+		}
+	}
+}
