@@ -166,23 +166,42 @@ func monitor(cmd *cobra.Command, v *viper.Viper, dataDir string) (*health.Monito
 }
 
 func newAlertsCheckCmd(v *viper.Viper, dataDir *string) *cobra.Command {
-	var asJSON bool
+	var asJSON, journey bool
 	cmd := &cobra.Command{
-		Use:   "check KEY",
-		Short: "Run the health checks of a running experiment now and print its open alerts",
+		Use:   "check KEY | --journey",
+		Short: "Run the health checks of a running experiment, or of the journey's KPIs, now and print the open alerts",
 		Long: `Run every health check of experiment KEY now, as the scheduler does every
 health.interval: alerts open, update or resolve, safeguards act, and changes are
 delivered to the configured webhooks (the command waits for the deliveries).
-An experiment that is not running is not checked; its open alerts are printed.`,
-		Example: "  journeylab alerts check one-page-checkout\n  journeylab alerts check one-page-checkout --json",
-		Args:    cobra.ExactArgs(1),
+An experiment that is not running is not checked; its open alerts are printed.
+
+With --journey, judge every journey stage KPI's latest complete day against
+its expected band instead (the kpi_anomaly check); this needs a store that
+keeps the stage KPIs over all traffic.`,
+		Example: "  journeylab alerts check one-page-checkout\n  journeylab alerts check one-page-checkout --json\n  journeylab alerts check --journey",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if journey && len(args) > 0 {
+				return errors.New("give an experiment KEY or --journey, not both")
+			}
+			if !journey && len(args) != 1 {
+				return errors.New("give the KEY of the experiment to check, or --journey")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mon, done, err := monitor(cmd, v, *dataDir)
 			if err != nil {
 				return err
 			}
 			defer done()
-			open, err := mon.CheckExperiment(cmd.Context(), args[0])
+			what := "journey KPIs"
+			var open []health.Alert
+			if journey {
+				open, err = mon.CheckJourney(cmd.Context())
+			} else {
+				what = args[0]
+				open, err = mon.CheckExperiment(cmd.Context(), args[0])
+			}
 			if errors.Is(err, experiment.ErrNotFound) {
 				return fmt.Errorf("no experiment %q in this store (check --data-dir or mongodb.uri)", args[0])
 			}
@@ -193,13 +212,14 @@ An experiment that is not running is not checked; its open alerts are printed.`,
 				return printJSON(cmd.OutOrStdout(), map[string]any{"alerts": nonNil(open)})
 			}
 			if len(open) == 0 {
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s: healthy, no open alert.\n", args[0])
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s: healthy, no open alert.\n", what)
 				return err
 			}
 			return alertTable(cmd.OutOrStdout(), open)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&journey, "journey", false, "check the journey's stage KPIs over all traffic instead of an experiment")
 	return cmd
 }
 

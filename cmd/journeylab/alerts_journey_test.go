@@ -29,4 +29,17 @@ func TestAlertsCommandListsJourneyKPIAlerts(t *testing.T) {
 			t.Fatalf("%v %q", err, out)
 		}
 	})
+	t.Run("check --journey says when the store keeps no stage KPIs", func(t *testing.T) {
+		_, _, err := run(t, "alerts", "check", "--journey", "--data-dir", dir)
+		if err == nil || !strings.Contains(err.Error(), "journey KPI checks are off") {
+			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("check takes a KEY or --journey, not both", func(t *testing.T) {
+		for _, args := range [][]string{{"alerts", "check", "x", "--journey"}, {"alerts", "check"}} {
+			if _, _, err := run(t, append(args, "--data-dir", dir)...); err == nil || !strings.Contains(err.Error(), "--journey") {
+				t.Fatalf("%v: err %v", args, err)
+			}
+		}
+	})
 }
