@@ -97,14 +97,7 @@ type journeyEnv struct {
 
 func newJourneyEnv(t *testing.T, src *fakeJourney, notifier health.Notifier) *journeyEnv {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	c := &clock{t: t0}
-	svc := experiment.NewService(st, c.Now)
+	st, svc, c := newStore(t)
 	notes := &recorder{}
 	if notifier == nil {
 		notifier = notes
@@ -123,14 +116,7 @@ func newJourneyEnv(t *testing.T, src *fakeJourney, notifier health.Notifier) *jo
 
 func (v *journeyEnv) open(t *testing.T) []health.Alert {
 	t.Helper()
-	if _, err := v.mon.RunOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	open, err := v.st.OpenAlerts(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return open
+	return pass(t, v.mon, v.st, "")
 }
 
 func TestJourneyAnomalyOpensAnAlertAndResolvesWhenBackInBand(t *testing.T) {
