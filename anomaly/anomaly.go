@@ -89,7 +89,8 @@ type Finding struct {
 // Options tune the bands. The zero value means the defaults.
 type Options struct {
 	// Weeks is how many whole weeks before a day its band learns the
-	// weekday factors and the day-to-day variation from (default 8).
+	// weekday factors and the day-to-day variation from (default 8, at
+	// most 52).
 	Weeks int
 	// MinWeeks is the fewest weeks with data for each weekday a band needs
 	// (default 3); before that the band is not Ready.
@@ -97,7 +98,7 @@ type Options struct {
 	// Width is the band's half-width in standard deviations (default 4).
 	Width float64
 	// LevelDays is how many days before a day its level is the median of
-	// (default 14). A level shift is accepted as the new normal after
+	// (default 14, at most 365). A level shift is accepted as the new normal after
 	// about half of it; an outage shorter than that stays an anomaly.
 	LevelDays int
 	// Rate says the values are shares of N: the sampling variance is then
@@ -122,6 +123,7 @@ func (o Options) withDefaults() Options {
 	if o.Weeks <= 0 {
 		o.Weeks = DefaultWeeks
 	}
+	o.Weeks = min(o.Weeks, 52)
 	if o.MinWeeks <= 0 {
 		o.MinWeeks = DefaultMinWeeks
 	}
@@ -132,6 +134,7 @@ func (o Options) withDefaults() Options {
 	if o.LevelDays <= 0 {
 		o.LevelDays = DefaultLevelDays
 	}
+	o.LevelDays = min(o.LevelDays, 365)
 	if !(o.MinSpread > 0) || math.IsInf(o.MinSpread, 0) {
 		o.MinSpread = DefaultMinSpread
 	}
@@ -155,7 +158,9 @@ var chi2Median = distuv.ChiSquared{K: 1}.Quantile(0.5)
 //     its weekday's factor) of the LevelDays days before t, at least half
 //     of them present. Expected = level times t's weekday factor.
 //  3. The spread: for each day s of those weeks, the residual of the same
-//     prediction made for s (level from the LevelDays before s). Its
+//     prediction made for s (level from the LevelDays before s, weekday
+//     factors fitted without s's week, so that the residual is as large
+//     as a real forecast error rather than an in-sample one). Its
 //     variance is modelled as sampling noise plus a day-to-day variance
 //     tau²·g: p(1-p)/N + tau²·E² for rates, tau²·E²·max(1, N̄/N) otherwise
 //     (N̄ the median N; E² becomes 1 with additive effects). tau² is set so
@@ -196,8 +201,7 @@ func Bands(points []Point, opts Options) []Band {
 	return out
 }
 
-// Detect returns the points outside their bands, oldest first (in the
-// order of points).
+// Detect returns the points outside their bands, in the order of points.
 func Detect(points []Point, opts Options) []Finding {
 	var out []Finding
 	for i, b := range Bands(points, opts) {
