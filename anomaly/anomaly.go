@@ -255,6 +255,7 @@ type history struct {
 	all, in, ns, c []float64
 	res            []residual
 	ratios         [][7]float64
+	cols           columns
 }
 
 // maxSpan bounds the days a history spans: points further apart than
@@ -353,9 +354,10 @@ func (h *history) band(t int64, n float64, o Options) Band {
 		nRef = median(ns)
 	}
 	h.ns = ns
-	ratios := h.weekRatios(t, o.Weeks, mult)
+	cols := &h.cols
+	cols.build(h.weekRatios(t, o.Weeks, mult))
 	m := model{mult: mult, o: o}
-	if !m.fit(ratios, -1, o.MinWeeks) {
+	if !m.fit(cols, -1, o.MinWeeks) {
 		return notReady()
 	}
 	level, ok := h.level(t, &m)
@@ -368,7 +370,7 @@ func (h *history) band(t int64, n float64, o Options) Band {
 	res := h.res[:0]
 	for k := range o.Weeks {
 		mk := model{mult: mult, o: o}
-		if !mk.fit(ratios, k, max(o.MinWeeks-1, 2)) {
+		if !mk.fit(cols, k, max(o.MinWeeks-1, 2)) {
 			continue
 		}
 		start := t - int64(7*(k+1))
@@ -459,25 +461,74 @@ func (h *history) weekRatios(t int64, weeks int, mult bool) [][7]float64 {
 	return out
 }
 
-// fit sets m's weekday factors to the per-weekday medians of ratios,
-// leaving out week exclude (-1: none), normalised to average 1 (0 when
-// additive); false when some weekday has fewer than minWeeks weeks.
-func (m *model) fit(ratios [][7]float64, exclude, minWeeks int) bool {
-	var buf [16]float64
-	col := buf[:0]
-	sum := 0.0
-	for w := range m.f {
-		col = col[:0]
-		for k, r := range ratios {
-			if k != exclude && !math.IsNaN(r[w]) {
-				col = append(col, r[w])
+// columns are the week ratios of weekRatios by weekday, sorted, so that
+// the median without any one week is read off without sorting again.
+type columns struct {
+	sorted [7][]float64
+	// rank[w][k] is the position of week k's ratio in sorted[w], -1 when
+	// the week has none.
+	rank [7][]int
+}
+
+func (c *columns) build(ratios [][7]float64) {
+	for w := range c.sorted {
+		xs, rank := c.sorted[w][:0], c.rank[w][:0]
+		for k := range ratios {
+			rank = append(rank, -1)
+			if r := ratios[k][w]; !math.IsNaN(r) {
+				xs = append(xs, r)
 			}
 		}
-		if len(col) < minWeeks {
+		sortFloats(xs)
+		// Weeks with equal ratios may share a rank; leaving out either
+		// leaves the same values.
+		for k := range ratios {
+			if r := ratios[k][w]; !math.IsNaN(r) {
+				rank[k], _ = slices.BinarySearch(xs, r)
+			}
+		}
+		c.sorted[w], c.rank[w] = xs, rank
+	}
+}
+
+// median is weekday w's median ratio without week exclude (-1: none), and
+// how many weeks it is of.
+func (c *columns) median(w, exclude int) (float64, int) {
+	xs, skip := c.sorted[w], -1
+	if exclude >= 0 {
+		skip = c.rank[w][exclude]
+	}
+	n := len(xs)
+	if skip >= 0 {
+		n--
+	}
+	if n <= 0 {
+		return math.NaN(), 0
+	}
+	at := func(i int) float64 {
+		if skip >= 0 && i >= skip {
+			i++
+		}
+		return xs[i]
+	}
+	if n%2 == 1 {
+		return at(n / 2), n
+	}
+	return (at(n/2-1) + at(n/2)) / 2, n
+}
+
+// fit sets m's weekday factors to the per-weekday medians of the week
+// ratios, leaving out week exclude (-1: none), normalised to average 1 (0
+// when additive); false when some weekday has fewer than minWeeks weeks.
+func (m *model) fit(cols *columns, exclude, minWeeks int) bool {
+	sum := 0.0
+	for w := range m.f {
+		f, n := cols.median(w, exclude)
+		if n < minWeeks {
 			return false
 		}
-		m.f[w] = median(col)
-		sum += m.f[w]
+		m.f[w] = f
+		sum += f
 	}
 	mean := sum / 7
 	if m.mult && !(mean > 0) {
@@ -592,9 +643,26 @@ func weekday(d int64) int {
 	return int(((d+4)%7 + 7) % 7)
 }
 
-// median returns the median of xs, reordering xs.
+// sortFloats sorts xs. The slices are mostly short (a week's days, a
+// level's 14 days): an insertion sort beats the general sort's set-up
+// there, and values are finite, so no NaN ordering is needed.
+func sortFloats(xs []float64) {
+	if len(xs) > 32 {
+		slices.Sort(xs)
+		return
+	}
+	for i := 1; i < len(xs); i++ {
+		x, j := xs[i], i
+		for ; j > 0 && xs[j-1] > x; j-- {
+			xs[j] = xs[j-1]
+		}
+		xs[j] = x
+	}
+}
+
+// median returns the median of xs (not empty), reordering xs.
 func median(xs []float64) float64 {
-	slices.Sort(xs)
+	sortFloats(xs)
 	n := len(xs)
 	if n%2 == 1 {
 		return xs[n/2]
