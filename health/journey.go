@@ -120,6 +120,9 @@ func EvaluateJourney(series []anomaly.Series, today time.Time, opts anomaly.Opti
 
 func anomalyFinding(s anomaly.Series, subject string, p anomaly.Point, f anomaly.Finding, o anomaly.Options) Finding {
 	b := f.Band
+	if !(p.N > 0) || math.IsInf(p.N, 0) {
+		p.N = 0 // unknown; JSON has no NaN
+	}
 	width := o.Width
 	if !(width > 0) {
 		width = anomaly.DefaultWidth

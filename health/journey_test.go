@@ -360,3 +360,21 @@ func TestEvaluateJourneyFormatsValuesToTheBandsPrecision(t *testing.T) {
 		})
 	}
 }
+
+func TestEvaluateJourneyTakesAnUnknownDenominator(t *testing.T) {
+	var pts []anomaly.Point
+	for d := today.AddDate(0, 0, -63); d.Before(today); d = d.AddDate(0, 0, 1) {
+		pts = append(pts, anomaly.Point{Day: d, Value: 60, N: 500})
+	}
+	pts[len(pts)-1] = anomaly.Point{Day: yesterday, Value: 1, N: math.NaN()}
+	res := health.EvaluateJourney([]anomaly.Series{{Stage: "checkout", KPI: "aov", Points: pts}}, today, anomaly.Options{})
+	if len(res.Findings) != 1 {
+		t.Fatalf("findings %+v", res.Findings)
+	}
+	if d := res.Findings[0].Detail.(health.AnomalyDetail); d.N != 0 || strings.Contains(res.Findings[0].Summary, "NaN") {
+		t.Fatalf("finding %+v", res.Findings[0])
+	}
+	if _, err := json.Marshal(res.Findings[0].Detail); err != nil {
+		t.Fatal(err)
+	}
+}
