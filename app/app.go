@@ -224,12 +224,23 @@ func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, l
 		}
 		closeHooks, opts.Notifier = d.Close, d
 	}
+	opts.Journey = journeySource(st)
 	mon, err := health.NewMonitor(exps, st, st, st, st, opts)
 	if err != nil {
 		_ = closeHooks(context.Background())
 		return nil, nil, err
 	}
 	return mon, closeHooks, nil
+}
+
+// journeySource is where the health checks read the journey's stage KPIs
+// over all traffic: the store, when it keeps them (it implements
+// health.JourneySource). Without one the journey KPI anomaly check is off.
+func journeySource(st Backend) health.JourneySource {
+	if js, ok := st.(health.JourneySource); ok {
+		return js
+	}
+	return nil
 }
 
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:

@@ -30,9 +30,10 @@ const (
 	CheckMultipleVariants Check = "multiple_variants"
 )
 
-// Checks lists every check in the order the scheduler runs them.
+// Checks lists every check in the order the scheduler runs them: those of
+// each running experiment, then the journey's KPI anomaly check.
 func Checks() []Check {
-	return []Check{CheckSRM, CheckNoExposures, CheckNoEvents, CheckGuardrail, CheckDecision, CheckUnderpowered, CheckMultipleVariants}
+	return []Check{CheckSRM, CheckNoExposures, CheckNoEvents, CheckGuardrail, CheckDecision, CheckUnderpowered, CheckMultipleVariants, CheckKPIAnomaly}
 }
 
 // Severity ranks alerts.
@@ -72,16 +73,18 @@ const (
 	Resolved AlertStatus = "resolved"
 )
 
-// Alert is one condition found on one experiment. At most one alert per
-// (experiment, check, subject) is open at a time: a check that keeps
-// failing updates it, and once it passes the alert is resolved; a later
-// failure opens a new alert.
+// Alert is one condition found on one experiment, or on the journey's
+// KPIs over all traffic. At most one alert per (experiment, check,
+// subject) is open at a time: a check that keeps failing updates it, and
+// once it passes the alert is resolved; a later failure opens a new alert.
 type Alert struct {
-	ID         string `json:"id"`
+	ID string `json:"id"`
+	// Experiment is "" for journey alerts (CheckKPIAnomaly).
 	Experiment string `json:"experiment"`
 	Check      Check  `json:"check"`
 	// Subject narrows the condition within the check: "metric/variant" for
-	// guardrail and decision alerts, "" otherwise.
+	// guardrail and decision alerts, "stage/kpi" for KPI anomalies, ""
+	// otherwise.
 	Subject  string      `json:"subject,omitempty"`
 	Severity Severity    `json:"severity"`
 	Status   AlertStatus `json:"status"`

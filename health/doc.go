@@ -18,6 +18,12 @@
 // JSON (HMAC-SHA256 in SignatureHeader) or Slack messages, with retries and
 // a delivery log. An opt-in Safeguard pauses an experiment, or sends all its
 // traffic to control, when a guardrail or SRM alert opens, acting through
-// the experiment service with the actor "safeguard". docs/health.md is the
-// user's guide.
+// the experiment service with the actor "safeguard".
+//
+// With a JourneySource the Monitor also watches the journey's stage KPIs
+// over all traffic (CheckJourney): each KPI's latest complete day is
+// judged against its seasonality-aware band (package anomaly), and a day
+// outside it opens a kpi_anomaly alert with no experiment, through the
+// same store, dedupe, audit trail and webhooks; the alert resolves on a
+// later day back in band. docs/health.md is the user's guide.
 package health

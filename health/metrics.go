@@ -18,11 +18,11 @@ func newMonitorMetrics(r prometheus.Registerer) (*monitorMetrics, error) {
 	m := &monitorMetrics{
 		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "journeylab_health_open_alerts",
-			Help: "Open experiment health alerts by check and severity, as of the last check.",
+			Help: "Open health alerts (experiments and journey KPIs) by check and severity, as of the last check.",
 		}, []string{"check", "severity"}),
 		checks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "journeylab_health_checks_total",
-			Help: "Health checks of one experiment, by result (ok or error).",
+			Help: "Health checks of one experiment or of the journey KPIs, by result (ok or error).",
 		}, []string{"result"}),
 	}
 	for _, c := range []prometheus.Collector{m.open, m.checks} {
@@ -33,7 +33,7 @@ func newMonitorMetrics(r prometheus.Registerer) (*monitorMetrics, error) {
 	return m, nil
 }
 
-// checked counts one check of one experiment.
+// checked counts one check of one experiment or of the journey KPIs.
 func (m *monitorMetrics) checked(err error) {
 	if m == nil {
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/journeylab/journeylab/anomaly"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/report"
 	"github.com/journeylab/journeylab/stats"
@@ -77,6 +78,13 @@ type Options struct {
 	// Registerer, when set, receives the health metrics
 	// (journeylab_health_open_alerts, journeylab_health_checks_total).
 	Registerer prometheus.Registerer
+	// Journey, when set, gives the stage KPIs over all traffic: each pass
+	// then also judges every KPI's latest complete day against its
+	// expected band (CheckJourney). Nil turns that check off.
+	Journey JourneySource
+	// Anomaly tunes the KPI bands (zero: the anomaly package's defaults;
+	// Rate comes from each series).
+	Anomaly anomaly.Options
 }
 
 // Defaults of Options.
@@ -200,7 +208,8 @@ func (m *Monitor) loop(ctx context.Context, done chan struct{}) {
 	}
 }
 
-// RunOnce checks every running experiment and returns how many it checked.
+// RunOnce checks every running experiment and returns how many it checked,
+// then, with a JourneySource, the journey's stage KPIs (CheckJourney).
 // An error for one experiment does not stop the others; all are joined.
 func (m *Monitor) RunOnce(ctx context.Context) (int, error) {
 	list, err := m.exps.List(ctx, experiment.Filter{Status: experiment.StatusRunning})
@@ -221,6 +230,14 @@ func (m *Monitor) RunOnce(ctx context.Context) (int, error) {
 			continue
 		}
 		n++
+	}
+	if ctx.Err() == nil && m.opts.Journey != nil {
+		_, err := m.CheckJourney(ctx)
+		m.metrics.checked(err)
+		if err != nil {
+			errs = append(errs, err)
+			m.opts.Log.Warn("journey KPI check failed", "err", err)
+		}
 	}
 	if ctx.Err() == nil {
 		if err := m.settleIdle(ctx, list); err != nil {
@@ -251,6 +268,16 @@ func (m *Monitor) settleIdle(ctx context.Context, running []*experiment.Experime
 	status := map[string]experiment.Status{}
 	var errs []error
 	for _, a := range open {
+		if a.Experiment == "" {
+			// Journey alerts belong to no experiment; CheckJourney settles
+			// them, or nothing will once the check is off.
+			if m.opts.Journey == nil && a.Check == CheckKPIAnomaly {
+				if _, err := m.resolve(ctx, a, ActorHealth, "journey KPI checks are off", m.opts.Now().UTC()); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			continue
+		}
 		if live[a.Experiment] {
 			continue
 		}
@@ -307,7 +334,7 @@ func (m *Monitor) check(ctx context.Context, e *experiment.Experiment) ([]Alert,
 	if err != nil {
 		return nil, fmt.Errorf("health %s: open alerts: %w", e.Key, err)
 	}
-	return m.reconcile(ctx, e, settings, open, findings, in.Now)
+	return m.reconcile(ctx, e.Key, e, settings, open, findings, in.Now, nil)
 }
 
 // gather reads everything Evaluate needs about e.
@@ -365,9 +392,11 @@ func (m *Monitor) gather(ctx context.Context, e *experiment.Experiment) (Input, 
 		CrossVariantUnits: cross, Limits: lim}, settings, nil
 }
 
-// reconcile opens, updates and resolves e's alerts so that exactly the
-// findings are open, and runs the safeguard on newly opened alerts.
-func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, settings Settings, open []Alert, findings []Finding, now time.Time) ([]Alert, error) {
+// reconcile opens, updates and resolves the alerts of experiment key ("" for
+// the journey, whose e is nil) so that exactly the findings are open, and
+// runs the safeguard on newly opened alerts. cleared says, by dedupe key,
+// why an alert resolves (default: "the condition cleared").
+func (m *Monitor) reconcile(ctx context.Context, key string, e *experiment.Experiment, settings Settings, open []Alert, findings []Finding, now time.Time, cleared map[string]string) ([]Alert, error) {
 	byKey := map[string]Alert{}
 	for _, a := range open {
 		byKey[a.DedupeKey()] = a
@@ -376,12 +405,12 @@ func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, setti
 	var out []Alert
 	seen := map[string]bool{}
 	for _, f := range findings {
-		k := DedupeKey(e.Key, f.Check, f.Subject)
+		k := DedupeKey(key, f.Check, f.Subject)
 		seen[k] = true
 		detail := encodeDetail(f.Detail)
 		cur, ok := byKey[k]
 		if !ok {
-			a := Alert{ID: newID(), Experiment: e.Key, Check: f.Check, Subject: f.Subject, Severity: f.Severity,
+			a := Alert{ID: newID(), Experiment: key, Check: f.Check, Subject: f.Subject, Severity: f.Severity,
 				Status: Open, Summary: f.Summary, Detail: detail, OpenedAt: now, LastSeenAt: now}
 			ev := AlertEvent{AlertID: a.ID, At: now, Action: ActionOpened, Actor: ActorHealth, Severity: a.Severity, Message: a.Summary}
 			if err := m.store.CreateAlert(ctx, a, ev); err != nil {
@@ -392,9 +421,9 @@ func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, setti
 				errs = append(errs, fmt.Errorf("open %s alert: %w", f.Check, err))
 				continue
 			}
-			m.opts.Log.Info("health alert opened", "experiment", e.Key, "check", f.Check, "subject", f.Subject, "severity", f.Severity)
+			m.opts.Log.Info("health alert opened", "experiment", key, "check", f.Check, "subject", f.Subject, "severity", f.Severity)
 			m.notify(ActionOpened, a, a.Summary)
-			if settings.Safeguard.triggers(f.Check) {
+			if e != nil && settings.Safeguard.triggers(f.Check) {
 				a = m.safeguard(ctx, e, settings.Safeguard, a, now)
 			}
 			out = append(out, a)
@@ -418,7 +447,7 @@ func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, setti
 		}
 		// A safeguard switched on while its alert was already open acts
 		// now; one that acted before does not act again.
-		if a.Safeguard == "" && settings.Safeguard.triggers(f.Check) {
+		if e != nil && a.Safeguard == "" && settings.Safeguard.triggers(f.Check) {
 			a = m.safeguard(ctx, e, settings.Safeguard, a, now)
 		}
 		out = append(out, a)
@@ -427,7 +456,11 @@ func (m *Monitor) reconcile(ctx context.Context, e *experiment.Experiment, setti
 		if seen[a.DedupeKey()] {
 			continue
 		}
-		if _, err := m.resolve(ctx, a, ActorHealth, "the condition cleared", now); err != nil {
+		why := cleared[a.DedupeKey()]
+		if why == "" {
+			why = "the condition cleared"
+		}
+		if _, err := m.resolve(ctx, a, ActorHealth, why, now); err != nil {
 			errs = append(errs, err)
 			out = append(out, a)
 		}
@@ -569,10 +602,14 @@ type Summary struct {
 	Checks []Check `json:"checks"`
 }
 
-// Summarise groups open alerts by experiment.
+// Summarise groups open alerts by experiment, leaving out the journey's
+// alerts (which belong to no experiment).
 func Summarise(open []Alert) map[string]Summary {
 	out := map[string]Summary{}
 	for _, a := range open {
+		if a.Experiment == "" {
+			continue
+		}
 		s := out[a.Experiment]
 		if s.Status == "" || Severity(s.Status).rank() < a.Severity.rank() {
 			s.Status = string(a.Severity)

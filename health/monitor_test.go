@@ -113,18 +113,39 @@ type env struct {
 
 func conv(n int64, c float64) stats.ArmStats { return stats.ArmStats{N: n, Sum: c, SumSq: c} }
 
-// newEnv launches a 50/50 checkout experiment with conversion as goal and
-// return rate as guardrail, on a real SQLite store.
-func newEnv(t *testing.T) *env {
+// newStore opens a real SQLite store, closed when the test ends, with an
+// experiment service on a clock set to t0.
+func newStore(t *testing.T) (*sqlite.Store, *experiment.Service, *clock) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, t.TempDir())
+	st, err := sqlite.Open(context.Background(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
 	c := &clock{t: t0}
-	svc := experiment.NewService(st, c.Now)
+	return st, experiment.NewService(st, c.Now), c
+}
+
+// pass runs one scheduled pass of mon and returns the open alerts of the
+// experiment key ("" for all).
+func pass(t *testing.T, mon *health.Monitor, st health.Store, key string) []health.Alert {
+	t.Helper()
+	if _, err := mon.RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	open, err := st.OpenAlerts(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return open
+}
+
+// newEnv launches a 50/50 checkout experiment with conversion as goal and
+// return rate as guardrail, on a real SQLite store.
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	st, svc, c := newStore(t)
 	if err := svc.SeedBuiltinMetrics(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -151,14 +172,7 @@ func newEnv(t *testing.T) *env {
 
 func (v *env) run(t *testing.T) []health.Alert {
 	t.Helper()
-	if _, err := v.mon.RunOnce(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	open, err := v.st.OpenAlerts(context.Background(), "checkout")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return open
+	return pass(t, v.mon, v.st, "checkout")
 }
 
 func checksOf(as []health.Alert) []string {

@@ -364,6 +364,9 @@ func SlackMessage(n Notification) map[string]any {
 	if n.Alert.Subject != "" {
 		head += " (" + slackEscape(n.Alert.Subject) + ")"
 	}
+	if n.Alert.Experiment == "" {
+		head = fmt.Sprintf("%s *%s* %s alert %s journey KPI `%s`", icon, n.Alert.Severity, n.Alert.Check, verb, slackEscape(n.Alert.Subject))
+	}
 	text := head + "\n" + slackEscape(n.Alert.Summary)
 	if n.Message != "" && n.Message != n.Alert.Summary {
 		text += "\n_" + slackEscape(n.Message) + "_"

@@ -27,17 +27,20 @@ func newAlertsCmd(v *viper.Viper) *cobra.Command {
 	var asJSON, all bool
 	cmd := &cobra.Command{
 		Use:   "alerts",
-		Short: "List experiment health alerts; check, show or resolve them",
+		Short: "List experiment and journey KPI health alerts; check, show or resolve them",
 		Long: `List the health alerts of experiments: sample-ratio mismatch, no exposures or
 events for too long, a harmed guardrail, a goal metric that reached a decision,
-an underpowered test, units seen in more than one variant. Open alerts are
-listed by default, newest first.
+an underpowered test, units seen in more than one variant; and of the journey's
+stage KPIs over all traffic: a KPI outside its expected band (kpi_anomaly; these
+belong to no experiment, their subject is stage/kpi). Open alerts are listed by
+default, newest first.
 
 Like "report", it reads the store the configuration names (data_dir or
 mongodb.uri), so it works while the service runs. See docs/health.md.`,
 		Example: `  journeylab alerts
   journeylab alerts --all --experiment one-page-checkout
   journeylab alerts --check guardrail --json
+  journeylab alerts --check kpi_anomaly --all
   journeylab alerts check one-page-checkout
   journeylab alerts show 3f9c2a1b7d4e5f60
   journeylab alerts resolve 3f9c2a1b7d4e5f60 --note "bot traffic filtered"`,
@@ -78,7 +81,7 @@ mongodb.uri), so it works while the service runs. See docs/health.md.`,
 	cmd.Flags().StringVar(&status, "status", "", "open (default) or resolved")
 	cmd.Flags().BoolVar(&all, "all", false, "list open and resolved alerts")
 	cmd.Flags().StringVar(&exp, "experiment", "", "only alerts of this experiment")
-	cmd.Flags().StringVar(&check, "check", "", "only alerts of this check (srm, no_exposures, no_events, guardrail, decision, underpowered, multiple_variants)")
+	cmd.Flags().StringVar(&check, "check", "", "only alerts of this check (srm, no_exposures, no_events, guardrail, decision, underpowered, multiple_variants, kpi_anomaly)")
 	cmd.Flags().IntVar(&limit, "limit", health.DefaultLimit, fmt.Sprintf("at most this many alerts (1 to %d)", health.MaxLimit))
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON (as GET /v1/alerts does)")
 	cmd.AddCommand(newAlertsCheckCmd(v, &dataDir), newAlertsShowCmd(v, &dataDir), newAlertsResolveCmd(v, &dataDir))
@@ -115,12 +118,21 @@ func alertTable(w io.Writer, list []health.Alert) error {
 		if a.Safeguard != "" {
 			summary += " [safeguard " + a.Safeguard + "]"
 		}
-		if err := t.Append(a.ID, a.OpenedAt.UTC().Format("2006-01-02 15:04"), a.Experiment, string(a.Check), a.Subject,
+		if err := t.Append(a.ID, a.OpenedAt.UTC().Format("2006-01-02 15:04"), scope(a), string(a.Check), a.Subject,
 			string(a.Severity), string(a.Status), summary); err != nil {
 			return err
 		}
 	}
 	return t.Render()
+}
+
+// scope names what an alert is about: its experiment, or "(journey)" for
+// a journey KPI alert.
+func scope(a health.Alert) string {
+	if a.Experiment == "" {
+		return "(journey)"
+	}
+	return a.Experiment
 }
 
 // monitor builds the health monitor of the configured store; alerts it
@@ -154,23 +166,42 @@ func monitor(cmd *cobra.Command, v *viper.Viper, dataDir string) (*health.Monito
 }
 
 func newAlertsCheckCmd(v *viper.Viper, dataDir *string) *cobra.Command {
-	var asJSON bool
+	var asJSON, journey bool
 	cmd := &cobra.Command{
-		Use:   "check KEY",
-		Short: "Run the health checks of a running experiment now and print its open alerts",
+		Use:   "check KEY | --journey",
+		Short: "Run the health checks of a running experiment, or of the journey's KPIs, now and print the open alerts",
 		Long: `Run every health check of experiment KEY now, as the scheduler does every
 health.interval: alerts open, update or resolve, safeguards act, and changes are
 delivered to the configured webhooks (the command waits for the deliveries).
-An experiment that is not running is not checked; its open alerts are printed.`,
-		Example: "  journeylab alerts check one-page-checkout\n  journeylab alerts check one-page-checkout --json",
-		Args:    cobra.ExactArgs(1),
+An experiment that is not running is not checked; its open alerts are printed.
+
+With --journey, judge every journey stage KPI's latest complete day against
+its expected band instead (the kpi_anomaly check); this needs a store that
+keeps the stage KPIs over all traffic.`,
+		Example: "  journeylab alerts check one-page-checkout\n  journeylab alerts check one-page-checkout --json\n  journeylab alerts check --journey",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if journey && len(args) > 0 {
+				return errors.New("give an experiment KEY or --journey, not both")
+			}
+			if !journey && len(args) != 1 {
+				return errors.New("give the KEY of the experiment to check, or --journey")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			mon, done, err := monitor(cmd, v, *dataDir)
 			if err != nil {
 				return err
 			}
 			defer done()
-			open, err := mon.CheckExperiment(cmd.Context(), args[0])
+			what := "journey KPIs"
+			var open []health.Alert
+			if journey {
+				open, err = mon.CheckJourney(cmd.Context())
+			} else {
+				what = args[0]
+				open, err = mon.CheckExperiment(cmd.Context(), args[0])
+			}
 			if errors.Is(err, experiment.ErrNotFound) {
 				return fmt.Errorf("no experiment %q in this store (check --data-dir or mongodb.uri)", args[0])
 			}
@@ -181,13 +212,14 @@ An experiment that is not running is not checked; its open alerts are printed.`,
 				return printJSON(cmd.OutOrStdout(), map[string]any{"alerts": nonNil(open)})
 			}
 			if len(open) == 0 {
-				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s: healthy, no open alert.\n", args[0])
+				_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s: healthy, no open alert.\n", what)
 				return err
 			}
 			return alertTable(cmd.OutOrStdout(), open)
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	cmd.Flags().BoolVar(&journey, "journey", false, "check the journey's stage KPIs over all traffic instead of an experiment")
 	return cmd
 }
 
@@ -241,7 +273,7 @@ new alert.`,
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resolved %s alert %s of %s\n", a.Check, a.ID, a.Experiment)
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "resolved %s alert %s of %s\n", a.Check, a.ID, scope(a))
 			return err
 		},
 	}

@@ -26,6 +26,7 @@ func RunHealth(t *testing.T, open func(t *testing.T) HealthBackend) {
 	t.Run("alerts: one open per condition, listed and audited", func(t *testing.T) { testAlertStore(t, open(t)) })
 	t.Run("settings, activity state and the delivery log", func(t *testing.T) { testHealthSettingsAndDeliveries(t, open(t)) })
 	t.Run("newest exposure and units in several variants", func(t *testing.T) { testHealthActivity(t, open(t)) })
+	t.Run("journey KPI alerts: no experiment, one open per KPI", func(t *testing.T) { testJourneyAlerts(t, open(t)) })
 }
 
 var at0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)

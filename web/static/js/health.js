@@ -18,6 +18,7 @@ export const CHECK_LABEL = {
   decision: 'decision reached',
   underpowered: 'underpowered',
   multiple_variants: 'units in several variants',
+  kpi_anomaly: 'KPI anomaly',
 };
 
 /** loadHealth returns the health summary of every experiment with open alerts ({} on failure). */

@@ -1,6 +1,7 @@
-// The alerts page: every experiment's health alerts, open ones first by
-// default, filtered by status and check (GET /v1/alerts), each linking to
-// its experiment. The checks and their statistics are in docs/health.md.
+// The alerts page: every experiment's health alerts and the journey's KPI
+// anomalies, open ones first by default, filtered by status and check
+// (GET /v1/alerts), each linking to its experiment or to the journey map.
+// The checks and their statistics are in docs/health.md.
 
 import { h, add, replace, announce, field } from '../dom.js';
 import { get, enc, query } from '../api.js';
@@ -20,7 +21,7 @@ export async function render(view, ctx) {
   const count = h('p', { class: 'count', 'aria-live': 'polite' });
   const holder = h('div', { class: 'table-wrap' });
   add(view, h('h1', {}, 'Alerts'),
-    h('p', { class: 'hint' }, 'Health checks run on every running experiment every few minutes: sample ratio mismatch, data delays, harmed guardrails, decisions reached, underpowered tests and units seen in two variants.'),
+    h('p', { class: 'hint' }, 'Health checks run on every running experiment every few minutes: sample ratio mismatch, data delays, harmed guardrails, decisions reached, underpowered tests and units seen in two variants. Journey stage KPIs over all traffic are checked against their expected band (KPI anomaly).'),
     form, count, holder);
 
   const draw = async () => {
@@ -32,10 +33,12 @@ export async function render(view, ctx) {
     }
     replace(holder, h('table', { class: 'grid alerts' },
       h('caption', { class: 'sr-only' }, 'Health alerts, newest first'),
-      h('thead', {}, h('tr', {}, ['Opened', 'Experiment', 'Check', 'Severity', 'Status', 'Summary'].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {}, ['Opened', 'Experiment or journey', 'Check', 'Severity', 'Status', 'Summary'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, alerts.map((a) => h('tr', { dataset: { alert: a.id, check: a.check } },
         h('td', { class: 'small' }, fmtDate(a.opened_at)),
-        h('th', { scope: 'row' }, h('a', { href: `#/experiments/${enc(a.experiment)}` }, a.experiment)),
+        h('th', { scope: 'row' }, a.experiment
+          ? h('a', { href: `#/experiments/${enc(a.experiment)}` }, a.experiment)
+          : h('a', { href: '#/journey', dataset: { scope: 'journey' } }, 'Journey map')),
         h('td', {}, CHECK_LABEL[a.check] || a.check, a.subject ? h('div', { class: 'mono small muted' }, a.subject) : null),
         h('td', {}, h('span', { class: ['badge', `health-${a.severity}`] }, a.severity)),
         h('td', {}, a.status, a.resolved_at ? h('div', { class: 'small muted' }, fmtDate(a.resolved_at)) : null),
