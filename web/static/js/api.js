@@ -1,3 +1,4 @@
+// @ts-check
 // The API client: JSON over fetch with the session's API key, and errors
 // turned into ApiError carrying the server's {code, message, field}.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Hand-written SVG charts: a forest plot of relative lift, funnel bars and a
 // cumulative-lift line chart. Colours come from CSS classes (app.css), so the
 // charts follow the page's palette and need no inline styles.

@@ -1,3 +1,4 @@
+// @ts-check
 // Small DOM helpers. Every piece of text goes through textContent or
 // attributes, never innerHTML, so names and hypotheses typed by users cannot
 // inject markup (the Content-Security-Policy is the second line of defence).
@@ -71,6 +72,7 @@ export function announce(msg) {
  * field builds a labelled form control: label, the control, an optional hint
  * and an (initially empty) error slot wired with aria-describedby. apiField
  * is the API's name for the field, used to place server validation errors.
+ * @param {{label: any, control: HTMLElement, hint?: string, apiField?: string, className?: string}} opts
  */
 export function field({ label, control, hint, apiField, className }) {
   const id = control.id || uid('f');

@@ -1,3 +1,4 @@
+// @ts-check
 // Number and date formatting, fixed to en-US so that what the dashboard shows
 // does not depend on the browser's locale (and the browser tests can check it).
 

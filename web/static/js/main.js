@@ -1,3 +1,4 @@
+// @ts-check
 // The dashboard's entry point: a hash router (/#/experiments/KEY) over the
 // pages, the login gate and the header. Hash routes keep every dashboard URL
 // on "/", so the server needs no catch-all route next to the API.
@@ -64,6 +65,7 @@ async function route() {
   current = new AbortController();
   const ctx = { signal: current.signal, query, params: {}, go };
   for (const a of document.querySelectorAll('#nav a')) {
+    if (!(a instanceof HTMLElement)) continue;
     if (r && a.dataset.nav === r.nav) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   document.getElementById('nav').hidden = !session.loggedIn;

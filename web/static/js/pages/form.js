@@ -1,3 +1,4 @@
+// @ts-check
 // Create and edit an experiment. The server is the validator: the form sends
 // what the user typed and shows the API's message next to the field the API
 // names ("variants[1].weight", "targeting", "goal_metrics[0]", ...). The only

@@ -1,3 +1,4 @@
+// @ts-check
 // The layers: each layer's holdout and, for a layer with metrics, its holdout
 // baseline — the visitors held out of every experiment of the layer against
 // the rest of it, as a report of its own (GET /v1/layers/KEY/report). The

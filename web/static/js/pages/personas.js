@@ -1,3 +1,4 @@
+// @ts-check
 // Personas: named, reusable targeting conditions ("Sarah: worried about
 // quality, sizes and returns"). The list (#/personas), one persona with its
 // editor, the experiments that use it and its audit trail

@@ -1,3 +1,4 @@
+// @ts-check
 // The experiment planner. The API does the statistics (GET /v1/power, the
 // same code as `journeylab power`); this page only collects the inputs and
 // shows the plan, with the API's message next to a wrong input. It answers

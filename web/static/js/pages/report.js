@@ -1,3 +1,4 @@
+// @ts-check
 // The experiment page: what it is, its lifecycle actions (admin keys), and
 // the journey-stage report — SRM banner, guardrail flags, a stage-by-stage
 // scorecard, a forest plot of relative lift, the funnel per variant, the
