@@ -1,0 +1,18 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/journeylab/journeylab/auth"
+)
+
+func TestReportPageSaysWhatToDoInHeadlessChromium(t *testing.T) {
+	browser, node := requireBrowserTools(t)
+	srv := startJourneylab(t)
+	runScenario(t, node, "decision.test.mjs",
+		"JOURNEYLAB_URL="+srv.url,
+		"JOURNEYLAB_ADMIN_KEY="+srv.keys[auth.ScopeAdmin],
+		"JOURNEYLAB_SDK_KEY="+srv.keys[auth.ScopeSDK],
+		"JOURNEYLAB_CHROMIUM="+browser,
+	)
+}
