@@ -16,3 +16,14 @@ func TestReportPageSaysWhatToDoInHeadlessChromium(t *testing.T) {
 		"JOURNEYLAB_CHROMIUM="+browser,
 	)
 }
+
+func TestMetricsAndLayersAreCreatedFromTheDashboardInHeadlessChromium(t *testing.T) {
+	browser, node := requireBrowserTools(t)
+	srv := startJourneylab(t)
+	runScenario(t, node, "catalogue.test.mjs",
+		"JOURNEYLAB_URL="+srv.url,
+		"JOURNEYLAB_ADMIN_KEY="+srv.keys[auth.ScopeAdmin],
+		"JOURNEYLAB_READ_KEY="+srv.keys[auth.ScopeRead],
+		"JOURNEYLAB_CHROMIUM="+browser,
+	)
+}

@@ -106,3 +106,6 @@ export function cached(path) {
   }
   return cache.get(path);
 }
+
+/** uncache forgets a memoised read after the catalogue changed (a metric was added). */
+export function uncache(path) { cache.delete(path); }

@@ -85,6 +85,19 @@ export function field({ label, control, hint, apiField, className }) {
   return h('div', { class: ['field', className] }, lab, control, hintEl, err);
 }
 
+/**
+ * typed reads a number input as the API should get it: the number when it
+ * is one, else the raw text (or "not a number" for input the browser could
+ * not parse), so the server rejects it naming the field.
+ * @param {HTMLInputElement} input
+ */
+export function typed(input) {
+  const v = input.value.trim();
+  if (v === '' && input.validity && input.validity.badInput) return 'not a number';
+  const n = Number(v);
+  return v !== '' && Number.isFinite(n) ? n : v;
+}
+
 /** errorSlotFor returns the error element of a control built by field (or a group's slot). */
 function errorSlotFor(control) {
   const ids = (control.getAttribute('aria-describedby') || '').split(' ');

@@ -15,6 +15,8 @@ import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
 import * as alerts from './pages/alerts.js';
+import * as metrics from './pages/metrics.js';
+import * as newLayer from './pages/layer-new.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -24,10 +26,13 @@ const routes = [
   { re: /^\/experiments\/([^/]+)$/, page: report, nav: 'experiments', names: ['key'] },
   { re: /^\/journey$/, page: journey, nav: 'journey' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
+  { re: /^\/layers\/new$/, page: newLayer, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
   { re: /^\/personas$/, page: personas, nav: 'personas' },
   { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
+  { re: /^\/metrics$/, page: metrics, nav: 'metrics' },
+  { re: /^\/metrics\/(new)$/, page: metrics, nav: 'metrics', names: ['key'] },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
   { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
 ];

@@ -88,9 +88,10 @@ export function segmentTables(rep) {
     rep.segments_omitted ? `; the ${fmtInt(rep.segments_omitted)} smallest are left out` : '', '.')];
   for (const seg of rep.segments) {
     const units = seg.units.map((u) => `${u.variant} ${fmtInt(u.units)}`).join(' · ');
-    const label = seg.value === '(none)' ? `no ${rep.dimension}` : seg.value;
+    const dimName = rep.dimension === PERSONA_DIMENSION ? 'Persona' : rep.dimension;
+    const label = seg.value === '(none)' ? `no ${dimName.toLowerCase()}` : seg.value;
     out.push(h('div', { class: 'segment', dataset: { segment: seg.value } },
-      h('h3', {}, `${rep.dimension} = `, h('span', { class: 'mono' }, label)),
+      h('h3', {}, `${dimName}: `, h('span', { class: 'mono' }, label)),
       h('p', { class: 'muted small' }, `Units: ${units} · SRM ${SRM_LABEL[seg.srm.status] || seg.srm.status}`,
         seg.guardrail_breaches.length ? ` · ${seg.guardrail_breaches.length} guardrail ${seg.guardrail_breaches.length === 1 ? 'breach' : 'breaches'}` : ''),
       seg.stages.length ? scorecard({ ...rep, stages: seg.stages }, { anchors: false }) : h('p', { class: 'empty' }, 'No KPIs.')));

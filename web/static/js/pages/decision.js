@@ -5,7 +5,7 @@
 // report API computed and the progress the health API projects
 // (GET /v1/experiments/KEY/health); it computes no statistics of its own.
 
-import { h, add, replace, field, clearErrors, showFieldError, announce } from '../dom.js';
+import { h, add, replace, field, typed, clearErrors, showFieldError, announce } from '../dom.js';
 import { get, put, enc, session } from '../api.js';
 import { fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtSignedValue, fmtAbsInterval, fmtFixed, intervalName } from '../format.js';
 
@@ -175,11 +175,8 @@ function planForm(exp, settings, redraw) {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     clearErrors(form);
-    const raw = input.value.trim();
-    const n = Number(raw);
-    // What was typed goes to the API, which names what is wrong with it.
-    const typed = raw === '' && input.validity.badInput ? 'not a number' : raw;
-    const body = { ...settings, planned_units: typed === '' ? 0 : (Number.isFinite(n) && typed === raw ? n : typed) };
+    const n = typed(input);
+    const body = { ...settings, planned_units: n === '' ? 0 : n };
     delete body.updated_by;
     delete body.updated_at;
     save.disabled = true;

@@ -5,7 +5,7 @@
 // local check is JSON syntax in the payload and targeting editors, which
 // cannot be sent otherwise.
 
-import { h, add, field, uid, clearErrors, showFieldError, announce, replace } from '../dom.js';
+import { h, add, field, typed, uid, clearErrors, showFieldError, announce, replace } from '../dom.js';
 import { get, post, put, cached, enc, session, ApiError } from '../api.js';
 import { STAGES, stageLabel, directionLabel, fmtPct } from '../format.js';
 
@@ -22,14 +22,6 @@ function newExperiment() {
     control: 'control', coverage: 1, goal_metrics: [], secondary_metrics: [], guardrail_metrics: [],
     analysis: { method: 'frequentist', alpha: 0.05, correction: 'holm', cuped: false },
   };
-}
-
-/** num sends what the user typed: a number when it is one, else the raw text for the API to reject by name. */
-function num(input) {
-  const v = input.value.trim();
-  if (v === '' && input.validity && input.validity.badInput) return 'not a number';
-  const n = Number(v);
-  return v !== '' && Number.isFinite(n) ? n : v;
 }
 
 /** group is a fieldset that can carry a field error (and take focus to show it). */
@@ -264,13 +256,13 @@ export async function render(view, ctx) {
     Object.assign(body, {
       key: keyIn.value.trim(), name: nameIn.value, hypothesis: hypIn.value, owner: ownerIn.value,
       stage: stageIn.value, touchpoint: tpIn.value.trim(), mode: modeIn.value,
-      coverage: num(covIn),
+      coverage: typed(covIn),
     });
     if (editing) body.key = exp.key;
     const vs = [];
     for (let i = 0; i < variants.length; i += 1) {
       const v = variants[i];
-      const out = { ...(editing && exp.variants[i] ? exp.variants[i] : {}), key: v.key, name: v.name, weight: num(v.weightRaw) };
+      const out = { ...(editing && exp.variants[i] ? exp.variants[i] : {}), key: v.key, name: v.name, weight: typed(v.weightRaw) };
       delete out.payload;
       if (v.payloadText.trim()) {
         try { out.payload = JSON.parse(v.payloadText); } catch (e) {
@@ -291,7 +283,7 @@ export async function render(view, ctx) {
     }
     if (layerIn.value) {
       body.layer = layerIn.value;
-      body.layer_share = layerShareIn.value.trim() === '' ? 1 : num(layerShareIn);
+      body.layer_share = layerShareIn.value.trim() === '' ? 1 : typed(layerShareIn);
     } else {
       delete body.layer;
       delete body.layer_share;
@@ -303,9 +295,9 @@ export async function render(view, ctx) {
     body.goal_metrics = ordered(roles.goal, exp.goal_metrics);
     body.secondary_metrics = ordered(roles.secondary, exp.secondary_metrics);
     body.guardrail_metrics = ordered(roles.guardrail, exp.guardrail_metrics);
-    body.analysis = { ...(exp.analysis || {}), method: methodIn.value, alpha: num(alphaIn), correction: corrIn.value, cuped: cupedIn.checked };
+    body.analysis = { ...(exp.analysis || {}), method: methodIn.value, alpha: typed(alphaIn), correction: corrIn.value, cuped: cupedIn.checked };
     if (modeIn.value === 'optimise') {
-      body.optimise = { ...(exp.optimise || {}), metric: optMetricIn.value, interval_minutes: num(optIntervalIn), floor: num(optFloorIn) };
+      body.optimise = { ...(exp.optimise || {}), metric: optMetricIn.value, interval_minutes: typed(optIntervalIn), floor: typed(optFloorIn) };
     } else {
       delete body.optimise;
     }
