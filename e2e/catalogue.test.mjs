@@ -145,6 +145,64 @@ test('metrics and layers are created from the dashboard with the API\'s validati
     assert.equal((await api('GET', '/v1/layers/checkout')).json.version, 1, 'the existing layer is untouched');
   });
 
+  await t.test('the experiment form\'s parts: variants, payload, mode, coverage, layer, targeting and KPIs reach the API as typed', async () => {
+    let posted = 0;
+    page.on('request', (r) => { if (r.method() === 'POST' && r.url().endsWith('/v1/experiments')) posted += 1; });
+    await page.goto(`${BASE}/#/experiments/new`);
+    await page.getByRole('heading', { name: 'New experiment' }).waitFor();
+    const rows = page.locator('.variant-row');
+    assert.equal(await rows.count(), 2);
+    assert.equal(await page.getByRole('button', { name: 'Remove variant 1' }).isDisabled(), true, 'two variants are the minimum');
+    await page.getByRole('button', { name: 'Add variant' }).click();
+    assert.equal(await rows.count(), 3);
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('name')), 'vkey', 'the new variant\'s key has the focus');
+    assert.deepEqual(await page.locator('.variant-row .share').allTextContents(), ['33.3 % of traffic', '33.3 % of traffic', '33.3 % of traffic']);
+    await page.getByLabel('Variant 3 Weight').fill('0');
+    assert.deepEqual(await page.locator('.variant-row .share').allTextContents(), ['50.0 % of traffic', '50.0 % of traffic', '0.0 % of traffic']);
+    await page.getByLabel('Variant 3 key').fill('wrap-free');
+    await page.getByLabel('Variant 2 key').fill('wrap-paid');
+    await page.getByLabel('Variant 2 Payload (JSON, optional)').fill('{"price": 2.5');
+    await page.getByLabel('Key', { exact: true }).fill('gift-wrap');
+    await page.getByLabel('Name', { exact: true }).fill('Gift wrap offer');
+    await page.getByLabel('Journey stage').selectOption('checkout');
+    await page.getByLabel('Touchpoint').fill('checkout_flow');
+    await page.getByLabel('Gift-wrap rate', { exact: true }).selectOption('goal');
+    await page.getByLabel('Checkout completion (conversion)', { exact: true }).selectOption('guardrail');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    assert.match(await fieldError('Variant 2 Payload (JSON, optional)'), /^Payload is not valid JSON: /);
+    assert.equal(posted, 0, 'a payload that is not JSON is not sent');
+
+    await page.getByLabel('Variant 2 Payload (JSON, optional)').fill('{"price": 2.5}');
+    await page.getByLabel('Targeting condition (MongoDB query syntax, JSON; empty for everyone)').fill('{"device": ');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    assert.match(await fieldError('Targeting condition (MongoDB query syntax, JSON; empty for everyone)'), /^Targeting is not valid JSON: /);
+    assert.equal(posted, 0);
+
+    await page.getByLabel('Targeting condition (MongoDB query syntax, JSON; empty for everyone)').fill('{"device": "mobile"}');
+    await page.getByRole('button', { name: 'Remove variant 3' }).click();
+    assert.equal(await rows.count(), 2);
+    await page.getByLabel('Control (variant 2)').check();
+    await page.getByLabel('Coverage (share of eligible units, 0 to 1)').fill('0.5');
+    assert.equal(await page.locator('.field', { has: page.getByLabel('Coverage (share of eligible units, 0 to 1)') }).locator('.hint').textContent(), '50 % of eligible units enter the experiment');
+    await page.getByLabel('Layer', { exact: true }).selectOption('checkout');
+    await page.getByLabel('Share of the layer (0 to 1)').fill('0.4');
+    assert.equal(await page.getByLabel('Optimise for (goal metric)').isVisible(), false, 'bandit settings only in optimise mode');
+    await page.getByLabel('Mode').selectOption('optimise');
+    await page.getByLabel('Optimise for (goal metric)').selectOption('gift_wrap_rate');
+    await page.getByLabel('Re-weight every (minutes)').fill('30');
+    await page.getByLabel('Method').selectOption('bayesian');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    await page.getByRole('heading', { name: 'Gift wrap offer', level: 1 }).waitFor();
+    assert.equal(posted, 1);
+    const { json: e } = await api('GET', '/v1/experiments/gift-wrap');
+    assert.deepEqual(e.variants.map((v) => [v.key, v.weight, v.payload || null]), [['control', 50], ['wrap-paid', 50, { price: 2.5 }]].map(([k, w, p]) => [k, w, p || null]));
+    assert.equal(e.control, 'wrap-paid');
+    assert.deepEqual(e.targeting, { device: 'mobile' });
+    assert.deepEqual([e.coverage, e.layer, e.layer_share], [0.5, 'checkout', 0.4]);
+    assert.deepEqual([e.goal_metrics, e.guardrail_metrics], [['gift_wrap_rate'], ['conversion']]);
+    assert.deepEqual([e.mode, e.optimise.metric, e.optimise.interval_minutes, e.analysis.method], ['optimise', 'gift_wrap_rate', 30, 'bayesian']);
+  });
+
   await t.test('a read key sees the catalogue and the layers but no way to change them', async () => {
     await signIn(READ);
     await page.goto(`${BASE}/#/metrics`);
