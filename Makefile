@@ -60,7 +60,7 @@ install: ## go install the journeylab command into $(go env GOPATH)/bin (put tha
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-X main.version=$(VERSION)" ./cmd/journeylab
 	@echo "installed $$($(GO) env GOPATH)/bin/journeylab"
 
-screenshots: ## refresh docs/img's report and journey-map screenshots from the demo's data (headless Chromium)
+screenshots: ## refresh docs/img's dashboard screenshots (report, breakdown, forms, journey map) from the demo's data (headless Chromium)
 	bash scripts/screenshots.sh
 
 clean: ## remove build output (not ./data)
