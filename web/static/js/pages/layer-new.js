@@ -5,7 +5,8 @@
 // PUT creates or replaces, so the form first asks whether the key is taken
 // (GET /v1/layers/KEY) rather than overwrite a layer in use.
 
-import { h, add, field, typed, clearErrors, showFieldError, announce } from '../dom.js';
+import { h, add, field, typed, announce } from '../dom.js';
+import { submitForm } from '../submit.js';
 import { get, put, cached, enc, session, ApiError } from '../api.js';
 import { STAGES, stageLabel, fmtPct } from '../format.js';
 
@@ -49,36 +50,20 @@ export async function render(view, ctx) {
     h('div', { class: 'actions' }, save, h('a', { class: 'btn', href: '#/layers' }, 'Cancel')));
   add(view, h('p', { class: 'hint' }, 'Experiments in one layer never share a visitor. Give the layer a holdout and metrics to measure what its experiments do together.'), form);
 
-  const fail = (msg, apiField) => {
-    summary.textContent = msg;
-    if (!showFieldError(form, apiField, msg)) summary.focus();
-  };
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
-    summary.textContent = '';
-    const key = keyIn.value.trim();
-    const body = {
-      key, name: nameIn.value, holdout_share: typed(shareIn),
-      metrics: [...metricsIn.selectedOptions].map((o) => o.value),
-    };
-    save.disabled = true;
-    try {
+  submitForm({
+    form, summary, save,
+    send: async (fail) => {
+      const key = keyIn.value.trim();
       if (key && await exists(key)) {
         fail(`A layer with the key ${key} already exists; pick another key.`, 'key');
         return;
       }
+      const body = { key, name: nameIn.value, holdout_share: typed(shareIn), metrics: [...metricsIn.selectedOptions].map((o) => o.value) };
       // An empty key reaches the API as "", which names it; the URL needs a segment.
       const out = await put(`/v1/layers/${enc(key || '-')}`, body);
       announce(`Layer ${out.key} created`);
       ctx.go('/layers');
-    } catch (e) {
-      if (!(e instanceof ApiError)) fail(e.message || String(e));
-      else if (e.status === 403) fail('Your API key is read-only; sign in with an admin key to save.');
-      else fail(e.message, e.field);
-    } finally {
-      save.disabled = false;
-    }
+    },
   });
   keyIn.focus();
 }

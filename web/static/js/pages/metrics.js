@@ -5,8 +5,9 @@
 // shown next to the field it names ("event", "denominator_event",
 // "capping.value", ...).
 
-import { h, add, field, typed, clearErrors, showFieldError, announce } from '../dom.js';
-import { get, post, uncache, session, ApiError } from '../api.js';
+import { h, add, field, typed, announce } from '../dom.js';
+import { submitForm } from '../submit.js';
+import { get, post, uncache, session } from '../api.js';
 import { STAGES, stageLabel, directionLabel } from '../format.js';
 
 const KIND_TEXT = {
@@ -106,37 +107,23 @@ async function newMetric(view, ctx) {
     h('div', { class: 'actions' }, save, h('a', { class: 'btn', href: '#/metrics' }, 'Cancel')));
   add(view, form);
 
-  const fail = (msg, apiField) => {
-    summary.textContent = msg;
-    if (!showFieldError(form, apiField, msg)) summary.focus();
-  };
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    clearErrors(form);
-    summary.textContent = '';
-    /** @type {Record<string, any>} */
-    const body = {
-      key: keyIn.value.trim(), name: nameIn.value, description: descIn.value, stage: stageIn.value,
-      kind: kindIn.value, direction: dirIn.value, event: eventIn.value.trim(), guardrail: guardIn.checked,
-    };
-    if (aggIn.value) body.aggregation = aggIn.value;
-    if (kindIn.value === 'ratio') { body.denominator_event = denIn.value.trim(); body.denominator_aggregation = denAggIn.value; }
-    if (windowIn.value.trim() !== '' || windowIn.validity.badInput) body.window_hours = typed(windowIn);
-    if (capTypeIn.value) body.capping = { type: capTypeIn.value, value: typed(capValueIn) };
-    save.disabled = true;
-    try {
+  submitForm({
+    form, summary, save,
+    send: async () => {
+      /** @type {Record<string, any>} */
+      const body = {
+        key: keyIn.value.trim(), name: nameIn.value, description: descIn.value, stage: stageIn.value,
+        kind: kindIn.value, direction: dirIn.value, event: eventIn.value.trim(), guardrail: guardIn.checked,
+      };
+      if (aggIn.value) body.aggregation = aggIn.value;
+      if (kindIn.value === 'ratio') { body.denominator_event = denIn.value.trim(); body.denominator_aggregation = denAggIn.value; }
+      if (windowIn.value.trim() !== '' || windowIn.validity.badInput) body.window_hours = typed(windowIn);
+      if (capTypeIn.value) body.capping = { type: capTypeIn.value, value: typed(capValueIn) };
       const out = await post('/v1/metrics', body);
       uncache('/v1/metrics');
       announce(`Metric ${out.key} created`);
       ctx.go('/metrics');
-    } catch (e) {
-      if (!(e instanceof ApiError)) fail(e.message || String(e));
-      else if (e.code === 'already_exists') fail(e.message, 'key');
-      else if (e.status === 403) fail('Your API key is read-only; sign in with an admin key to save.');
-      else fail(e.message, e.field);
-    } finally {
-      save.disabled = false;
-    }
+    },
   });
   keyIn.focus();
 }
