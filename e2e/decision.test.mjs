@@ -210,6 +210,48 @@ test('the report page says what to do, with the API\'s numbers', async (outer) =
     await shot('21-ship');
   });
 
+  await t.test('the advice rules, case by case, with the dashboard\'s own module', async () => {
+    const got = await page.evaluate(async () => {
+      const { advise } = await import('/static/js/pages/decision.js');
+      const iv = (e, lo, hi) => ({ estimate: e, ci_low: lo, ci_high: hi });
+      const cmp = (variant, verdict, rel, abs = iv(0.01, 0.005, 0.015)) => ({ variant, status: 'ok', verdict, relative_lift: rel, absolute_lift: abs });
+      const kpi = (metric, name, role, comparisons, kind = 'binomial') => ({ metric, name, role, kind, direction: 'up', guardrail: role === 'guardrail', comparisons });
+      const rep = (kpis, extra = {}) => ({ control: 'control', status: 'running', analysis: { method: 'frequentist', alpha: 0.05 }, stages: [{ kpis }], guardrail_breaches: [], ...extra });
+      const plan = (extra) => ({ units: 500, planned_units: 2000, share: 0.25, reached: false, days_running: 2, units_per_day: 250, days_remaining: 6, ...extra });
+      const cases = {
+        'the larger of two winners ships': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'improves', iv(0.05, 0.01, 0.09)), cmp('b', 'improves', iv(0.1, 0.05, 0.15))])]), plan({ reached: true, days_remaining: undefined })],
+        'a winner that harms a guardrail does not ship': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'improves', iv(0.05, 0.01, 0.09)), cmp('b', 'inconclusive', iv(0.01, -0.03, 0.05))])],
+          { guardrail_breaches: [{ metric: 'ret', name: 'Returns', variant: 'a', relative_lift: iv(0.08, 0.02, 0.14) }] }), null],
+        'a goal made worse does not ship': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'harms', iv(-0.04, -0.07, -0.01))])]), null],
+        'a Bayesian winner names its credible interval': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'improves', iv(0.05, 0.01, 0.09))])], { analysis: { method: 'bayesian', alpha: 0.1 } }), null],
+        'a zero control ships on the absolute lift': [rep([kpi('reads', 'Reads', 'goal', [cmp('a', 'improves', undefined, iv(0.24, 0.17, 0.31))], 'mean')]), null],
+        'a fixed-horizon winner before its plan is confirmed at the plan': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'improves', iv(0.05, 0.01, 0.09))])]), plan({ days_remaining: 3.2 })],
+        'no decision with days to go keeps running': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'inconclusive', iv(0.01, -0.03, 0.05))])]), plan({ days_remaining: 3.2 })],
+        'no decision at the planned sample does not ship': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'inconclusive', iv(0.01, -0.03, 0.05))])]), plan({ reached: true, share: 1.1, days_remaining: undefined })],
+        'a stopped experiment without a decision does not ship': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'inconclusive', iv(0.01, -0.03, 0.05))])], { status: 'stopped' }), plan({ days_remaining: undefined })],
+        'a paused experiment says to resume': [rep([kpi('goal', 'Goal', 'goal', [cmp('a', 'inconclusive', iv(0.01, -0.03, 0.05))])], { status: 'paused' }), plan({ days_remaining: 0.4 })],
+      };
+      return Object.fromEntries(Object.entries(cases).map(([name, [r, p]]) => [name, advise(r, p)]));
+    });
+    const want = {
+      'the larger of two winners ships': ['ship', 'Ship b: +10.00 % Goal (95 % CI [+5.00 %, +15.00 %])', /^No goal KPI gets worse and no guardrail is harmed\.$/],
+      'a winner that harms a guardrail does not ship': ['dont', 'Don\'t ship a: it harms the guardrail Returns (+8.00 %)', /It improves Goal, but not without harm/],
+      'a goal made worse does not ship': ['dont', 'Don\'t ship a: it makes Goal worse: −4.00 % (95 % CI [−7.00 %, −1.00 %])', /Keep the control experience/],
+      'a Bayesian winner names its credible interval': ['ship', 'Ship a: +5.00 % Goal (90 % credible interval [+1.00 %, +9.00 %])', /no guardrail is harmed/],
+      'a zero control ships on the absolute lift': ['ship', 'Ship a: +0.24 Reads (95 % CI [+0.17, +0.31])', /no guardrail is harmed/],
+      'a fixed-horizon winner before its plan is confirmed at the plan': ['ship', 'Ship a: +5.00 % Goal (95 % CI [+1.00 %, +9.00 %])', /~4 more days to confirm it/],
+      'no decision with days to go keeps running': ['keep', 'Keep running: ~4 more days to reach the planned sample', /^No goal KPI has reached a decision yet\.$/],
+      'no decision at the planned sample does not ship': ['dont', 'Don\'t ship: the planned sample is reached and no goal KPI changed beyond chance', /smaller than the one the sample was planned to detect/],
+      'a stopped experiment without a decision does not ship': ['dont', 'Don\'t ship: the experiment stopped with no goal KPI changed beyond chance', /before its planned sample/],
+      'a paused experiment says to resume': ['keep', 'Keep running: less than a day more to reach the planned sample', /It is paused: resume it/],
+    };
+    for (const [name, [advice, headline, detail]] of Object.entries(want)) {
+      assert.equal(got[name].advice, advice, `${name}: advice`);
+      assert.equal(got[name].headline, headline, `${name}: headline`);
+      assert.match(got[name].detail, detail, `${name}: detail`);
+    }
+  });
+
   await t.test('the absolute lift sits next to the relative lift; a zero control mean shows it alone', async () => {
     let zero = 0;
     for (const k of rep.stages.flatMap((s) => s.kpis)) {

@@ -14,15 +14,21 @@ import { fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtSignedValue, fmtAbsInterv
  * @typedef {{variant: string, status: string, verdict: string, relative_lift?: Interval, absolute_lift?: Interval}} Comparison
  * @typedef {{metric: string, name: string, kind: string, direction: string, role: string, guardrail: boolean, comparisons: Comparison[]}} KPI
  * @typedef {{metric: string, name: string, variant: string, relative_lift?: Interval, absolute_lift?: Interval}} Breach
- * @typedef {{control: string, analysis: {method: string, alpha: number}, stages: {kpis: KPI[]}[], guardrail_breaches: Breach[]}} Report
+ * @typedef {{control: string, status: string, analysis: {method: string, alpha: number}, stages: {kpis: KPI[]}[], guardrail_breaches: Breach[]}} Report
  * @typedef {{units: number, planned_units: number, share: number, reached: boolean, days_running: number, units_per_day: number, days_remaining?: number, early?: boolean}} Progress
  * @typedef {{advice: 'ship'|'dont'|'keep', variant?: string, headline: string, detail: string}} Advice
  */
 
-/** liftText: "+3.20 % Conversion (95 % CI [+1.00 %, +5.40 %])", on the relative scale when the report has it. */
-function liftText(kpiName, kind, lift, rel, analysis) {
-  if (rel) return `${fmtSignedPct(rel.estimate)} ${kpiName} (${intervalName(analysis)} ${fmtInterval(rel)})`;
-  return `${fmtSignedValue(lift.estimate, kind)} ${kpiName} (${intervalName(analysis)} ${fmtAbsInterval(lift, kind)})`;
+/**
+ * liftOf is a comparison's lift in words: on the relative scale when the
+ * report has it, else the absolute difference, with the method's interval.
+ * @returns {{value: string, interval: string}} e.g. "+3.20 %" and "(95 % CI [+1.00 %, +5.40 %])"
+ */
+function liftOf(k, c, analysis) {
+  const [value, iv] = c.relative_lift
+    ? [fmtSignedPct(c.relative_lift.estimate), fmtInterval(c.relative_lift)]
+    : [fmtSignedValue(c.absolute_lift.estimate, k.kind), fmtAbsInterval(c.absolute_lift, k.kind)];
+  return { value, interval: `(${intervalName(analysis)} ${iv})` };
 }
 
 /** moreDays: "~3 more days", "less than a day more". */
@@ -55,7 +61,8 @@ export function advise(rep, progress) {
     }
   }
   const harmText = (b) => `it harms the guardrail ${b.name} (${b.relative_lift ? fmtSignedPct(b.relative_lift.estimate) : fmtSignedValue(b.absolute_lift ? b.absolute_lift.estimate : NaN, '')})`;
-  const winText = ({ k, c }) => liftText(k.name, k.kind, c.absolute_lift, c.relative_lift, rep.analysis);
+  const winText = ({ k, c }) => { const l = liftOf(k, c, rep.analysis); return `${l.value} ${k.name} ${l.interval}`; };
+  const lossText = ({ k, c }) => { const l = liftOf(k, c, rep.analysis); return `it makes ${k.name} worse: ${l.value} ${l.interval}`; };
 
   // The best shippable treatment: the largest relative improvement of its first winning goal KPI.
   let best = null;
@@ -81,7 +88,7 @@ export function advise(rep, progress) {
   for (const [variant, v] of byVariant) {
     const breach = breaches.find((b) => b.variant === variant);
     if (!breach && !v.losses.length) continue;
-    const why = breach ? harmText(breach) : `it makes ${winText(v.losses[0])}`;
+    const why = breach ? harmText(breach) : lossText(v.losses[0]);
     return {
       advice: 'dont', variant,
       headline: `Don't ship ${variant}: ${why}`,
@@ -93,10 +100,18 @@ export function advise(rep, progress) {
   }
 
   if (!goals.length) return { advice: 'keep', headline: 'Keep running: the experiment has no goal KPI to decide on', detail: '' };
+  if (rep.status === 'stopped' || rep.status === 'archived') {
+    return {
+      advice: 'dont',
+      headline: 'Don\'t ship: the experiment stopped with no goal KPI changed beyond chance',
+      detail: progress && !progress.reached ? 'It stopped before its planned sample, so a smaller effect may have gone unseen.' : 'Keep the control experience.',
+    };
+  }
+  const paused = rep.status === 'paused' ? ' It is paused: resume it to collect more units.' : '';
   if (progress && progress.reached) {
     return {
       advice: 'dont',
-      headline: 'Don\u2019t ship: the planned sample is reached and no goal KPI changed beyond chance',
+      headline: 'Don\'t ship: the planned sample is reached and no goal KPI changed beyond chance',
       detail: 'Any effect is smaller than the one the sample was planned to detect. Keep the control experience, or plan a larger test.',
     };
   }
@@ -104,13 +119,13 @@ export function advise(rep, progress) {
     return {
       advice: 'keep',
       headline: `Keep running: ${moreDays(progress.days_remaining)} to reach the planned sample`,
-      detail: `No goal KPI has reached a decision yet.${progress.early ? ' The first day\u2019s traffic gives a rough projection.' : ''}`,
+      detail: `No goal KPI has reached a decision yet.${progress.early ? ' The first day\u2019s traffic gives a rough projection.' : ''}${paused}`,
     };
   }
   return {
     advice: 'keep',
     headline: 'Keep running: no goal KPI has reached a decision yet',
-    detail: progress ? 'No units yet to project the days remaining.' : 'Set a planned sample below to see how many days that takes.',
+    detail: (progress ? 'No units yet to project the days remaining.' : 'Set a planned sample below to see how many days that takes.') + paused,
   };
 }
 
