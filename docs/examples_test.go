@@ -80,6 +80,8 @@ func TestDocsShellExamplesRunAgainstAFreshServer(t *testing.T) {
 			base, keys := startServer(t, true)
 			script, _ := exampleScript(string(md), base)
 			cmd := exec.Command("bash", "-c", script)
+			// Examples save files (curl -o report.csv): not into the repository.
+			cmd.Dir = t.TempDir()
 			admin, read, sdk := keys[auth.ScopeAdmin], keys[auth.ScopeRead], keys[auth.ScopeSDK]
 			cmd.Env = append(os.Environ(), "KEY="+admin, "ADMIN_KEY="+admin, "ADMIN="+admin, "JOURNEYLAB_KEY="+admin, "READ_KEY="+read,
 				"SDK="+sdk, "SDK_KEY="+sdk, "JOURNEYLAB_SDK_KEY="+sdk, "JL_KEY_admin="+admin, "JL_KEY_read="+read, "JL_KEY_sdk="+sdk)
