@@ -1,8 +1,10 @@
 // @ts-check
-// The experiment page: what it is, its lifecycle actions (admin keys), and
-// the journey-stage report — SRM banner, guardrail flags, a stage-by-stage
+// The experiment page: what it is, its lifecycle actions (admin keys), what
+// to do with its progress to the planned sample (decision.js), and the
+// journey-stage report — SRM banner, guardrail flags, a stage-by-stage
 // scorecard, a forest plot of relative lift, the funnel per variant, the
-// cumulative-lift time series, the traffic split, CSV download and the audit
+// cumulative-lift time series, a breakdown by segment (breakdown.js), the
+// traffic split, CSV download and the audit
 // trail. Every number comes from the report API as it is; nothing is
 // recomputed here.
 
