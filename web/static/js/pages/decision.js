@@ -161,10 +161,11 @@ function progressBlock(exp, healthInfo, progress, redraw) {
       h('p', { class: 'progress-text', id: barId },
         h('strong', { dataset: { cell: 'progress-units' } }, `${fmtInt(progress.units)} of ${fmtInt(progress.planned_units)} planned units`),
         ` (${fmtPct(progress.share, 1)})`,
-        h('span', { dataset: { cell: 'progress-days' } }, ` · ${fmtFixed(progress.days_running, 1)} days running · ${fmtInt(progress.units_per_day)} units a day`),
+        // The first hours' rate, scaled to a day, would read as a wild number.
+        h('span', { dataset: { cell: 'progress-days' } }, ` · ${fmtFixed(progress.days_running, 1)} days running${progress.early ? '' : ` · ${fmtInt(progress.units_per_day)} units a day`}`),
         h('span', { dataset: { cell: 'progress-remaining' } }, progress.reached
           ? ' · the plan is reached'
-          : progress.days_remaining !== undefined ? ` · ${moreDays(progress.days_remaining)} at this traffic${progress.early ? ' (rough: less than a day of traffic so far)' : ''}`
+          : progress.days_remaining !== undefined ? ` · ${moreDays(progress.days_remaining)} at this traffic${progress.early ? ' (a rough projection from the first hours)' : ''}`
             : exp.stopped_at ? ' · stopped before the plan was reached' : ' · no units yet to project from')));
   } else if (settings.planned_units > 0) {
     add(box, h('p', { class: 'muted', dataset: { cell: 'progress-units' } }, `Planned sample: ${fmtInt(settings.planned_units)} units. Progress starts at the launch.`));
