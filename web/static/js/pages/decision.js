@@ -95,7 +95,9 @@ export function advise(rep, progress) {
       detail: v.wins.length ? `It improves ${v.wins.map((w) => w.k.name).join(', ')}, but not without harm.` : 'Keep the control experience.',
     };
   }
-  for (const b of breaches) {
+  // A breach by a treatment that has no goal comparison (an experiment without goal KPIs).
+  if (breaches.length) {
+    const b = breaches[0];
     return { advice: 'dont', variant: b.variant, headline: `Don't ship ${b.variant}: ${harmText(b)}`, detail: 'Keep the control experience.' };
   }
 
