@@ -134,12 +134,26 @@ test('the report page says what to do, with the API\'s numbers', async (outer) =
     assert.equal(await advice.getAttribute('data-advice'), 'keep');
     assert.equal(await advice.textContent(), 'Keep running: no goal KPI has reached a decision yet');
     assert.match(await page.locator('.decision').textContent(), /No planned sample yet/);
-    assert.equal(await page.locator('.decision a[href="#/power"]').count(), 1, 'a link to the calculator');
   });
 
-  await t.test('the plan is set on the page; the API\'s message names a bad value', async () => {
+  await t.test('the calculator, opened from the experiment, saves its plan as the planned sample', async () => {
+    const answered = page.waitForResponse((r) => r.url().includes('/v1/power?'));
+    await page.locator(`.decision a[href="#/power?experiment=${SHIP}"]`).click();
+    await page.locator(`[data-plan-for="${SHIP}"]`).waitFor();
+    assert.equal(await page.getByLabel('Variants (control included)').inputValue(), '2', 'the experiment\'s variants');
+    const plan = await (await answered).json();
+    assert.equal(plan.input.arms, 2);
+    assert.equal(await page.locator('[data-plan="total"]').textContent(), fmt.fmtInt(plan.total));
+    await page.getByRole('button', { name: `Use ${fmt.fmtInt(plan.total)} units as the planned sample of ${SHIP}` }).click();
+    await page.getByRole('heading', { name: 'Express cart', level: 1 }).waitFor();
+    await page.locator('[data-progress="yes"]').waitFor();
+    assert.equal((await api('GET', `/v1/experiments/${SHIP}/health`)).json.settings.planned_units, plan.total);
+    assert.equal(await page.locator('[data-cell="progress-units"]').textContent(), `${fmt.fmtInt(UNITS)} of ${fmt.fmtInt(plan.total)} planned units`);
+  });
+
+  await t.test('the plan is changed on the page; the API\'s message names a bad value', async () => {
     await page.getByLabel('Planned units (all variants)').fill('-5');
-    await page.getByRole('button', { name: 'Set the plan' }).click();
+    await page.getByRole('button', { name: 'Change the plan' }).click();
     const err = page.locator('.plan-form .field-error:visible');
     await err.waitFor();
     const bad = await api('PUT', `/v1/experiments/${SHIP}/health/settings`, { planned_units: -5 });
@@ -148,8 +162,8 @@ test('the report page says what to do, with the API\'s numbers', async (outer) =
     assert.equal(await page.getByLabel('Planned units (all variants)').getAttribute('aria-invalid'), 'true');
 
     await page.getByLabel('Planned units (all variants)').fill('2000');
-    await page.getByRole('button', { name: 'Set the plan' }).click();
-    await page.locator('[data-progress="yes"]').waitFor();
+    await page.getByRole('button', { name: 'Change the plan' }).click();
+    await page.locator('[data-cell="progress-units"]', { hasText: 'of 2,000 planned units' }).waitFor();
     const { json: hl } = await api('GET', `/v1/experiments/${SHIP}/health`);
     assert.equal(hl.settings.planned_units, 2000, 'the plan is stored');
     const p = hl.progress;

@@ -173,7 +173,7 @@ function progressBlock(exp, healthInfo, progress, redraw) {
     add(box, h('p', { class: 'muted', dataset: { cell: 'progress-units' } }, `Planned sample: ${fmtInt(settings.planned_units)} units. Progress starts at the launch.`));
   } else {
     add(box, h('p', { class: 'muted' }, 'No planned sample yet: set the units the test needs (all variants) to see the progress and the days remaining. ',
-      h('a', { href: '#/power' }, 'Work it out with the sample-size calculator'), '.'));
+      h('a', { href: `#/power?experiment=${enc(exp.key)}` }, 'Work it out with the sample-size calculator'), '.'));
   }
   if (session.canWrite && exp.status !== 'archived') add(box, planForm(exp, settings, redraw));
   return box;
