@@ -34,7 +34,7 @@ export async function render(view, ctx) {
   const metricsIn = h('select', { name: 'metrics', multiple: true, size: 8 },
     STAGES.map((st) => {
       const ms = metrics.filter((m) => m.stage === st);
-      return ms.length ? h('optgroup', { label: stageLabel(st) }, ms.map((m) => h('option', { value: m.key }, `${m.name} (${m.key})`))) : null;
+      return ms.length ? h('optgroup', { label: stageLabel(st) }, ms.map((m) => h('option', { value: m.key }, m.name.includes(m.key) ? m.name : `${m.name} (${m.key})`))) : null;
     }));
   const summary = h('div', { class: 'form-error', role: 'alert', tabindex: '-1' });
   const save = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Create layer');
