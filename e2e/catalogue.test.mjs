@@ -37,6 +37,13 @@ async function signIn(key) {
   await page.getByRole('heading', { name: 'Experiments', level: 1 }).waitFor();
 }
 
+/** unlabelled lists the page's form controls that have no label. */
+function unlabelled() {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 80)));
+}
+
 /** fieldError waits for the visible error of the control labelled label and returns its text. */
 async function fieldError(label) {
   const control = page.getByLabel(label, { exact: true });
@@ -73,6 +80,7 @@ test('metrics and layers are created from the dashboard with the API\'s validati
   await t.test('a new metric: the API\'s messages next to the fields, then it is created', async () => {
     await page.getByRole('link', { name: 'New metric' }).click();
     await page.getByRole('heading', { name: 'New metric' }).waitFor();
+    assert.deepEqual(await unlabelled(), [], 'every control of the metric form has a label');
     await page.getByLabel('Key', { exact: true }).fill('gift_wrap_rate');
     await page.getByLabel('Name', { exact: true }).fill('Gift-wrap rate');
     await page.getByLabel('Journey stage').selectOption('checkout');
@@ -112,6 +120,7 @@ test('metrics and layers are created from the dashboard with the API\'s validati
     await page.goto(`${BASE}/#/layers`);
     await page.getByRole('link', { name: 'New layer' }).click();
     await page.getByRole('heading', { name: 'New layer' }).waitFor();
+    assert.deepEqual(await unlabelled(), [], 'every control of the layer form has a label');
     await page.getByLabel('Key', { exact: true }).fill('checkout');
     await page.getByLabel('Holdout share (0 to below 1)').fill('1.5');
     await page.getByRole('button', { name: 'Create layer' }).click();

@@ -134,6 +134,10 @@ test('the report page says what to do, with the API\'s numbers', async (outer) =
     assert.equal(await advice.getAttribute('data-advice'), 'keep');
     assert.equal(await advice.textContent(), 'Keep running: no goal KPI has reached a decision yet');
     assert.match(await page.locator('.decision').textContent(), /No planned sample yet/);
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+      .map((el) => el.outerHTML.slice(0, 80)));
+    assert.deepEqual(unlabelled, [], 'the plan and breakdown inputs have labels');
   });
 
   await t.test('the calculator, opened from the experiment, saves its plan as the planned sample', async () => {
