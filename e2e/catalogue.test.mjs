@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiClient, openBrowser } from './harness.mjs';
+import { apiClient, openBrowser, steps, unlabelledControls } from './harness.mjs';
 
 const env = process.env;
 const BASE = env.JOURNEYLAB_URL;
@@ -37,13 +37,6 @@ async function signIn(key) {
   await page.getByRole('heading', { name: 'Experiments', level: 1 }).waitFor();
 }
 
-/** unlabelled lists the page's form controls that have no label. */
-function unlabelled() {
-  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
-    .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
-    .map((el) => el.outerHTML.slice(0, 80)));
-}
-
 /** fieldError waits for the visible error of the control labelled label and returns its text. */
 async function fieldError(label) {
   const control = page.getByLabel(label, { exact: true });
@@ -53,13 +46,7 @@ async function fieldError(label) {
 }
 
 test('metrics and layers are created from the dashboard with the API\'s validation', async (outer) => {
-  let failed = false;
-  const t = {
-    test: (name, fn) => outer.test(name, async (st) => {
-      if (failed) { st.skip('an earlier step failed'); return; }
-      try { await fn(st); } catch (e) { failed = true; throw e; }
-    }),
-  };
+  const t = steps(outer);
 
   await t.test('the metrics page lists the catalogue as the API has it', async () => {
     await signIn(ADMIN);
@@ -80,7 +67,7 @@ test('metrics and layers are created from the dashboard with the API\'s validati
   await t.test('a new metric: the API\'s messages next to the fields, then it is created', async () => {
     await page.getByRole('link', { name: 'New metric' }).click();
     await page.getByRole('heading', { name: 'New metric' }).waitFor();
-    assert.deepEqual(await unlabelled(), [], 'every control of the metric form has a label');
+    assert.deepEqual(await unlabelledControls(page), [], 'every control of the metric form has a label');
     await page.getByLabel('Key', { exact: true }).fill('gift_wrap_rate');
     await page.getByLabel('Name', { exact: true }).fill('Gift-wrap rate');
     await page.getByLabel('Journey stage').selectOption('checkout');
@@ -120,7 +107,7 @@ test('metrics and layers are created from the dashboard with the API\'s validati
     await page.goto(`${BASE}/#/layers`);
     await page.getByRole('link', { name: 'New layer' }).click();
     await page.getByRole('heading', { name: 'New layer' }).waitFor();
-    assert.deepEqual(await unlabelled(), [], 'every control of the layer form has a label');
+    assert.deepEqual(await unlabelledControls(page), [], 'every control of the layer form has a label');
     await page.getByLabel('Key', { exact: true }).fill('checkout');
     await page.getByLabel('Holdout share (0 to below 1)').fill('1.5');
     await page.getByRole('button', { name: 'Create layer' }).click();

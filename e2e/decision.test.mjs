@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiClient, openBrowser } from './harness.mjs';
+import { apiClient, openBrowser, steps, unlabelledControls } from './harness.mjs';
 
 const env = process.env;
 const BASE = env.JOURNEYLAB_URL;
@@ -84,13 +84,7 @@ async function shade(png, ranges, at = null) {
 }
 
 test('the report page says what to do, with the API\'s numbers', async (outer) => {
-  let failed = false;
-  const t = {
-    test: (name, fn) => outer.test(name, async (st) => {
-      if (failed) { st.skip('an earlier step failed'); return; }
-      try { await fn(st); } catch (e) { failed = true; throw e; }
-    }),
-  };
+  const t = steps(outer);
 
   const variantOf = { [SHIP]: {}, [HARM]: {} };
   await t.test('two experiments on one touchpoint get 400 visitors', async () => {
@@ -134,10 +128,7 @@ test('the report page says what to do, with the API\'s numbers', async (outer) =
     assert.equal(await advice.getAttribute('data-advice'), 'keep');
     assert.equal(await advice.textContent(), 'Keep running: no goal KPI has reached a decision yet');
     assert.match(await page.locator('.decision').textContent(), /No planned sample yet/);
-    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
-      .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
-      .map((el) => el.outerHTML.slice(0, 80)));
-    assert.deepEqual(unlabelled, [], 'the plan and breakdown inputs have labels');
+    assert.deepEqual(await unlabelledControls(page), [], 'the plan and breakdown inputs have labels');
   });
 
   await t.test('the calculator, opened from the experiment, saves its plan as the planned sample', async () => {
