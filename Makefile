@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build install screenshots test test-faults test-mongo lint bench bench-http bench-ofrep bench-ceiling fuzz clean
+.PHONY: help run build install screenshots test test-faults test-mongo lint lint-js bench bench-http bench-ofrep bench-ceiling fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -28,11 +28,14 @@ test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 r
 test-faults: ## fault tests on 127.0.0.1: full disk, read-only store, SIGTERM under load, memory under large bodies (root for the disk ones)
 	JOURNEYLAB_FAULT_TESTS=long $(GO) test -count=1 -v -timeout 10m ./faults/
 
-lint: ## gofmt and go vet
+lint: lint-js ## gofmt and go vet, then ESLint and TypeScript checkJs over the dashboard's JavaScript
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	cd clienttest && $(GO) vet ./...
 	cd sdk/go/openfeature && $(GO) vet ./...
+
+lint-js: ## ESLint (recommended rules) and TypeScript checkJs over web/static/js; installs web/tools with npm ci when missing
+	bash scripts/lint-js.sh
 
 bench: ## Go benchmarks (hashing, statistics, ingestion, report)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -57,7 +60,7 @@ install: ## go install the journeylab command into $(go env GOPATH)/bin (put tha
 	CGO_ENABLED=0 $(GO) install -trimpath -ldflags "-X main.version=$(VERSION)" ./cmd/journeylab
 	@echo "installed $$($(GO) env GOPATH)/bin/journeylab"
 
-screenshots: ## refresh docs/img's report and journey-map screenshots from the demo's data (headless Chromium)
+screenshots: ## refresh docs/img's dashboard screenshots (report, breakdown, forms, journey map) from the demo's data (headless Chromium)
 	bash scripts/screenshots.sh
 
 clean: ## remove build output (not ./data)

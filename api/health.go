@@ -108,7 +108,15 @@ func (h *Health) experiment(c *fiber.Ctx) error {
 	if !ok {
 		sum = health.Summary{Status: "ok", Checks: []health.Check{}}
 	}
-	return c.JSON(fiber.Map{"experiment": key, "summary": sum, "settings": settings, "alerts": open})
+	out := fiber.Map{"experiment": key, "summary": sum, "settings": settings, "alerts": open}
+	progress, ok, err := h.mon.ExperimentProgress(c.UserContext(), key, settings)
+	if err != nil {
+		return err
+	}
+	if ok {
+		out["progress"] = progress
+	}
+	return c.JSON(out)
 }
 
 func (h *Health) check(c *fiber.Ctx) error {

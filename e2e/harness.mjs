@@ -57,3 +57,25 @@ export async function openBrowser(executablePath) {
   };
   return { context, page, pageErrors, close };
 }
+
+/**
+ * steps wraps a node:test context so that its sub-tests build on each
+ * other: after the first failure the rest are skipped instead of each
+ * waiting for its own timeout. Use steps(t).test(name, fn).
+ */
+export function steps(outer) {
+  let failed = false;
+  return {
+    test: (name, fn) => outer.test(name, async (st) => {
+      if (failed) { st.skip('an earlier step failed'); return; }
+      try { await fn(st); } catch (e) { failed = true; throw e; }
+    }),
+  };
+}
+
+/** unlabelledControls lists the page's inputs, selects and text areas that have no label. */
+export function unlabelledControls(page) {
+  return page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
+    .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+    .map((el) => el.outerHTML.slice(0, 80)));
+}

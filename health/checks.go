@@ -230,22 +230,19 @@ type PowerDetail struct {
 
 func checkUnderpowered(in Input) (Finding, bool) {
 	e, l := in.Experiment, in.Limits
-	if l.PlannedUnits <= 0 || l.MaxDays <= 0 || e.StartedAt == nil {
-		return Finding{}, false
-	}
 	var units int64
 	for _, u := range in.Units {
 		units += u
 	}
-	days := in.Now.Sub(*e.StartedAt).Hours() / 24
-	if units >= l.PlannedUnits || days < MinDaysForProjection {
+	p, ok := Project(e, units, l.PlannedUnits, in.Now)
+	if !ok || l.MaxDays <= 0 || p.Reached || p.Early {
 		return Finding{}, false
 	}
-	d := PowerDetail{Units: units, PlannedUnits: l.PlannedUnits, DaysRunning: round2(days), MaxDays: l.MaxDays}
-	d.UnitsPerDay = round2(float64(units) / days)
+	d := PowerDetail{Units: units, PlannedUnits: l.PlannedUnits, DaysRunning: round2(p.DaysRunning), MaxDays: l.MaxDays}
+	d.UnitsPerDay = round2(p.UnitsPerDay)
 	projected := math.Inf(1)
-	if units > 0 {
-		projected = days + float64(l.PlannedUnits-units)/(float64(units)/days)
+	if p.DaysRemaining != nil {
+		projected = p.DaysRunning + *p.DaysRemaining
 	}
 	if projected <= l.MaxDays {
 		return Finding{}, false
@@ -259,7 +256,7 @@ func checkUnderpowered(in Input) (Finding, bool) {
 	}
 	return Finding{Check: CheckUnderpowered, Severity: Warning, Detail: d,
 		Summary: fmt.Sprintf("Underpowered: %d of the planned %d units after %.1f days; the plan completes %s, beyond the limit of %g days. Raise coverage, drop a variant or accept a larger detectable effect.",
-			units, l.PlannedUnits, days, when, l.MaxDays)}, true
+			units, l.PlannedUnits, p.DaysRunning, when, l.MaxDays)}, true
 }
 
 // CrossDetail is the detail of a multiple-variants alert.

@@ -1,3 +1,4 @@
+// @ts-check
 // The API reference: reads /openapi.json (the document the server is
 // checked against) and lists every operation by tag, with its scopes,
 // parameters, request body, responses and examples. Everything is built
@@ -90,7 +91,7 @@ function operation(doc, path, method, op, shared) {
       const media = resp.content && (resp.content['application/json'] || Object.values(resp.content)[0]);
       return h('div', {},
         h('p', {}, h('span', { class: 'status-code' }, code), ' ', resp.description || '', r.$ref ? h('span', { class: 'muted small' }, ' (' + refName(r) + ')') : null),
-        media && media.schema && !r.$ref && code < 300 ? h('details', { class: 'schema' }, h('summary', {}, 'schema'), schemaTable(doc, media.schema)) : null,
+        media && media.schema && !r.$ref && Number(code) < 300 ? h('details', { class: 'schema' }, h('summary', {}, 'schema'), schemaTable(doc, media.schema)) : null,
         example(media));
     }));
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The API client: JSON over fetch with the session's API key, and errors
 // turned into ApiError carrying the server's {code, message, field}.
 
@@ -105,3 +106,6 @@ export function cached(path) {
   }
   return cache.get(path);
 }
+
+/** uncache forgets a memoised read after the catalogue changed (a metric was added). */
+export function uncache(path) { cache.delete(path); }

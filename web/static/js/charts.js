@@ -1,3 +1,4 @@
+// @ts-check
 // Hand-written SVG charts: a forest plot of relative lift, funnel bars and a
 // cumulative-lift line chart. Colours come from CSS classes (app.css), so the
 // charts follow the page's palette and need no inline styles.
@@ -53,8 +54,11 @@ function pctTick(t) {
 
 /**
  * forestPlot draws one row per (KPI, treatment) with the relative lift and
- * its interval, coloured by verdict. rows: [{label, sub, verdict, lift: {estimate, ci_low, ci_high}, why}],
+ * its interval, coloured by verdict. rows: [{label, sub, verdict, direction, lift: {estimate, ci_low, ci_high}, why}],
  * why saying (as the report does) why a row without a lift has none.
+ * Each row shades the side of zero that is better for its KPI and labels it
+ * ("better →", or "← better" for a lower-is-better KPI such as a return
+ * rate), so a bar to the left is not read as bad news by habit.
  */
 export function forestPlot(rows, { title }) {
   const shown = rows.filter((r) => r.lift);
@@ -88,9 +92,10 @@ export function forestPlot(rows, { title }) {
   shown.forEach((r, i) => {
     const y = top + i * rowH + rowH / 2;
     const cls = `v-${r.verdict || 'inconclusive'}`;
-    const g = s('g', { class: ['forest-row', cls] },
+    const g = s('g', { class: ['forest-row', cls], dataset: { direction: r.direction === 'down' ? 'down' : 'up' } },
       s('title', {}, `${r.label} ${r.sub}: ${fmtSignedPct(r.lift.estimate)} ${fmtInterval(r.lift)}, ${VERDICT_LABEL[r.verdict] || r.verdict}`));
     if (i % 2 === 0) g.append(s('rect', { x: 0, y: y - rowH / 2, width, height: rowH, class: 'band' }));
+    g.append(...betterSide(x, r.direction, y - rowH / 2, rowH));
     g.append(
       s('text', { x: 8, y: y - 2, class: 'row-label' }, clip(r.label, 36)),
       s('text', { x: 8, y: y + 12, class: 'row-sub' }, clip(r.sub, 48)),
@@ -104,6 +109,20 @@ export function forestPlot(rows, { title }) {
     svg.append(g);
   });
   return svg;
+}
+
+/**
+ * betterSide is a forest row's shading of the good side of zero, from the
+ * zero line to the plot's edge, and its "better" label next to the zero line.
+ */
+function betterSide(x, direction, top, rowH) {
+  const zero = x(0);
+  const down = direction === 'down';
+  const edge = down ? x(x.lo) : x(x.hi);
+  return [
+    s('rect', { x: Math.min(zero, edge), y: top + 1, width: Math.abs(edge - zero), height: rowH - 2, class: 'better-side' }),
+    s('text', { x: down ? zero - 4 : zero + 4, y: top + 10, class: 'better-label', 'text-anchor': down ? 'end' : 'start' }, down ? '← better' : 'better →'),
+  ];
 }
 
 /**

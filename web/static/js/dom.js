@@ -1,3 +1,4 @@
+// @ts-check
 // Small DOM helpers. Every piece of text goes through textContent or
 // attributes, never innerHTML, so names and hypotheses typed by users cannot
 // inject markup (the Content-Security-Policy is the second line of defence).
@@ -71,6 +72,7 @@ export function announce(msg) {
  * field builds a labelled form control: label, the control, an optional hint
  * and an (initially empty) error slot wired with aria-describedby. apiField
  * is the API's name for the field, used to place server validation errors.
+ * @param {{label: any, control: HTMLElement, hint?: string, apiField?: string, className?: string}} opts
  */
 export function field({ label, control, hint, apiField, className }) {
   const id = control.id || uid('f');
@@ -81,6 +83,19 @@ export function field({ label, control, hint, apiField, className }) {
   if (apiField) control.dataset.field = apiField;
   const lab = h('label', { for: id }, label);
   return h('div', { class: ['field', className] }, lab, control, hintEl, err);
+}
+
+/**
+ * typed reads a number input as the API should get it: the number when it
+ * is one, else the raw text (or "not a number" for input the browser could
+ * not parse), so the server rejects it naming the field.
+ * @param {HTMLInputElement} input
+ */
+export function typed(input) {
+  const v = input.value.trim();
+  if (v === '' && input.validity && input.validity.badInput) return 'not a number';
+  const n = Number(v);
+  return v !== '' && Number.isFinite(n) ? n : v;
 }
 
 /** errorSlotFor returns the error element of a control built by field (or a group's slot). */

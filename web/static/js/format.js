@@ -1,3 +1,4 @@
+// @ts-check
 // Number and date formatting, fixed to en-US so that what the dashboard shows
 // does not depend on the browser's locale (and the browser tests can check it).
 
@@ -53,6 +54,36 @@ export function fmtValue(v, kind) {
     case 'nps': return f1.format(v * 100);
     default: return Math.abs(v) >= 1 ? f2.format(v) : sig.format(v);
   }
+}
+
+/**
+ * fmtSignedValue shows an absolute lift (variant − control) in the unit of
+ * the KPI's kind: percentage points for a rate ("+2.89 pp"), points of NPS
+ * ("+3.1 pts"), else the number ("+1.25", "−0.0312").
+ */
+export function fmtSignedValue(x, kind) {
+  if (!Number.isFinite(x)) return '–';
+  const sign = x > 0 ? '+' : x < 0 ? '−' : '';
+  const a = Math.abs(x);
+  switch (kind) {
+    case 'binomial': return `${sign}${f2.format(a * 100)} pp`;
+    case 'nps': return `${sign}${f1.format(a * 100)} pts`;
+    default: return `${sign}${a >= 1 ? f2.format(a) : sig.format(a)}`;
+  }
+}
+
+/** fmtAbsInterval: an absolute lift's interval, "[+1.75 pp, +4.02 pp]". */
+export function fmtAbsInterval(iv, kind) {
+  if (!iv) return '–';
+  return `[${fmtSignedValue(iv.ci_low, kind)}, ${fmtSignedValue(iv.ci_high, kind)}]`;
+}
+
+/** intervalName names a report's interval for its method and α: "95 % CI", "95 % credible interval". */
+export function intervalName(analysis) {
+  const level = `${fixed(0).format((1 - (analysis.alpha || 0.05)) * 100)} %`;
+  if (analysis.method === 'bayesian') return `${level} credible interval`;
+  if (analysis.method === 'sequential') return `${level} confidence sequence`;
+  return `${level} CI`;
 }
 
 /** fmtNumber: a general number with up to 4 significant digits below 1. */

@@ -1,3 +1,4 @@
+// @ts-check
 // Experiment health at a glance: the badge the experiment list, the journey
 // map and the experiment page show from GET /v1/health (one request for
 // every experiment), and the experiment page's list of open alerts.

@@ -1,3 +1,4 @@
+// @ts-check
 // The dashboard's entry point: a hash router (/#/experiments/KEY) over the
 // pages, the login gate and the header. Hash routes keep every dashboard URL
 // on "/", so the server needs no catch-all route next to the API.
@@ -14,6 +15,8 @@ import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
 import * as alerts from './pages/alerts.js';
+import * as metrics from './pages/metrics.js';
+import * as newLayer from './pages/layer-new.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -23,10 +26,13 @@ const routes = [
   { re: /^\/experiments\/([^/]+)$/, page: report, nav: 'experiments', names: ['key'] },
   { re: /^\/journey$/, page: journey, nav: 'journey' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
+  { re: /^\/layers\/new$/, page: newLayer, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
   { re: /^\/personas$/, page: personas, nav: 'personas' },
   { re: /^\/personas\/([^/]+)$/, page: personas, nav: 'personas', names: ['key'] },
   { re: /^\/power$/, page: power, nav: 'power' },
+  { re: /^\/metrics$/, page: metrics, nav: 'metrics' },
+  { re: /^\/metrics\/(new)$/, page: metrics, nav: 'metrics', names: ['key'] },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
   { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
 ];
@@ -64,6 +70,7 @@ async function route() {
   current = new AbortController();
   const ctx = { signal: current.signal, query, params: {}, go };
   for (const a of document.querySelectorAll('#nav a')) {
+    if (!(a instanceof HTMLElement)) continue;
     if (r && a.dataset.nav === r.nav) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
   }
   document.getElementById('nav').hidden = !session.loggedIn;

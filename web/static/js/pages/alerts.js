@@ -1,3 +1,4 @@
+// @ts-check
 // The alerts page: every experiment's health alerts and the journey's KPI
 // anomalies, open ones first by default, filtered by status and check
 // (GET /v1/alerts), each linking to its experiment or to the journey map.

@@ -1,3 +1,4 @@
+// @ts-check
 // The experiments list: filters by journey stage, touchpoint and status; each
 // row shows status, days running, and, from the experiment's report (fetched
 // lazily when the row scrolls into view), units, SRM state and the verdict
@@ -78,7 +79,7 @@ export async function render(view, ctx) {
     for (const en of entries) {
       if (!en.isIntersecting) continue;
       observer.unobserve(en.target);
-      const load = en.target.loadReport;
+      const load = reportLoaders.get(en.target);
       if (load) enqueue(load);
     }
   });
@@ -98,7 +99,7 @@ export async function render(view, ctx) {
       h('thead', {}, h('tr', {},
         ['Experiment', 'Stage', 'Touchpoint', 'Status', 'Days running', 'Units', 'SRM', 'Goal KPI', 'Health'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, rows)));
-    for (const r of rows) if (r.loadReport) observer.observe(r);
+    for (const r of rows) if (reportLoaders.has(r)) observer.observe(r);
   };
 
   filterForm.addEventListener('change', async (ev) => {
@@ -112,6 +113,9 @@ export async function render(view, ctx) {
   // Warm the metric catalogue the form needs; a failure here shows up there.
   cached('/v1/metrics').catch(() => {});
 }
+
+/** reportLoaders holds, per row of an experiment that has run, the function that fills its report cells. */
+const reportLoaders = new WeakMap();
 
 function row(e, ctx, health) {
   const units = h('td', { class: 'num', dataset: { col: 'units' } }, '–');
@@ -128,7 +132,7 @@ function row(e, ctx, health) {
     units, srm, verdict,
     h('td', { dataset: { col: 'health' } }, e.status === 'draft' && !health ? '–' : healthBadge(health)));
   if (e.status === 'draft' || e.status === 'archived') return tr;
-  tr.loadReport = async () => {
+  reportLoaders.set(tr, async () => {
     units.textContent = '…';
     units.setAttribute('aria-busy', 'true');
     try {
@@ -144,6 +148,6 @@ function row(e, ctx, health) {
     } finally {
       units.removeAttribute('aria-busy');
     }
-  };
+  });
   return tr;
 }

@@ -1,3 +1,4 @@
+// @ts-check
 // The journey map: the eight stages left to right, each with the touchpoints
 // that have experiments and the experiments on them — a picture of where the
 // shop is testing. Running experiments are shown by default; the other

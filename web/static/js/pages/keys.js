@@ -1,3 +1,4 @@
+// @ts-check
 // API keys (admin): the list with who revoked what, a form that creates a
 // key and shows its token once, and revocation behind a confirmation. A key
 // revoked here stops working at once on the instance that answered and on

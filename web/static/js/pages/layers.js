@@ -1,3 +1,4 @@
+// @ts-check
 // The layers: each layer's holdout and, for a layer with metrics, its holdout
 // baseline — the visitors held out of every experiment of the layer against
 // the rest of it, as a report of its own (GET /v1/layers/KEY/report). The
@@ -5,7 +6,7 @@
 // numbers as they are.
 
 import { h, add, replace } from '../dom.js';
-import { get, enc } from '../api.js';
+import { get, enc, session } from '../api.js';
 import { fmtPct } from '../format.js';
 import { reportSections, trafficSection, csvButton } from './report.js';
 
@@ -14,9 +15,10 @@ export async function render(view, ctx) {
   if (ctx.params.key) return baseline(view, ctx);
   const { layers } = await get('/v1/layers', { signal: ctx.signal });
   add(view, h('h1', {}, 'Layers'),
-    h('p', { class: 'hint' }, 'Experiments in one layer never share a visitor. A layer\u2019s holdout sees none of them; give the layer metrics and the holdout becomes its baseline.'));
+    h('p', { class: 'hint' }, 'Experiments in one layer never share a visitor. A layer\u2019s holdout sees none of them; give the layer metrics and the holdout becomes its baseline.'),
+    session.canWrite ? h('div', { class: 'actions' }, h('a', { href: '#/layers/new', class: 'btn btn-primary' }, 'New layer')) : null);
   if (!layers || !layers.length) {
-    add(view, h('p', { class: 'empty' }, 'No layers yet. Create one with PUT /v1/layers/KEY.'));
+    add(view, h('p', { class: 'empty' }, session.canWrite ? 'No layers yet: create one with New layer.' : 'No layers yet.'));
     return;
   }
   add(view, h('div', { class: 'table-wrap' }, h('table', { class: 'grid layers' },

@@ -1,3 +1,4 @@
+// @ts-check
 // Login: the user pastes an API key (read or admin scope). The key is checked
 // against the API, its scope is found out, and both are kept in
 // sessionStorage for this tab only. When the server runs in dev mode (no key

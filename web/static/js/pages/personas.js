@@ -1,3 +1,4 @@
+// @ts-check
 // Personas: named, reusable targeting conditions ("Sarah: worried about
 // quality, sizes and returns"). The list (#/personas), one persona with its
 // editor, the experiments that use it and its audit trail
@@ -160,7 +161,7 @@ export function personaSection(rep) {
           const k = kpiOf(seg, m);
           if (!k || !k.comparisons.length) return h('td', {}, '–');
           return h('td', {}, k.comparisons.map((c) => h('div', {},
-            `${c.variant}: ${c.status === 'ok' ? fmtSignedPct(c.relative_lift) : '–'} `, verdictBadge(c.verdict))));
+            `${c.variant}: ${c.status === 'ok' && c.relative_lift ? fmtSignedPct(c.relative_lift.estimate) : '–'} `, verdictBadge(c.verdict))));
         })))))));
   return box;
 }

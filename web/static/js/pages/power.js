@@ -1,3 +1,4 @@
+// @ts-check
 // The experiment planner. The API does the statistics (GET /v1/power, the
 // same code as `journeylab power`); this page only collects the inputs and
 // shows the plan, with the API's message next to a wrong input. It answers
@@ -7,6 +8,7 @@
 import { h, add, field, clearErrors, showFieldError, replace, announce } from '../dom.js';
 import { get, query, ApiError } from '../api.js';
 import { fmtInt, fmtPct, fmtSignedPct, fmtNumber, fmtFixed } from '../format.js';
+import { planningFor, usePlanButton } from './power-plan.js';
 
 function input(name, value, attrs = {}) {
   return h('input', { name, type: 'text', inputmode: 'decimal', value, autocomplete: 'off', class: 'narrow', ...attrs });
@@ -116,7 +118,7 @@ export async function render(view, ctx) {
     });
     try {
       const plan = await get(`/v1/power${query(q)}`, { signal: ctx.signal });
-      replace(result, ...planView(plan));
+      replace(result, ...planView(plan), forExp ? usePlanButton(forExp, plan, ctx.go) : null);
       announce(planAnnouncement(plan));
     } catch (e) {
       if (e.name === 'AbortError') return;
@@ -128,8 +130,13 @@ export async function render(view, ctx) {
   };
   form.addEventListener('submit', (ev) => { ev.preventDefault(); calculate(); });
 
+  // Opened from an experiment (?experiment=KEY): start from its variants and α, offer to save the plan.
+  const forExp = ctx.query.get('experiment');
+  const planning = forExp ? await planningFor(forExp, ctx.signal) : null;
+  if (planning) { arms.value = planning.arms; alpha.value = planning.alpha; }
   add(view, h('h1', {}, 'Sample-size calculator'),
     h('p', { class: 'hint' }, 'Plan a test of each variant against control: the units it needs to detect an effect, the power of a given sample, or the smallest effect a sample detects, and how long that takes. The numbers come from the server (GET /v1/power).'),
+    planning ? planning.note : null,
     h('div', { class: 'two-col' }, form, result));
   await calculate();
 }

@@ -1,20 +1,25 @@
-// The experiment page: what it is, its lifecycle actions (admin keys), and
-// the journey-stage report — SRM banner, guardrail flags, a stage-by-stage
+// @ts-check
+// The experiment page: what it is, its lifecycle actions (admin keys), what
+// to do with its progress to the planned sample (decision.js), and the
+// journey-stage report — SRM banner, guardrail flags, a stage-by-stage
 // scorecard, a forest plot of relative lift, the funnel per variant, the
-// cumulative-lift time series, the traffic split, CSV download and the audit
+// cumulative-lift time series, a breakdown by segment (breakdown.js), the
+// traffic split, CSV download and the audit
 // trail. Every number comes from the report API as it is; nothing is
 // recomputed here.
 
 import { h, add, replace, confirmDialog, announce, field } from '../dom.js';
 import { get, post, request, enc, session } from '../api.js';
 import {
-  STAGES, fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtP, fmtPEquals, fmtValue, fmtDate, fmtDays, daysRunning,
+  STAGES, fmtInt, fmtPct, fmtSignedPct, fmtInterval, fmtP, fmtPEquals, fmtValue, fmtSignedValue, fmtAbsInterval, fmtDate, fmtDays, daysRunning,
   stageLabel, directionLabel, VERDICT_LABEL, SRM_LABEL,
 } from '../format.js';
 import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
 import { statusBadge, verdictBadge } from './experiments.js';
 import { loadPersonaSection } from './personas.js';
 import { alertsSection } from '../health.js';
+import { decisionSection, loadHealth } from './decision.js';
+import { breakdownSection } from './breakdown.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
 const ACTIONS = {
@@ -49,22 +54,26 @@ export async function render(view, ctx) {
   add(view, body);
 
   const base = `/v1/experiments/${enc(key)}/report`;
-  const [rep, ts, funnel, audit, personas] = await Promise.allSettled([
+  const [rep, ts, funnel, audit, personas, healthInfo] = await Promise.allSettled([
     get(base, { signal: ctx.signal }),
     get(`${base}/timeseries`, { signal: ctx.signal }),
     get(`${base}/funnel`, { signal: ctx.signal }),
     get(`/v1/experiments/${enc(key)}/audit`, { signal: ctx.signal }),
     get('/v1/personas', { signal: ctx.signal }),
+    loadHealth(key, ctx.signal),
   ]);
   if (ctx.signal.aborted) return;
   body.removeAttribute('aria-busy');
+  const personaList = personas.status === 'fulfilled' ? personas.value.personas : [];
+  const report = rep.status === 'fulfilled' ? rep.value : null;
+  replace(body, decisionSection(exp, report, healthInfo.status === 'fulfilled' ? healthInfo.value : null, redraw));
   if (rep.status === 'rejected') {
-    replace(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
+    add(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
   } else {
-    replace(body, ...reportSections(rep.value, ts, funnel));
-    if (personas.status === 'fulfilled' && personas.value.personas.length) add(body, await loadPersonaSection(key, ctx.signal));
+    add(body, ...reportSections(report, ts, funnel), breakdownSection(exp, personaList, ctx.signal));
+    if (personaList.length) add(body, await loadPersonaSection(key, ctx.signal));
   }
-  add(body, trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
+  add(body, trafficSection(exp, report));
   if (audit.status === 'fulfilled') add(body, auditSection(audit.value.audit));
 }
 
@@ -183,14 +192,20 @@ function valueCell(arm, kind, col) {
     h('div', { class: 'muted small' }, `${fmtInt(arm.units)} ${arm.units === 1 ? 'unit' : 'units'}`));
 }
 
-function scorecard(rep) {
+/**
+ * scorecard is the table of every KPI by journey stage of rep (a report, or
+ * a segment's stages with the report's control and analysis). anchors gives
+ * the stage rows the ids the journey scorecard links to; a page has one set.
+ */
+export function scorecard(rep, { anchors = true } = {}) {
   const bayes = rep.analysis.method === 'bayesian';
-  const head = ['KPI', 'Variant', controlLabel(rep.control), 'Variant value', 'Relative lift', 'Interval',
+  const head = ['KPI', 'Variant', controlLabel(rep.control), 'Variant value', 'Absolute lift', 'Relative lift', 'Interval',
     bayes ? 'Chance to win' : 'p-value', bayes ? 'Risk (variant)' : 'Adjusted p', 'Verdict'];
   // One table with a body per stage keeps the columns aligned down the whole journey.
   const bodies = rep.stages.map((stage) => {
     const rows = [h('tr', { class: 'stage-row' },
-      h('th', { colspan: head.length, scope: 'colgroup', id: `stage-${stage.stage}`, tabindex: '-1' }, stageLabel(stage.stage)))];
+      h('th', anchors ? { colspan: head.length, scope: 'colgroup', id: `stage-${stage.stage}`, tabindex: '-1' } : { colspan: head.length, scope: 'colgroup' },
+        stageLabel(stage.stage)))];
     for (const k of stage.kpis) {
       const ctl = armOf(k, rep.control);
       const comps = k.comparisons.length ? k.comparisons : [null];
@@ -206,11 +221,11 @@ function scorecard(rep) {
         const arm = armOf(k, c.variant);
         add(tr, h('td', { class: 'mono' }, c.variant), valueCell(ctl, k.kind, 'control'), valueCell(arm, k.kind, 'variant'));
         if (c.status !== 'ok') {
-          add(tr, h('td', { colspan: 4, class: 'muted', dataset: { cell: 'reason' } }, c.reason || c.status));
+          add(tr, h('td', { colspan: 5, class: 'muted', dataset: { cell: 'reason' } }, c.reason || c.status));
         } else {
           // A zero control value leaves the relative lift undefined; the
-          // difference's p-value and verdict still stand.
-          add(tr, ...(c.relative_lift
+          // difference, its p-value and verdict still stand.
+          add(tr, absoluteCell(c, k.kind), ...(c.relative_lift
             ? [h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'rel', value: String(c.relative_lift.estimate) } }, fmtSignedPct(c.relative_lift.estimate)),
               h('td', { class: 'num', dataset: { cell: 'ci' } }, fmtInterval(c.relative_lift))]
             : [h('td', { colspan: 2, class: 'muted', dataset: { cell: 'rel' } }, c.relative_reason || 'relative lift undefined')]),
@@ -235,6 +250,15 @@ function scorecard(rep) {
     bodies));
 }
 
+/** absoluteCell shows a comparison's absolute lift (variant − control) with its interval, in the KPI's unit. */
+function absoluteCell(c, kind) {
+  const iv = c.absolute_lift;
+  if (!iv) return h('td', { class: 'num muted', dataset: { cell: 'abs' } }, '–');
+  return h('td', { class: ['num', `t-${c.verdict}`], dataset: { cell: 'abs', value: String(iv.estimate), low: String(iv.ci_low), high: String(iv.ci_high) } },
+    fmtSignedValue(iv.estimate, kind),
+    h('div', { class: 'muted small', dataset: { cell: 'abs-ci' } }, fmtAbsInterval(iv, kind)));
+}
+
 function variantClassFor(rep) {
   const keys = rep.variants.map((v) => v.key);
   return (v) => `var-${Math.max(0, keys.indexOf(v)) % 6}`;
@@ -255,7 +279,7 @@ export function reportSections(rep, ts, funnel) {
       for (const c of k.comparisons) {
         rows.push({
           label: k.name, sub: `${stageLabel(k.stage)} · ${c.variant} vs ${rep.control}${k.guardrail ? ' · guardrail' : ''}`,
-          verdict: c.verdict, lift: c.status === 'ok' ? c.relative_lift : null,
+          verdict: c.verdict, direction: k.direction, lift: c.status === 'ok' ? c.relative_lift : null,
           why: c.status !== 'ok' ? `${k.name}: ${c.reason}` : c.relative_reason && `${k.name}: ${c.relative_reason}`,
         });
       }
