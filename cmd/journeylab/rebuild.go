@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/app"
 )
 
 func init() { commands = append(commands, newRebuildCmd) }
@@ -65,7 +65,7 @@ transactions, and events that arrive meanwhile are counted exactly once.
 			if err != nil {
 				return err
 			}
-			if err := privacy.CheckRebuild(cmd.Context(), st, key, cfg.PrivacyEventRetention, time.Now()); err != nil {
+			if err := app.CheckRebuild(cmd.Context(), cfg, st, key, time.Now()); err != nil {
 				return err
 			}
 			start := time.Now()
