@@ -179,8 +179,8 @@ func (a *App) runRetention(ctx context.Context) <-chan struct{} {
 		t := time.NewTicker(retentionTick)
 		defer t.Stop()
 		for {
-			a.applyRetention(ctx)
 			a.retention.set(a.now().Add(retentionTick))
+			a.applyRetention(ctx)
 			select {
 			case <-ctx.Done():
 				return
