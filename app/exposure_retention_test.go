@@ -3,13 +3,10 @@ package app
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/journeylab/journeylab/config"
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/privacy"
@@ -18,29 +15,7 @@ import (
 func TestExposureRetention(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	v := config.New("")
-	v.Set("data_dir", t.TempDir())
-	v.Set("dev_mode", true)
-	v.Set("privacy.exposure_retention", "720h")
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
-	for _, key := range []string{"old-test", "live-test"} {
-		e := &experiment.Experiment{Key: key, Name: key, Stage: experiment.StageCheckout, Touchpoint: "checkout",
-			Variants: []experiment.Variant{{Key: "control", Weight: 1}, {Key: "green", Weight: 1}}, GoalMetrics: []string{"conversion"}}
-		if _, err := a.Experiment.Create(ctx, "test", e); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Experiment.Transition(ctx, "test", key, experiment.ActionLaunch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	a := retentionApp(t, "privacy.exposure_retention", "720h", &now)
 	if _, err := a.Store.InsertExposures(ctx, []experiment.Exposure{
 		{Experiment: "old-test", Unit: "u-1", Variant: "control", At: now, Attributes: map[string]string{"device": "mobile"}},
 		{Experiment: "old-test", Unit: "u-2", Variant: "green", At: now},
@@ -63,6 +38,19 @@ func TestExposureRetention(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
+	t.Run("the scheduled job says when it runs next", func(t *testing.T) {
+		jobCtx, stop := context.WithCancel(ctx)
+		done := a.runRetention(jobCtx)
+		for a.retention.get().IsZero() {
+			time.Sleep(time.Millisecond)
+		}
+		stop()
+		<-done
+		o, err := a.PrivacyOverview(ctx)
+		if err != nil || o.NextRetentionRun == nil || !o.NextRetentionRun.Equal(now.Add(time.Hour)) {
+			t.Errorf("next run %v, %v; want %v", o.NextRetentionRun, err, now.Add(time.Hour))
+		}
+	})
 	t.Run("nothing expires within the retention, and the overview says when it will", func(t *testing.T) {
 		now = now.Add(29 * 24 * time.Hour)
 		if xs, err := a.ExpireExposures(ctx); err != nil || len(xs) != 0 {

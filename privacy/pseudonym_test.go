@@ -157,3 +157,48 @@ func TestErasureByRawIDErasesThePseudonym(t *testing.T) {
 		t.Errorf("store asked to erase %+v, want the pseudonym and its audit hash", st.got)
 	}
 }
+
+// BenchmarkPseudonym is the cost of one pseudonym.
+func BenchmarkPseudonym(b *testing.B) {
+	p := NewPseudonymiser([]byte(testKey))
+	b.ReportAllocs()
+	for b.Loop() {
+		p.Unit("3f6c2a1e-9b7d-4c11-8e0f-000000000042")
+	}
+}
+
+// BenchmarkEventsEdge is the edge of POST /v1/events for a batch of 100
+// events of 10 units: the allow-list, and with pseudonyms one hash per
+// run of a unit's events.
+func BenchmarkEventsEdge(b *testing.B) {
+	for _, pseudo := range []bool{false, true} {
+		b.Run(map[bool]string{false: "raw ids", true: "pseudonymised"}[pseudo], func(b *testing.B) {
+			m := Events{Next: discard{}, Allow: NewAllowList([]string{"device"})}
+			if pseudo {
+				m.Units = NewPseudonymiser([]byte(testKey))
+			}
+			evs := make([]events.Event, 100)
+			b.ReportAllocs()
+			for b.Loop() {
+				for i := range evs {
+					evs[i] = events.Event{EventID: "e", UnitID: benchUnitIDs[i/10], Event: "order_completed"}
+				}
+				_, _ = m.AppendEvents(context.Background(), time.Time{}, evs)
+			}
+		})
+	}
+}
+
+var benchUnitIDs = func() []string {
+	out := make([]string, 10)
+	for i := range out {
+		out[i] = "3f6c2a1e-9b7d-4c11-8e0f-00000000004" + string(rune('0'+i))
+	}
+	return out
+}()
+
+type discard struct{}
+
+func (discard) AppendEvents(context.Context, time.Time, []events.Event) ([]bool, error) {
+	return nil, nil
+}

@@ -119,16 +119,7 @@ func (s *Store) exposedUnits(ctx context.Context, key string) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list exposed units of %s: %w", key, err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var u string
-		if err := rows.Scan(&u); err != nil {
-			return nil, fmt.Errorf("scan unit: %w", err)
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return scanUnits(rows)
 }
 
 // ExposureExpiries implements privacy.ExposureExpiringStore.
