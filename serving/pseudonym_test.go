@@ -87,3 +87,19 @@ func TestPseudonymisedUnitIDs(t *testing.T) {
 		})
 	}
 }
+
+func TestPseudonymisedFlagEvaluation(t *testing.T) {
+	e := newEnv(t)
+	e.launch(t, spec{key: "cta"})
+	s := e.start(t, Options{RefreshInterval: time.Hour, StoredUnit: pseudonym})
+	a, ok := s.EvaluateFlag("cta", "shopper-1", nil, true)
+	if raw := e.start(t, Options{RefreshInterval: time.Hour}).Evaluate("shopper-1", "", nil, nil); !ok || a.Variant != raw[0].Variant {
+		t.Fatalf("flag %+v, %v", a, ok)
+	}
+	if err := s.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.mem.get("cta", pseudonym("shopper-1")); !ok || e.mem.count() != 1 {
+		t.Errorf("stored %d exposures, want the pseudonym's only", e.mem.count())
+	}
+}
