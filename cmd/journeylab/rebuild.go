@@ -30,7 +30,12 @@ same as if the metric had been there from the start.
 The service may keep running: the rebuild works through the units in small
 transactions, and events that arrive meanwhile are counted exactly once.
 
---experiment layer:LAYER rebuilds the holdout baseline of a layer.`,
+--experiment layer:LAYER rebuilds the holdout baseline of a layer.
+
+A rebuild that could only lose data is refused: of an experiment stopped
+longer ago than privacy.event_retention (its units' raw events may be gone),
+or whose exposures were deleted under privacy.exposure_retention (see
+docs/privacy.md).`,
 		Example: `  journeylab rebuild --experiment checkout-button
   journeylab rebuild --experiment checkout-button --data-dir /var/lib/journeylab
   journeylab rebuild --experiment layer:checkout`,
