@@ -61,7 +61,7 @@ export async function render(view, ctx) {
           o.event_retention_days ? 'after the last experiment that needs them stopped' : ''),
         fact('Exposures of stopped experiments', 'exposure_retention_days', o.exposure_retention_days, days(o.exposure_retention_days),
           o.exposure_retention_days ? 'after the experiment stopped; its report is gone afterwards' : ''),
-        fact('Next retention run', 'next_retention_run', o.next_retention_run, nextRun(o))),
+        fact('Next retention run', 'next_retention_run', o.next_retention_run, nextRun(o)))),
     h('section', { class: 'card', 'aria-labelledby': 'privacy-stored' },
       h('h2', { id: 'privacy-stored' }, 'Held now'),
       h('dl', { class: 'facts' },
