@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/journeylab/journeylab/config"
-	"github.com/journeylab/journeylab/report"
-	"github.com/journeylab/journeylab/server"
-
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/report"
+	"github.com/journeylab/journeylab/server"
 	"github.com/journeylab/journeylab/serving"
 )
 

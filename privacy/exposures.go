@@ -38,9 +38,10 @@ type ExposureExpiringStore interface {
 var ErrExposuresExpired = errors.New("the experiment's exposures and per-unit rollups were deleted under privacy.exposure_retention")
 
 // ExpireExposures applies the exposure retention once: every experiment
-// stopped (or archived) longer than retention ago whose exposures were
-// not yet expired has them deleted. It returns the expiries it recorded.
-// Keys of layer holdouts ("layer:KEY") are not experiments and are left.
+// stopped (or archived after it ran) longer than retention ago whose
+// exposures were not yet expired has them deleted. It returns the expiries
+// it recorded. An experiment that never ran has none; keys of layer
+// holdouts ("layer:KEY") are not experiments and are left.
 func ExpireExposures(ctx context.Context, st ExposureExpiringStore, list []*experiment.Experiment, retention time.Duration, now time.Time) ([]ExposureExpiry, error) {
 	if retention <= 0 {
 		return nil, nil
@@ -51,7 +52,7 @@ func ExpireExposures(ctx context.Context, st ExposureExpiringStore, list []*expe
 	}
 	var out []ExposureExpiry
 	for _, e := range list {
-		if _, ok := done[e.Key]; ok || strings.HasPrefix(e.Key, "layer:") || !Expired(e, retention, now) {
+		if _, ok := done[e.Key]; ok || e.StoppedAt == nil || strings.HasPrefix(e.Key, "layer:") || !Expired(e, retention, now) {
 			continue
 		}
 		x, err := st.ExpireExposures(ctx, e.Key, now)
