@@ -207,12 +207,13 @@ func CheckRebuild(ctx context.Context, cfg config.Config, st Backend, key string
 	if err := privacy.CheckRebuild(ctx, st, key, cfg.PrivacyEventRetention, now); err != nil {
 		return err
 	}
-	return checkExposuresKept(ctx, st, key)
+	return CheckExposuresKept(ctx, st, key)
 }
 
-// checkExposuresKept returns privacy.ErrExposuresExpired when experiment
-// key's exposures were deleted under the exposure retention.
-func checkExposuresKept(ctx context.Context, st privacy.ExposureExpiringStore, key string) error {
+// CheckExposuresKept returns privacy.ErrExposuresExpired (410 Gone over
+// HTTP) when experiment key's exposures were deleted under the exposure
+// retention: its report can no longer be read.
+func CheckExposuresKept(ctx context.Context, st privacy.ExposureExpiringStore, key string) error {
 	xs, err := st.ExposureExpiries(ctx)
 	if err != nil {
 		return err
@@ -248,7 +249,7 @@ type expiredReports struct {
 
 // ExposureCounts implements report.Source.
 func (r expiredReports) ExposureCounts(ctx context.Context, key string) (map[string]int64, error) {
-	if err := checkExposuresKept(ctx, r.st, key); err != nil {
+	if err := CheckExposuresKept(ctx, r.st, key); err != nil {
 		return nil, err
 	}
 	return r.Source.ExposureCounts(ctx, key)
@@ -256,7 +257,7 @@ func (r expiredReports) ExposureCounts(ctx context.Context, key string) (map[str
 
 // MetricCells implements report.Source.
 func (r expiredReports) MetricCells(ctx context.Context, e *experiment.Experiment, m experiment.Metric, q report.CellQuery) ([]report.Cell, error) {
-	if err := checkExposuresKept(ctx, r.st, e.Key); err != nil {
+	if err := CheckExposuresKept(ctx, r.st, e.Key); err != nil {
 		return nil, err
 	}
 	return r.Source.MetricCells(ctx, e, m, q)
@@ -264,7 +265,7 @@ func (r expiredReports) MetricCells(ctx context.Context, e *experiment.Experimen
 
 // Funnel implements report.Source.
 func (r expiredReports) Funnel(ctx context.Context, e *experiment.Experiment, steps []experiment.Metric) (map[string][]int64, error) {
-	if err := checkExposuresKept(ctx, r.st, e.Key); err != nil {
+	if err := CheckExposuresKept(ctx, r.st, e.Key); err != nil {
 		return nil, err
 	}
 	return r.Source.Funnel(ctx, e, steps)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -42,4 +43,18 @@ func TestErasePseudonymisedUnits(t *testing.T) {
 			t.Errorf("err %v, want the unit-id mode refused", err)
 		}
 	})
+}
+
+func TestReportAndRebuildOfAnExperimentPastTheExposureRetention(t *testing.T) {
+	dir, st, svc, at := seededStore(t)
+	checkoutButton(t, st, svc, at)
+	if _, err := st.ExpireExposures(context.Background(), "checkout-button", at.Add(200*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	for _, args := range [][]string{{"report", "checkout-button"}, {"rebuild", "--experiment", "checkout-button", "--quiet"}} {
+		if _, _, err := run(t, append(args, "--data-dir", dir)...); !errors.Is(err, privacy.ErrExposuresExpired) {
+			t.Errorf("%s: err %v, want ErrExposuresExpired", args[0], err)
+		}
+	}
 }
