@@ -9,6 +9,7 @@ import (
 
 	"github.com/journeylab/journeylab/app"
 	"github.com/journeylab/journeylab/assign"
+	"github.com/journeylab/journeylab/config"
 	"github.com/journeylab/journeylab/experiment"
 )
 
@@ -27,8 +28,8 @@ func BenchmarkAssignHandler(b *testing.B) {
 
 // launchTen is an app serving the ten experiments of bench/http-assign.sh
 // on the touchpoint checkout_cta.
-func launchTen(b *testing.B) *app.App {
-	a := newApp(b)
+func launchTen(b *testing.B, opts ...func(*config.Config)) *app.App {
+	a := newApp(b, opts...)
 	if _, err := a.Experiment.PutLayer(context.Background(), experiment.Layer{Key: "checkout", HoldoutShare: 0.05}); err != nil {
 		b.Fatal(err)
 	}

@@ -44,6 +44,9 @@ type Backend interface {
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
 	privacy.ExpiringStore
+	privacy.UnitIDStore
+	privacy.ExposureExpiringStore
+	privacy.Inventory
 	Close() error
 }
 
@@ -77,6 +80,9 @@ type App struct {
 	Events *events.Staging
 	// Eraser erases units on request, after merging the journals.
 	Eraser *privacy.Eraser
+	// Pseudonyms replaces unit ids by keyed hashes before they are
+	// journaled or stored; nil when privacy.pseudonymise_units is off.
+	Pseudonyms *privacy.Pseudonymiser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
 	// Health runs the experiment health checks; Listen starts it when
@@ -88,6 +94,7 @@ type App struct {
 	storeDesc string
 	now       Now
 	rebuilds  *rebuilder
+	retention retentionClock
 }
 
 // Now is the clock the app uses; a variable so tests can freeze time.
@@ -142,8 +149,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		_ = st.Close()
 		return nil, err
 	}
+	if a.Pseudonyms, err = OpenPseudonyms(ctx, cfg, st); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	// Erasures merge the journals first; the merges keep erased units out.
-	a.Eraser = privacy.NewEraser(st, func(ctx context.Context) error { return a.Flush(ctx) }, secret, now)
+	a.Eraser = privacy.NewEraser(st, func(ctx context.Context) error { return a.Flush(ctx) }, secret, now).WithPseudonyms(a.Pseudonyms)
 	merged := keptOut{Backend: st, eraser: a.Eraser}
 	// Events are acknowledged once journaled and merged into the store in
 	// the background; closed before the store (closers run in reverse).
@@ -156,14 +167,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Events.Close)
 	allow := privacy.NewAllowList(cfg.PrivacyAttributes)
-	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow, Units: a.Pseudonyms}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{
 		RefreshInterval: cfg.RefreshInterval, FlushInterval: cfg.FlushInterval, BatchSize: cfg.BatchSize,
 		JournalDir: filepath.Join(cfg.DataDir, "journal", "exposures"), JournalMaxBytes: cfg.JournalMaxBytes, MergeShare: float64(cfg.MergePercent) / 100, JournalSync: journalSync(cfg.JournalSync),
-		DedupeSize: cfg.DedupeSize, StoredAttributes: storedAttributes(allow), Logger: log, Registerer: a.Server.Registry(), Now: now,
+		DedupeSize: cfg.DedupeSize, StoredAttributes: storedAttributes(allow), StoredUnit: storedUnit(a.Pseudonyms), Logger: log, Registerer: a.Server.Registry(), Now: now,
 	})
 	if err != nil {
 		_ = st.Close()
@@ -171,8 +182,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
-	api.NewReports(st, st, now).Register(v1, read)
+	api.NewReports(st, expiredReports{Source: st, st: st}, now).Register(v1, read)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
+	api.NewPrivacyOverview(a).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
 	api.RegisterOpenAPI(a.Server.App())
 	// Closed first (closers run in reverse): no re-weighting races shutdown.

@@ -17,28 +17,7 @@ import (
 func TestEventRetention(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
-	v := config.New("")
-	v.Set("data_dir", t.TempDir())
-	v.Set("privacy.event_retention", "720h")
-	cfg, err := config.Load(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close(ctx)
-	for _, key := range []string{"old-test", "live-test"} {
-		e := &experiment.Experiment{Key: key, Name: key, Stage: experiment.StageCheckout, Touchpoint: "checkout",
-			Variants: []experiment.Variant{{Key: "control", Weight: 1}, {Key: "green", Weight: 1}}, GoalMetrics: []string{"conversion"}}
-		if _, err := a.Experiment.Create(ctx, "test", e); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := a.Experiment.Transition(ctx, "test", key, experiment.ActionLaunch); err != nil {
-			t.Fatal(err)
-		}
-	}
+	a := retentionApp(t, "privacy.event_retention", "720h", &now)
 	if _, err := a.Store.InsertExposures(ctx, []experiment.Exposure{
 		{Experiment: "old-test", Unit: "u-old", Variant: "control", At: now},
 		{Experiment: "live-test", Unit: "u-live", Variant: "control", At: now},
@@ -83,4 +62,35 @@ func TestEventRetention(t *testing.T) {
 			t.Errorf("rebuild of the running experiment: %v", err)
 		}
 	})
+}
+
+// retentionApp starts an app with retention setting key at value, on the
+// clock *now, running the experiments old-test and live-test.
+func retentionApp(t *testing.T, key, value string, now *time.Time) *App {
+	t.Helper()
+	ctx := context.Background()
+	v := config.New("")
+	v.Set("data_dir", t.TempDir())
+	v.Set("dev_mode", true)
+	v.Set(key, value)
+	cfg, err := config.Load(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return *now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(ctx) })
+	for _, key := range []string{"old-test", "live-test"} {
+		e := &experiment.Experiment{Key: key, Name: key, Stage: experiment.StageCheckout, Touchpoint: "checkout",
+			Variants: []experiment.Variant{{Key: "control", Weight: 1}, {Key: "green", Weight: 1}}, GoalMetrics: []string{"conversion"}}
+		if _, err := a.Experiment.Create(ctx, "test", e); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := a.Experiment.Transition(ctx, "test", key, experiment.ActionLaunch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return a
 }

@@ -159,6 +159,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{admin, "DELETE", "/v1/units/visitor-44", "", nil, 200},
 		{admin, "POST", "/v1/units/erase", `{"unit_ids":["visitor-43","visitor-44"]}`, nil, 200},
 		{admin, "POST", "/v1/units/erase", `{"unit_ids":[]}`, nil, 400},
+		{admin, "GET", "/v1/privacy", "", nil, 200},
+		{read, "GET", "/v1/privacy", "", nil, 403},
 	})
 	// 304 with the ETag of the answer.
 	resp, _ := s.call(t, sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`)

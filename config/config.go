@@ -62,6 +62,10 @@ func Settings() []Setting {
 		{"privacy.attributes", []string{"*"}, "request attributes stored with exposures and events (comma-separated; * = all, empty = none); the others are dropped on arrival (targeting still sees them)"},
 		{"privacy.event_retention", time.Duration(0), "delete raw events older than this of units in no experiment that is running or stopped less than this ago (0 = keep forever; at least 24h); reports are unaffected, rebuilding an experiment past it is refused"},
 		{"privacy.hash_secret", "", "secret of the keyed hash the erasure audit stores instead of unit ids (at least 16 characters; empty = a random one kept in data_dir/privacy.key)"},
+		{"privacy.exposure_retention", time.Duration(0), "delete the exposures and per-unit rollups of experiments stopped longer ago than this (0 = keep forever; at least 24h); their reports are then gone, export them first"},
+		{"privacy.pseudonymise_units", false, "store a keyed hash (HMAC-SHA256) of each unit id instead of the id; assignment still uses the id (needs privacy.pseudonym_key or privacy.pseudonym_key_file; only on an empty store)"},
+		{"privacy.pseudonym_key", "", "key of the unit-id pseudonyms (at least 16 characters, the same on every instance; prefer the env variable)"},
+		{"privacy.pseudonym_key_file", "", "file holding the key of the unit-id pseudonyms (instead of privacy.pseudonym_key)"},
 	}
 }
 
@@ -106,7 +110,17 @@ type Config struct {
 	PrivacyEventRetention time.Duration
 	// PrivacyHashSecret keys the hash of erased unit ids (privacy.LoadSecret).
 	PrivacyHashSecret string
-	ConfigFileUsed    string
+	// PrivacyExposureRetention is how long the exposures and per-unit
+	// rollups of a stopped experiment are kept (0 = forever).
+	PrivacyExposureRetention time.Duration
+	// PrivacyPseudonymise stores keyed hashes of unit ids instead of ids.
+	PrivacyPseudonymise bool
+	// PrivacyPseudonymKey and PrivacyPseudonymKeyFile give its key
+	// (privacy.LoadPseudonymKey).
+	PrivacyPseudonymKey     string
+	PrivacyPseudonymKeyFile string
+
+	ConfigFileUsed string
 
 	// Health configures the scheduled health checks and alert delivery.
 	Health Health
@@ -238,7 +252,13 @@ func Load(v *viper.Viper) (Config, error) {
 		PrivacyAttributes:     cleanList(v.GetStringSlice("privacy.attributes")),
 		PrivacyEventRetention: dur("privacy.event_retention", 0, 100*365*24*time.Hour),
 		PrivacyHashSecret:     str("privacy.hash_secret"),
-		ConfigFileUsed:        v.ConfigFileUsed(),
+
+		PrivacyExposureRetention: dur("privacy.exposure_retention", 0, 100*365*24*time.Hour),
+		PrivacyPseudonymise:      boolean("privacy.pseudonymise_units"),
+		PrivacyPseudonymKey:      str("privacy.pseudonym_key"),
+		PrivacyPseudonymKeyFile:  str("privacy.pseudonym_key_file"),
+
+		ConfigFileUsed: v.ConfigFileUsed(),
 		Health: Health{
 			Enabled:       boolean("health.enabled"),
 			Interval:      dur("health.interval", 10*time.Second, 24*time.Hour),
@@ -257,6 +277,9 @@ func Load(v *viper.Viper) (Config, error) {
 	// would cut into the pre-exposure window CUPED reads.
 	if c.PrivacyEventRetention > 0 && c.PrivacyEventRetention < 24*time.Hour {
 		errs = append(errs, fmt.Errorf("%w privacy.event_retention=%v: must be 0 (keep forever) or at least 24h", ErrInvalid, c.PrivacyEventRetention))
+	}
+	if c.PrivacyExposureRetention > 0 && c.PrivacyExposureRetention < 24*time.Hour {
+		errs = append(errs, fmt.Errorf("%w privacy.exposure_retention=%v: must be 0 (keep forever) or at least 24h", ErrInvalid, c.PrivacyExposureRetention))
 	}
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("%w listen=%q: must be host:port (e.g. 127.0.0.1:8080): %v", ErrInvalid, c.Listen, err))

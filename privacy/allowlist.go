@@ -31,11 +31,13 @@ func NewAllowList(names []string) *AllowList {
 // Allows reports whether attribute name may be stored.
 func (a *AllowList) Allows(name string) bool { return a == nil || a.names[name] }
 
-// Events is an events.Store that drops the attributes a does not allow
-// from each event, then hands the events to the next store.
+// Events is an events.Store that drops the attributes Allow does not
+// allow from each event and replaces its unit id by its pseudonym (when
+// Units is set), then hands the events to the next store.
 type Events struct {
 	Next  events.Store
 	Allow *AllowList
+	Units *Pseudonymiser
 }
 
 // AppendEvents implements events.Store. It changes evs' attribute maps in
@@ -51,6 +53,16 @@ func (m Events) AppendEvents(ctx context.Context, received time.Time, evs []even
 			if len(evs[i].Attributes) == 0 {
 				evs[i].Attributes = nil
 			}
+		}
+	}
+	if m.Units != nil {
+		// A batch mostly holds one unit's events: hash each run once.
+		var raw, pseudonym string
+		for i := range evs {
+			if evs[i].UnitID != raw || pseudonym == "" {
+				raw, pseudonym = evs[i].UnitID, m.Units.Unit(evs[i].UnitID)
+			}
+			evs[i].UnitID = pseudonym
 		}
 	}
 	return m.Next.AppendEvents(ctx, received, evs)

@@ -75,6 +75,14 @@ type Eraser struct {
 	key   []byte
 	now   func() time.Time
 	ko    keepOut
+	units *Pseudonymiser
+}
+
+// WithPseudonyms makes e erase the pseudonyms of the ids it is given:
+// the store holds pseudonyms when p is set. It returns e.
+func (e *Eraser) WithPseudonyms(p *Pseudonymiser) *Eraser {
+	e.units = p
+	return e
 }
 
 // NewEraser returns an Eraser over st; flush may be nil (no journals).
@@ -120,7 +128,8 @@ func (e *Eraser) Erase(ctx context.Context, ids []string) (Erased, error) {
 	}
 	seen := map[string]bool{}
 	units := make([]Unit, 0, len(ids))
-	for _, id := range ids {
+	for _, raw := range ids {
+		id := e.units.Unit(raw)
 		if !seen[id] {
 			seen[id] = true
 			units = append(units, Unit{ID: id, Hash: e.Hash(id)})

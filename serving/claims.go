@@ -64,11 +64,16 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 	var dst [16]assign.Assignment
 	var fresh [][]experiment.Exposure
 	var freshAt []int
+	var rawUnit, storedUnit string
 	for i := range claims {
 		c := &claims[i]
 		r := &resp.Results[i]
 		*r = ClaimResult{Index: i, Experiment: c.Experiment, Unit: c.Unit}
-		field, reason, a := s.checkClaim(st, c, now, maxSkew, dst[:0])
+		if c.Unit != rawUnit || storedUnit == "" {
+			// Claims of one unit come together: hash each run once.
+			rawUnit, storedUnit = c.Unit, s.storedUnit(c.Unit)
+		}
+		field, reason, a := s.checkClaim(st, c, storedUnit, now, maxSkew, dst[:0])
 		if reason != "" {
 			r.Status, r.Reason, r.Field = events.StatusRejected, reason, claimField(i, field)
 			resp.Rejected++
@@ -79,13 +84,13 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 			at = c.TS.UTC()
 		}
 		isNew := false
-		s.dedupe.observe(c.Unit, []assign.Assignment{a}, st.repin, func(*assign.Assignment) { isNew = true })
+		s.dedupe.observe(storedUnit, []assign.Assignment{a}, st.repin, func(*assign.Assignment) { isNew = true })
 		if !isNew {
 			r.Status = events.StatusDuplicate
 			resp.Duplicates++
 			continue
 		}
-		fresh = append(fresh, []experiment.Exposure{{Experiment: a.Experiment, Unit: c.Unit, Variant: a.Variant, At: at, Attributes: withPersonas(st.snap, c.Attributes, s.storedAttributes(c.Attributes))}})
+		fresh = append(fresh, []experiment.Exposure{{Experiment: a.Experiment, Unit: storedUnit, Variant: a.Variant, At: at, Attributes: withPersonas(st.snap, c.Attributes, s.storedAttributes(c.Attributes))}})
 		freshAt = append(freshAt, i)
 	}
 	if len(fresh) == 0 {
@@ -112,7 +117,7 @@ func (s *Service) RecordExposures(claims []Claim, maxSkew time.Duration) (Claims
 
 // checkClaim returns why c is refused (and the field), or the assignment it
 // records.
-func (s *Service) checkClaim(st *state, c *Claim, now time.Time, maxSkew time.Duration, dst []assign.Assignment) (field, reason string, a assign.Assignment) {
+func (s *Service) checkClaim(st *state, c *Claim, stored string, now time.Time, maxSkew time.Duration, dst []assign.Assignment) (field, reason string, a assign.Assignment) {
 	switch {
 	case c.Experiment == "":
 		return "experiment", "required", a
@@ -144,7 +149,8 @@ func (s *Service) checkClaim(st *state, c *Claim, now time.Time, maxSkew time.Du
 		return "unit_id", "the unit sees this experiment through a QA override, which is never recorded", a
 	}
 	want := []assign.Assignment{a}
-	s.dedupe.peek(c.Unit, want, st.repin)
+	st.applyPins(stored, want)
+	s.dedupe.peek(stored, want, st.repin)
 	if want[0].Variant != c.Variant {
 		return "variant", fmt.Sprintf("the unit is assigned variant %q of %q, not %q", want[0].Variant, c.Experiment, c.Variant), a
 	}

@@ -79,12 +79,14 @@ func (s *Service) EvaluateFlag(key, unitID string, attrs map[string]any, expose 
 			sel = append(sel, a)
 		}
 	}
-	if expose {
-		if len(sel) > 0 {
-			s.record(st, unitID, attrs, sel)
+	if len(sel) > 0 && (expose || found) {
+		stored := s.storedUnit(unitID)
+		st.applyPins(stored, sel)
+		if expose {
+			s.record(st, stored, attrs, sel)
+		} else {
+			s.dedupe.peek(stored, sel[:1], st.repin)
 		}
-	} else if found {
-		s.dedupe.peek(unitID, sel[:1], st.repin)
 	}
 	if !found {
 		return assign.Assignment{}, false

@@ -117,9 +117,19 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 		return err
 	}
 	pinned := 0
+	var pins map[string]map[string]int
 	for i := range exps {
-		exps[i].Sticky = sticky[exps[i].Key].units
-		pinned += len(exps[i].Sticky)
+		units := sticky[exps[i].Key].units
+		pinned += len(units)
+		if s.opts.StoredUnit != nil && len(units) > 0 {
+			// Pins by pseudonym: serving applies them (state.applyPins).
+			if pins == nil {
+				pins = map[string]map[string]int{}
+			}
+			pins[exps[i].Key] = units
+			continue
+		}
+		exps[i].Sticky = units
 	}
 	snap, err := assign.NewSnapshot(exps, layers, personas...)
 	if err != nil {
@@ -131,7 +141,7 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	}
 	flags, flagList := flagsOf(exps)
 	sdk := &sdkView{cfg: assign.Config{Version: v, Experiments: exps, Layers: layers, Personas: personas}}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk})
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk, pins: pins})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))
@@ -239,6 +249,8 @@ func (s *Service) stickyUnits(ctx context.Context, exps []assign.Experiment) (ma
 		if err != nil {
 			return nil, err
 		}
+		// A pseudonym cannot be bucketed: pin every exposed unit.
+		p.pinAll = s.opts.StoredUnit != nil
 		pins[key] = p
 		keys[key] = true
 	}
@@ -306,6 +318,9 @@ type pinner struct {
 	index   map[string]int
 	units   map[string]int
 	unknown int
+	// pinAll pins every unit to its recorded variant: stored ids are
+	// pseudonyms, whose current variant cannot be computed.
+	pinAll bool
 }
 
 func newPinner(e *assign.Experiment) (*pinner, error) {
@@ -339,7 +354,7 @@ func (p *pinner) add(unit, variant string) {
 	if _, pinned := p.units[unit]; pinned {
 		return
 	}
-	if p.alloc.Variant(assign.VariantBucket(assign.Hash(p.salt, unit))) != v {
+	if p.pinAll || p.alloc.Variant(assign.VariantBucket(assign.Hash(p.salt, unit))) != v {
 		p.units[unit] = v
 	}
 }

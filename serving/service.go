@@ -74,6 +74,10 @@ type Options struct {
 	// StoredAttributes says which request attributes are stored with
 	// exposures (nil: all); the others are dropped before the journal.
 	StoredAttributes func(name string) bool
+	// StoredUnit returns the id an exposure is stored (and deduplicated)
+	// under: a pseudonym of the unit id, computed once per request; nil
+	// stores the id itself. Assignment always hashes the id itself.
+	StoredUnit func(unitID string) string
 	// DedupeSize is how many (experiment, unit) pairs the dedupe LRU
 	// remembers (default 500000).
 	DedupeSize int
@@ -120,6 +124,10 @@ type state struct {
 	flagList []Flag
 	// sdk is the configuration as client SDKs download it.
 	sdk *sdkView
+	// pins holds the sticky variants by experiment and stored unit id
+	// when stored ids are pseudonyms (Options.StoredUnit): the snapshot
+	// can only look raw ids up.
+	pins map[string]map[string]int
 }
 
 // Service assigns units to the running experiments and records first
@@ -203,7 +211,9 @@ func (s *Service) Assign(unitID, touchpoint string, attrs map[string]any, dst []
 	start := len(dst)
 	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
 	if len(dst) > start {
-		s.record(st, unitID, attrs, dst[start:])
+		stored := s.storedUnit(unitID)
+		st.applyPins(stored, dst[start:])
+		s.record(st, stored, attrs, dst[start:])
 	}
 	return dst
 }
@@ -226,13 +236,40 @@ func (s *Service) Evaluate(unitID, touchpoint string, attrs map[string]any, dst 
 	start := len(dst)
 	dst = st.snap.Assign(unitID, touchpoint, attrs, dst)
 	if len(dst) > start {
-		s.dedupe.peek(unitID, dst[start:], st.repin)
+		stored := s.storedUnit(unitID)
+		st.applyPins(stored, dst[start:])
+		s.dedupe.peek(stored, dst[start:], st.repin)
 	}
 	return dst
 }
 
-// record dedupes the results, re-pins remembered variants and queues first
-// exposures.
+// storedUnit is the id exposures of unitID are stored under.
+func (s *Service) storedUnit(unitID string) string {
+	if s.opts.StoredUnit == nil {
+		return unitID
+	}
+	return s.opts.StoredUnit(unitID)
+}
+
+// applyPins re-pins the results of a unit with sticky variants kept by
+// stored id (pseudonymised ids; with raw ids the snapshot applies them).
+func (st *state) applyPins(stored string, as []assign.Assignment) {
+	if len(st.pins) == 0 {
+		return
+	}
+	for i := range as {
+		a := &as[i]
+		if a.Forced || a.Holdout || a.Baseline {
+			continue
+		}
+		if v, ok := st.pins[a.Experiment][stored]; ok {
+			st.repin(a, v)
+		}
+	}
+}
+
+// record dedupes the results of a unit (by its stored id), re-pins
+// remembered variants and queues first exposures.
 func (s *Service) record(st *state, unitID string, attrs map[string]any, as []assign.Assignment) {
 	var buf [16]experiment.Exposure
 	fresh := buf[:0]

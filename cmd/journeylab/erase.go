@@ -26,7 +26,8 @@ and subtract their contribution from every total the reports read, so that
 reports afterwards are what they would be had the units never been seen.
 
 The erasure audit keeps a keyed hash of each id (see privacy.hash_secret),
-never the id. Exposures and events of the units still in the service's
+never the id. With privacy.pseudonymise_units on, name the raw ids: they are
+hashed with privacy.pseudonym_key as the service does. Exposures and events of the units still in the service's
 journals, or sent later, are dropped when the journals are merged. Erasing a
 unit twice is harmless.
 
@@ -66,9 +67,13 @@ seconds).`,
 				return err
 			}
 			defer st.Close()
+			units, err := app.OpenPseudonyms(cmd.Context(), cfg, st)
+			if err != nil {
+				return err
+			}
 			// No journals here: the service owns them. What they still hold
 			// for these units is dropped when they are merged.
-			eraser := privacy.NewEraser(st, nil, secret, nil)
+			eraser := privacy.NewEraser(st, nil, secret, nil).WithPseudonyms(units)
 			var total privacy.Erased
 			for start := 0; start < len(ids); start += privacy.MaxBatch {
 				got, err := eraser.Erase(cmd.Context(), ids[start:min(start+privacy.MaxBatch, len(ids))])

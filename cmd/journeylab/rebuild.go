@@ -8,7 +8,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/viper"
 
-	"github.com/journeylab/journeylab/privacy"
+	"github.com/journeylab/journeylab/app"
 )
 
 func init() { commands = append(commands, newRebuildCmd) }
@@ -30,7 +30,12 @@ same as if the metric had been there from the start.
 The service may keep running: the rebuild works through the units in small
 transactions, and events that arrive meanwhile are counted exactly once.
 
---experiment layer:LAYER rebuilds the holdout baseline of a layer.`,
+--experiment layer:LAYER rebuilds the holdout baseline of a layer.
+
+A rebuild that could only lose data is refused: of an experiment stopped
+longer ago than privacy.event_retention (its units' raw events may be gone),
+or whose exposures were deleted under privacy.exposure_retention (see
+docs/privacy.md).`,
 		Example: `  journeylab rebuild --experiment checkout-button
   journeylab rebuild --experiment checkout-button --data-dir /var/lib/journeylab
   journeylab rebuild --experiment layer:checkout`,
@@ -65,7 +70,7 @@ transactions, and events that arrive meanwhile are counted exactly once.
 			if err != nil {
 				return err
 			}
-			if err := privacy.CheckRebuild(cmd.Context(), st, key, cfg.PrivacyEventRetention, time.Now()); err != nil {
+			if err := app.CheckRebuild(cmd.Context(), cfg, st, key, time.Now()); err != nil {
 				return err
 			}
 			start := time.Now()

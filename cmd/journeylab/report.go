@@ -69,6 +69,9 @@ See docs/report.md for how to read every column.`,
 			if err != nil {
 				return err
 			}
+			if err := app.CheckExposuresKept(cmd.Context(), st, e.Key); err != nil {
+				return err
+			}
 			steps, err := report.ParseFunnel(funnel, e, metrics)
 			if err != nil {
 				return fmt.Errorf("--funnel: %w", err)

@@ -251,6 +251,19 @@ var migrations = []string{
 		last_at  INTEGER NOT NULL,
 		requests INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// Privacy: how unit ids are written (raw or pseudonymised, with a
+	// fingerprint of the key), and the experiments whose exposures were
+	// deleted under the exposure retention, with counts (never unit ids).
+	`CREATE TABLE IF NOT EXISTS privacy_settings (
+		name  TEXT PRIMARY KEY,
+		value TEXT NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE IF NOT EXISTS exposure_expiries (
+		experiment TEXT PRIMARY KEY,
+		at         INTEGER NOT NULL,
+		exposures  INTEGER NOT NULL,
+		rollups    INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

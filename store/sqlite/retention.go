@@ -58,6 +58,11 @@ func (s *Store) eventUnits(ctx context.Context, after string) ([]string, error) 
 	if err != nil {
 		return nil, fmt.Errorf("list units with events: %w", err)
 	}
+	return scanUnits(rows)
+}
+
+// scanUnits reads a one-column result of unit ids and closes it.
+func scanUnits(rows *sql.Rows) ([]string, error) {
 	defer rows.Close()
 	var out []string
 	for rows.Next() {

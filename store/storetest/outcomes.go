@@ -29,6 +29,9 @@ type OutcomeBackend interface {
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
 	privacy.ExpiringStore
+	privacy.UnitIDStore
+	privacy.ExposureExpiringStore
+	privacy.Inventory
 }
 
 // Outcomes is a backend's harness for RunOutcomes: how to open a store, and
@@ -163,6 +166,9 @@ func RunOutcomes(t *testing.T, h Outcomes) {
 	t.Run("the funnel counts units that completed every step so far", func(t *testing.T) { testFunnel(t, open) })
 	t.Run("erasing units equals never having stored them", func(t *testing.T) { testErase(t, h, open) })
 	t.Run("expiring raw events keeps those of exposed units and every rollup", func(t *testing.T) { testExpireEvents(t, h, open) })
+	t.Run("the store records how its unit ids are written", func(t *testing.T) { testUnitIDMode(t, open) })
+	t.Run("expiring an experiment's exposures deletes its per-unit records only", func(t *testing.T) { testExpireExposures(t, h, open) })
+	t.Run("the inventory counts and dates what is stored", func(t *testing.T) { testStoredData(t, open) })
 }
 
 // opener opens a fresh store set up by SetupOutcomes.

@@ -17,6 +17,7 @@ import * as personas from './pages/personas.js';
 import * as alerts from './pages/alerts.js';
 import * as metrics from './pages/metrics.js';
 import * as newLayer from './pages/layer-new.js';
+import * as privacy from './pages/privacy.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -35,6 +36,7 @@ const routes = [
   { re: /^\/metrics\/(new)$/, page: metrics, nav: 'metrics', names: ['key'] },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
   { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
+  { re: /^\/privacy$/, page: privacy, nav: 'privacy' },
 ];
 
 let current = null;
