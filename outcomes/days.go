@@ -23,7 +23,8 @@ const (
 	Cumulative DayView = "cumulative"
 )
 
-// DayScanChunk is how many exposed units ScanDays reads per round trip.
+// DayScanChunk is how many exposed units ScanDays reads per round trip
+// unless told otherwise.
 const DayScanChunk = 1000
 
 // DayStore is the I/O ScanDays needs: an experiment's exposures and the
@@ -236,13 +237,17 @@ func (d *ByDay) Arms(i, k int) []stats.ArmStats {
 	return out
 }
 
-// ScanDays reads every exposure of experiment e from st, DayScanChunk
-// units at a time, with the units' events, and folds them into d.
-func ScanDays(ctx context.Context, st DayStore, exp string, d *ByDay) error {
+// ScanDays reads every exposure of experiment exp from st, chunk units at
+// a time (DayScanChunk when chunk <= 0), with the units' events, and folds
+// them into d.
+func ScanDays(ctx context.Context, st DayStore, exp string, chunk int, d *ByDay) error {
+	if chunk <= 0 {
+		chunk = DayScanChunk
+	}
 	names := d.Names()
 	after := ""
 	for {
-		xs, err := st.ExposuresAfter(ctx, exp, after, DayScanChunk)
+		xs, err := st.ExposuresAfter(ctx, exp, after, chunk)
 		if err != nil {
 			return fmt.Errorf("days since exposure of %s: exposures after %q: %w", exp, after, err)
 		}
@@ -262,7 +267,7 @@ func ScanDays(ctx context.Context, st DayStore, exp string, d *ByDay) error {
 		for _, x := range xs {
 			d.Add(x, evs[x.Unit])
 		}
-		if len(xs) < DayScanChunk {
+		if len(xs) < chunk {
 			return nil
 		}
 		after = xs[len(xs)-1].Unit

@@ -123,7 +123,7 @@ func BuildExposureDays(ctx context.Context, st outcomes.DayStore, e *experiment.
 		ms[i] = m
 	}
 	fold := outcomes.NewByDay(e, ms, opts.View, now.UnixNano(), opts.Days)
-	if err := outcomes.ScanDays(ctx, st, e.Key, fold); err != nil {
+	if err := outcomes.ScanDays(ctx, st, e.Key, 0, fold); err != nil {
 		return nil, err
 	}
 	out := &ExposureDays{Experiment: e.Key, GeneratedAt: now.UTC(), Analysis: e.Analysis, Control: e.Control,
