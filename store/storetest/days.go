@@ -18,14 +18,16 @@ import (
 // the view itself. Like a store it keeps each (experiment, unit)'s first
 // exposure and each (unit, event id)'s first event, in the order given.
 type MemDays struct {
-	xs  []*outcomes.Exposure
-	evs map[string][]outcomes.Event
+	xs      []*outcomes.Exposure
+	exposed map[[2]string]bool
+	evs     map[string][]outcomes.Event
+	ids     map[[2]string]bool
 }
 
 // NewMemDays holds exposures xs and events evs (storage order). Events
 // without a value count 1, like the stores'; their time must be set.
 func NewMemDays(xs []experiment.Exposure, evs []events.Event) *MemDays {
-	m := &MemDays{evs: map[string][]outcomes.Event{}}
+	m := &MemDays{exposed: map[[2]string]bool{}, evs: map[string][]outcomes.Event{}, ids: map[[2]string]bool{}}
 	m.Add(xs, evs)
 	return m
 }
@@ -33,14 +35,17 @@ func NewMemDays(xs []experiment.Exposure, evs []events.Event) *MemDays {
 // Add stores more exposures and events after those already held.
 func (m *MemDays) Add(xs []experiment.Exposure, evs []events.Event) {
 	for _, x := range xs {
-		if !slices.ContainsFunc(m.xs, func(y *outcomes.Exposure) bool { return y.Experiment == x.Experiment && y.Unit == x.Unit }) {
+		if k := [2]string{x.Experiment, x.Unit}; !m.exposed[k] {
+			m.exposed[k] = true
 			m.xs = append(m.xs, &outcomes.Exposure{Unit: x.Unit, Experiment: x.Experiment, Variant: x.Variant, At: x.At.UnixNano()})
 		}
 	}
 	slices.SortStableFunc(m.xs, func(a, b *outcomes.Exposure) int { return strings.Compare(a.Unit, b.Unit) })
 	for _, e := range evs {
-		if slices.ContainsFunc(m.evs[e.UnitID], func(o outcomes.Event) bool { return o.ID == e.EventID }) {
+		if k := [2]string{e.UnitID, e.EventID}; m.ids[k] {
 			continue
+		} else {
+			m.ids[k] = true
 		}
 		v := 1.0
 		if e.Value != nil {
