@@ -15,6 +15,7 @@ import { forestPlot, funnelChart, lineChart, legend } from '../charts.js';
 import { statusBadge, verdictBadge } from './experiments.js';
 import { loadPersonaSection } from './personas.js';
 import { alertsSection } from '../health.js';
+import { exposureDaysSection } from '../exposure-days.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
 const ACTIONS = {
@@ -61,7 +62,7 @@ export async function render(view, ctx) {
   if (rep.status === 'rejected') {
     replace(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
   } else {
-    replace(body, ...reportSections(rep.value, ts, funnel));
+    replace(body, ...reportSections(rep.value, ts, funnel), exposureDaysSection(key, rep.value, ctx.signal));
     if (personas.status === 'fulfilled' && personas.value.personas.length) add(body, await loadPersonaSection(key, ctx.signal));
   }
   add(body, trafficSection(exp, rep.status === 'fulfilled' ? rep.value : null));
