@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { apiClient, openBrowser } from './harness.mjs';
+import { apiClient, openBrowser, near } from './harness.mjs';
 
 const BASE = process.env.JOURNEYLAB_URL;
 if (!BASE) throw new Error('JOURNEYLAB_URL is not set: run this through go test ./e2e/');
@@ -24,17 +24,6 @@ const fmt = await import(`data:text/javascript,${encodeURIComponent(formatSrc)}`
 const api = apiClient(BASE, '');
 const { page, pageErrors, close } = await openBrowser(process.env.JOURNEYLAB_CHROMIUM);
 test.after(close);
-
-function parseShown(text) {
-  const t = text.replace(/−/g, '-').replace(/,/g, '').replace(/\s/g, '');
-  if (t.endsWith('%')) return Number(t.slice(0, -1)) / 100;
-  return Number(t);
-}
-
-function near(shown, want, tol, what) {
-  const got = parseShown(shown);
-  assert.ok(Math.abs(got - want) <= tol, `${what}: the page shows ${shown} (${got}), the API says ${want}`);
-}
 
 /** compare checks every row of the section's table against the API's answer for metric and view. */
 async function compare(metric, view) {

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 /**
@@ -56,4 +57,17 @@ export async function openBrowser(executablePath) {
     rmSync(profile, { recursive: true, force: true });
   };
   return { context, page, pageErrors, close };
+}
+
+/** parseShown reads "+12.34 %", "−1.20 %", "1,234" or "0.1035" back into a number. */
+export function parseShown(text) {
+  const t = text.replace(/−/g, '-').replace(/,/g, '').replace(/\s/g, '');
+  if (t.endsWith('%')) return Number(t.slice(0, -1)) / 100;
+  return Number(t);
+}
+
+/** near asserts that the number a page shows is the API's value within tol. */
+export function near(shown, want, tol, what) {
+  const got = parseShown(shown);
+  assert.ok(Math.abs(got - want) <= tol, `${what}: the page shows ${shown} (${got}), the API says ${want}`);
 }
