@@ -61,6 +61,9 @@ type ByDay struct {
 	values [][][]dayValue
 	// reached is one more than the largest day any unit has completed.
 	reached int
+	// pre and post are Add's scratch space, reused from unit to unit.
+	pre  []*Event
+	post []dayEvent
 }
 
 // dayValue is one unit's values of a metric on one day, for a percentile cap.
@@ -124,42 +127,36 @@ func (d *ByDay) Add(x *Exposure, evs []Event) {
 	for k := range n {
 		d.units[v][k]++
 	}
-	// Post-exposure events by day; earlier ones feed the pre-exposure value.
-	var pre []Event
-	byDay := map[int][]Event{}
-	var days []int
-	for _, e := range evs {
+	// Earlier events feed the pre-exposure value; those of the complete
+	// days are sorted by day, each day's in storage order.
+	d.pre, d.post = d.pre[:0], d.post[:0]
+	for i := range evs {
+		e := &evs[i]
 		if e.TS < x.At {
-			pre = append(pre, e)
-			continue
+			d.pre = append(d.pre, e)
+		} else if k := int((e.TS - x.At) / events.DayNanos); k < n {
+			d.post = append(d.post, dayEvent{k, e})
 		}
-		k := int((e.TS - x.At) / events.DayNanos)
-		if k >= n {
-			continue
-		}
-		if byDay[k] == nil {
-			days = append(days, k)
-		}
-		byDay[k] = append(byDay[k], e)
 	}
-	slices.Sort(days)
+	slices.SortStableFunc(d.post, func(a, b dayEvent) int { return a.k - b.k })
 	for r := range d.rules {
 		rule := &d.rules[r]
 		var base events.Rollup
-		for _, e := range pre {
+		for _, e := range d.pre {
 			rule.Fold(&base, x.At, e.Point)
 		}
 		// The rollup is piecewise constant in k: base until the first day
 		// with events; then, daily, that day's fold for one day and base
 		// again; cumulative, the running fold until the next such day.
 		from, cur := 0, base
-		for _, k := range days {
+		for i := 0; i < len(d.post); {
+			k := d.post[i].k
 			d.span(r, v, cur, from, k)
 			if d.view == Daily {
 				cur = base
 			}
-			for _, e := range byDay[k] {
-				rule.Fold(&cur, x.At, e.Point)
+			for ; i < len(d.post) && d.post[i].k == k; i++ {
+				rule.Fold(&cur, x.At, d.post[i].e.Point)
 			}
 			d.span(r, v, cur, k, k+1)
 			if d.view == Daily {
@@ -169,6 +166,12 @@ func (d *ByDay) Add(x *Exposure, evs []Event) {
 		}
 		d.span(r, v, cur, from, n)
 	}
+}
+
+// dayEvent is an event on day k since its unit's exposure.
+type dayEvent struct {
+	k int
+	e *Event
 }
 
 // span adds rollup u of a unit of variant v as its value on days [from, to).

@@ -3,6 +3,7 @@ package outcomes_test
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -173,5 +174,43 @@ func TestByDayPercentileCapIsThatDays(t *testing.T) {
 	}
 	if got, want := d.Arms(0, 1)[0], (stats.ArmStats{N: 4}); got != want {
 		t.Errorf("day 1: %+v, want %+v", got, want)
+	}
+}
+
+// BenchmarkByDayFold1MEvents is the fold alone, without a store: 100k
+// units with 10 events each over their first 14 days, for a binomial and a
+// mean metric, both views.
+func BenchmarkByDayFold1MEvents(b *testing.B) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	const units, perUnit = 100_000, 10
+	xs := make([]*outcomes.Exposure, units)
+	evs := make([][]outcomes.Event, units)
+	start := exposedAt.UnixNano()
+	day := int64(24 * time.Hour)
+	for i := range xs {
+		xs[i] = &outcomes.Exposure{Unit: fmt.Sprintf("u%06d", i), Experiment: "exp", Variant: []string{"control", "treatment"}[i%2], At: start + rng.Int64N(14*day)}
+		for j := range perUnit {
+			evs[i] = append(evs[i], outcomes.Event{Unit: xs[i].Unit, Seq: int64(j + 1),
+				Point: events.Point{ID: fmt.Sprint(j), Event: "order", TS: xs[i].At + rng.Int64N(14*day), Value: float64(rng.IntN(100))}})
+		}
+	}
+	ms := []experiment.Metric{bought, revenue}
+	for i := range ms {
+		ms[i].Normalize()
+	}
+	now := start + 29*day
+	for _, view := range []outcomes.DayView{outcomes.Daily, outcomes.Cumulative} {
+		b.Run(string(view), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				d := outcomes.NewByDay(daysExperiment(false), ms, view, now, 28)
+				for i, x := range xs {
+					d.Add(x, evs[i])
+				}
+				if d.Days() != 28 {
+					b.Fatalf("%d days", d.Days())
+				}
+			}
+		})
 	}
 }
