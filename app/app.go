@@ -21,6 +21,7 @@ import (
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/outcomes"
 	"github.com/journeylab/journeylab/privacy"
 	"github.com/journeylab/journeylab/report"
 	"github.com/journeylab/journeylab/server"
@@ -38,6 +39,7 @@ type Backend interface {
 	events.StagingBackend
 	serving.Store
 	report.Source
+	outcomes.DayStore
 	health.Store
 	health.Activity
 	// Rebuild recomputes an experiment's rollups from raw events.
@@ -183,6 +185,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, expiredReports{Source: st, st: st}, now).Register(v1, read)
+	api.NewExposureDays(st, expiredDays{DayStore: st, st: st}, now).Register(v1, read)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewPrivacyOverview(a).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))

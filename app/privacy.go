@@ -10,6 +10,7 @@ import (
 	"github.com/journeylab/journeylab/config"
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/outcomes"
 	"github.com/journeylab/journeylab/privacy"
 	"github.com/journeylab/journeylab/report"
 	"github.com/journeylab/journeylab/server"
@@ -323,4 +324,19 @@ func (a *App) PrivacyOverview(ctx context.Context) (privacy.Overview, error) {
 		o.NextRetentionRun = &next
 	}
 	return o, nil
+}
+
+// expiredDays refuses the days-since-exposure view of an experiment whose
+// exposures were deleted under the exposure retention, as the report does.
+type expiredDays struct {
+	outcomes.DayStore
+	st privacy.ExposureExpiringStore
+}
+
+// ExposuresAfter implements outcomes.DayStore.
+func (d expiredDays) ExposuresAfter(ctx context.Context, exp, after string, limit int) ([]*outcomes.Exposure, error) {
+	if err := CheckExposuresKept(ctx, d.st, exp); err != nil {
+		return nil, err
+	}
+	return d.DayStore.ExposuresAfter(ctx, exp, after, limit)
 }

@@ -139,6 +139,8 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{read, "GET", "/v1/experiments/one-page-checkout/report?format=csv", "", nil, 200},
 		{read, "GET", "/v1/experiments/one-page-checkout/report?format=xml", "", nil, 400},
 		{read, "GET", "/v1/experiments/one-page-checkout/report/timeseries", "", nil, 200},
+		{read, "GET", "/v1/experiments/one-page-checkout/report/days?view=cumulative&days=7", "", nil, 200},
+		{read, "GET", "/v1/experiments/one-page-checkout/report/days?days=0", "", nil, 400},
 		{read, "GET", "/v1/experiments/one-page-checkout/report/funnel", "", nil, 200},
 		{read, "GET", "/v1/layers/checkout-layer/report", "", nil, 200},
 		{read, "GET", "/v1/power?baseline=0.1&mde=0.05&daily_units=2000", "", nil, 200},

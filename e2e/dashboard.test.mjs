@@ -15,7 +15,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiClient, openBrowser } from './harness.mjs';
+import { apiClient, openBrowser, near, parseShown } from './harness.mjs';
 
 const env = process.env;
 const BASE = env.JOURNEYLAB_URL;
@@ -47,18 +47,6 @@ async function until(what, fn, timeoutMs = 15000) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-/** parseShown reads "+12.34 %", "−1.20 %", "1,234" or "0.1035" back into a number. */
-function parseShown(text) {
-  const t = text.replace(/−/g, '-').replace(/,/g, '').replace(/\s/g, '');
-  if (t.endsWith('%')) return Number(t.slice(0, -1)) / 100;
-  return Number(t);
-}
-
-function near(shown, want, tol, what) {
-  const got = parseShown(shown);
-  assert.ok(Math.abs(got - want) <= tol, `${what}: the page shows ${shown} (${got}), the API says ${want}`);
 }
 
 const { page, pageErrors, close } = await openBrowser(env.JOURNEYLAB_CHROMIUM);

@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 /**
@@ -78,4 +79,17 @@ export function unlabelledControls(page) {
   return page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]
     .filter((el) => el.type !== 'hidden' && !el.labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
     .map((el) => el.outerHTML.slice(0, 80)));
+}
+
+/** parseShown reads "+12.34 %", "−1.20 %", "1,234" or "0.1035" back into a number. */
+export function parseShown(text) {
+  const t = text.replace(/−/g, '-').replace(/,/g, '').replace(/\s/g, '');
+  if (t.endsWith('%')) return Number(t.slice(0, -1)) / 100;
+  return Number(t);
+}
+
+/** near asserts that the number a page shows is the API's value within tol. */
+export function near(shown, want, tol, what) {
+  const got = parseShown(shown);
+  assert.ok(Math.abs(got - want) <= tol, `${what}: the page shows ${shown} (${got}), the API says ${want}`);
 }

@@ -14,6 +14,10 @@
 // to one database) keeps the storage position of the last event folded
 // into each rollup; an event behind it makes the engine refold the unit
 // from its stored events.
+//
+// The same rules fold a unit's raw events by day since its exposure for
+// the days-since-exposure view (ByDay, ScanDays), which is read from raw
+// events rather than maintained.
 package outcomes
 
 import (

@@ -2,9 +2,11 @@
 // journey-stage report analysts read: SRM at the top, then every KPI grouped
 // by journey stage with per-arm values, lift with intervals, p-values or
 // chance-to-win, multiple-comparison-adjusted values and a verdict; plus the
-// funnel across stages, the daily cumulative time series and a breakdown by
-// one unit attribute. It reads data only through Source and does the
-// statistics with package stats, so every backend gets the same report.
+// funnel across stages, the daily cumulative time series, a breakdown by
+// one unit attribute and the lift by days since exposure. It reads data
+// only through Source (outcomes.DayStore for the days since exposure) and
+// does the statistics with package stats, so every backend gets the same
+// report.
 package report
 
 import (

@@ -21,6 +21,7 @@ func init() { commands = append(commands, newReportCmd) }
 func newReportCmd(v *viper.Viper) *cobra.Command {
 	var dataDir, dimension, funnel string
 	var asJSON, asCSV, noColour bool
+	var byDay byDayFlags
 	cmd := &cobra.Command{
 		Use:   "report KEY",
 		Short: "Print an experiment's journey-stage report (table, JSON or CSV)",
@@ -38,17 +39,28 @@ KEY may also be layer:LAYER, the holdout baseline of a layer with a
 holdout_share and metrics: its holdout against the rest of the layer (the
 same as GET /v1/layers/LAYER/report).
 
+--by-day prints instead each KPI's lift by days since every unit's first
+exposure (day 0 = its first 24 hours), counting a unit for day k once that
+day has ended: a lift that fades is a novelty effect, one that grows a
+learning effect. --view cumulative counts days 0 to k; --json prints what
+GET /v1/experiments/KEY/report/days returns.
+
 See docs/report.md for how to read every column.`,
 		Example: `  journeylab report pdp-photo-gallery
   journeylab report one-page-checkout --dimension device
   journeylab report one-page-checkout --funnel add_to_cart_rate,conversion
   journeylab report returns-form --csv > returns-form.csv
   journeylab report returns-form --json | jq '.stages[].kpis[] | {metric, verdict}'
-  journeylab report layer:checkout`,
+  journeylab report layer:checkout
+  journeylab report pdp-photo-gallery --by-day --metric conversion --days 14
+  journeylab report pdp-photo-gallery --by-day --view cumulative --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if asJSON && asCSV {
 				return errors.New("--json and --csv exclude each other")
+			}
+			if err := byDay.check(cmd, dimension, funnel, asCSV); err != nil {
+				return err
 			}
 			dim, err := report.ParseDimension(dimension)
 			if err != nil {
@@ -72,12 +84,15 @@ See docs/report.md for how to read every column.`,
 			if err := app.CheckExposuresKept(cmd.Context(), st, e.Key); err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
+			colour := !noColour && os.Getenv("NO_COLOR") == "" && isTerminal(out)
+			if byDay.on {
+				return byDay.print(cmd, out, st, e, metrics, asJSON, colour)
+			}
 			steps, err := report.ParseFunnel(funnel, e, metrics)
 			if err != nil {
 				return fmt.Errorf("--funnel: %w", err)
 			}
-			out := cmd.OutOrStdout()
-			colour := !noColour && os.Getenv("NO_COLOR") == "" && isTerminal(out)
 			_, err = printReport(cmd, out, st, e, metrics, reportView{dimension: dim, steps: steps, json: asJSON, csv: asCSV, colour: colour})
 			return err
 		},
@@ -88,6 +103,7 @@ See docs/report.md for how to read every column.`,
 	cmd.Flags().StringVar(&dimension, "dimension", "", "also break every KPI down by this unit attribute (device, channel, ...)")
 	cmd.Flags().StringVar(&funnel, "funnel", "", "comma-separated binomial metrics for the funnel (default: the experiment's own)")
 	cmd.Flags().BoolVar(&noColour, "no-color", false, "never colour the output")
+	byDay.register(cmd)
 	return cmd
 }
 

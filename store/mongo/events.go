@@ -174,9 +174,15 @@ func (s *Store) rollupsOf(ctx context.Context, filter bson.D) (map[engine.Key]en
 
 // eventsOf reads the stored events of units, each unit's in storage order.
 func (s *Store) eventsOf(ctx context.Context, units []string) (map[string][]engine.Event, error) {
-	cur, err := s.c.events.Find(ctx, bson.D{in("unit_id", units)}, options.Find().
+	return s.findEvents(ctx, bson.D{in("unit_id", units)}, options.Find().
 		SetSort(bson.D{{Key: "unit_id", Value: 1}, {Key: "seq", Value: 1}}).
 		SetProjection(bson.D{{Key: "unit_id", Value: 1}, {Key: "event_id", Value: 1}, {Key: "seq", Value: 1}, {Key: "event", Value: 1}, {Key: "value", Value: 1}, {Key: "ts", Value: 1}}))
+}
+
+// findEvents runs a find on events and groups the events by unit in the
+// order the find returns them.
+func (s *Store) findEvents(ctx context.Context, filter bson.D, o *options.FindOptions) (map[string][]engine.Event, error) {
+	cur, err := s.c.events.Find(ctx, filter, o)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}

@@ -62,6 +62,8 @@ func goldenQueries() map[string]any {
 		"percentile_cap_lookup":              findOneDoc(cap.rolled, capLookup(41)),
 		"percentile_cap_lookup_largest":      findOneDoc(cap.rolled, capLookupLargest()),
 		"stored_events":                      storedEventsFilter([]string{"u1", "u2"}, []string{"e1", "e2", "e3"}),
+		"days_exposures_after":               findDoc(exposuresAfterQuery("onepage", "u0999", 1000)),
+		"days_events_named":                  findDoc(eventsNamedQuery([]string{"u1", "u2"}, []string{"purchase", "order"})),
 		"stored_events_none":                 storedEventsFilter(nil, nil),
 		"experiments_all":                    experimentFilter(experiment.Filter{}),
 		"experiments_every_field": experimentFilter(experiment.Filter{Stage: experiment.StageCheckout, Touchpoint: "checkout_flow",
@@ -75,6 +77,16 @@ func findOneDoc(filter bson.D, o *options.FindOneOptions) bson.D {
 	d := bson.D{{Key: "filter", Value: filter}, {Key: "sort", Value: o.Sort}}
 	if o.Skip != nil {
 		d = append(d, bson.E{Key: "skip", Value: *o.Skip})
+	}
+	return append(d, bson.E{Key: "projection", Value: o.Projection}, bson.E{Key: "hint", Value: o.Hint})
+}
+
+// findDoc describes a Find call as one document: the filter and the options
+// the driver sends with it.
+func findDoc(filter bson.D, o *options.FindOptions) bson.D {
+	d := bson.D{{Key: "filter", Value: filter}, {Key: "sort", Value: o.Sort}}
+	if o.Limit != nil {
+		d = append(d, bson.E{Key: "limit", Value: *o.Limit})
 	}
 	return append(d, bson.E{Key: "projection", Value: o.Projection}, bson.E{Key: "hint", Value: o.Hint})
 }

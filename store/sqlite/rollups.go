@@ -99,8 +99,16 @@ func (e engineTx) EventsOf(ctx context.Context, units []string) (map[string][]en
 	if err != nil {
 		return nil, err
 	}
-	rows, err := e.tx.QueryContext(ctx, `SELECT unit_id, seq, event_id, event, value, ts FROM events
+	return readEvents(ctx, e.tx, `SELECT unit_id, seq, event_id, event, value, ts FROM events
 		WHERE unit_id IN (SELECT value FROM json_each(?)) ORDER BY unit_id, seq`, list)
+}
+
+// readEvents runs query, which selects unit_id, seq, event_id, event, value
+// and ts, and groups the events by unit in the order the query gives.
+func readEvents(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, query string, args ...any) (map[string][]engine.Event, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
 	}

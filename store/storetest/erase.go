@@ -102,6 +102,8 @@ func testErase(t *testing.T, h Outcomes, open opener) {
 			want := h.Stored(t, ref, "exp")
 			CompareStored(t, want, h.Stored(t, st, "exp"), c.tol)
 			CompareSums(t, "cells", allCells(t, ref), allCells(t, st), c.tol)
+			daysAt := T0.Add(9 * 24 * time.Hour)
+			CompareSums(t, "days since exposure", daySums(t, ref, ref, daysAt, 0), daySums(t, st, st, daysAt, 0), c.tol)
 			if g, w := h.RawEvents(t, st), h.RawEvents(t, ref); g != w {
 				t.Errorf("%d raw events left, want %d", g, w)
 			}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/outcomes"
 	"github.com/journeylab/journeylab/privacy"
 	"github.com/journeylab/journeylab/report"
 	"github.com/journeylab/journeylab/serving"
@@ -25,6 +26,7 @@ type OutcomeBackend interface {
 	events.Store
 	serving.Store
 	report.Source
+	outcomes.DayStore
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
@@ -165,6 +167,7 @@ func RunOutcomes(t *testing.T, h Outcomes) {
 	t.Run("segment cells do not depend on how many attributes exposures carry", func(t *testing.T) { testSegmentsIgnoreOtherAttributes(t, open) })
 	t.Run("the funnel counts units that completed every step so far", func(t *testing.T) { testFunnel(t, open) })
 	t.Run("erasing units equals never having stored them", func(t *testing.T) { testErase(t, h, open) })
+	t.Run("days since exposure read what the store holds", func(t *testing.T) { testDaysSinceExposure(t, open) })
 	t.Run("expiring raw events keeps those of exposed units and every rollup", func(t *testing.T) { testExpireEvents(t, h, open) })
 	t.Run("the store records how its unit ids are written", func(t *testing.T) { testUnitIDMode(t, open) })
 	t.Run("expiring an experiment's exposures deletes its per-unit records only", func(t *testing.T) { testExpireExposures(t, h, open) })

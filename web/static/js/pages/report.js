@@ -20,6 +20,7 @@ import { loadPersonaSection } from './personas.js';
 import { alertsSection } from '../health.js';
 import { decisionSection, loadHealth } from './decision.js';
 import { breakdownSection } from './breakdown.js';
+import { exposureDaysSection } from '../exposure-days.js';
 
 /** ACTIONS lists the lifecycle actions each status allows, with the dialog text. */
 const ACTIONS = {
@@ -70,7 +71,7 @@ export async function render(view, ctx) {
   if (rep.status === 'rejected') {
     add(body, h('p', { class: 'error-box', role: 'alert' }, `The report is not available: ${rep.reason.message}`));
   } else {
-    add(body, ...reportSections(report, ts, funnel), breakdownSection(exp, personaList, ctx.signal));
+    add(body, ...reportSections(report, ts, funnel), exposureDaysSection(key, report, ctx.signal), breakdownSection(exp, personaList, ctx.signal));
     if (personaList.length) add(body, await loadPersonaSection(key, ctx.signal));
   }
   add(body, trafficSection(exp, report));
