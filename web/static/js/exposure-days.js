@@ -1,3 +1,4 @@
+// @ts-check
 // The "lift by days since exposure" section of the experiment page: for one
 // KPI, each treatment's relative lift on day k since the units' first
 // exposure (day 0 = their first 24 hours), with its interval, as a chart and
