@@ -18,6 +18,7 @@ import (
 	"github.com/journeylab/journeylab/auth"
 	"github.com/journeylab/journeylab/bandit"
 	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/eventnames"
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/health"
@@ -44,6 +45,7 @@ type Backend interface {
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
 	privacy.ExpiringStore
+	eventnames.Store
 	Close() error
 }
 
@@ -75,6 +77,8 @@ type App struct {
 	Serving    *serving.Service
 	// Events stages acknowledged events and merges them into the store.
 	Events *events.Staging
+	// EventNames warns about and counts event names no metric uses.
+	EventNames *eventnames.Watcher
 	// Eraser erases units on request, after merging the journals.
 	Eraser *privacy.Eraser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
@@ -156,8 +160,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Events.Close)
 	allow := privacy.NewAllowList(cfg.PrivacyAttributes)
-	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	a.EventNames = eventnames.New(st, st, eventnames.Options{Logger: log})
+	if err := a.EventNames.Start(ctx); err != nil {
+		_ = a.Close(ctx)
+		return nil, err
+	}
+	a.closers = append(a.closers, a.EventNames.Stop)
+	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew, Names: a.EventNames})
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewUnknownEvents(a.EventNames).Register(v1, admin)
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{

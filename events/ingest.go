@@ -40,6 +40,33 @@ type Response struct {
 	Duplicates int      `json:"duplicates"`
 	Rejected   int      `json:"rejected"`
 	Results    []Result `json:"results"`
+	// Warnings are about events that were stored but are probably not what
+	// the sender meant (an event name no metric uses).
+	Warnings []Warning `json:"warnings,omitempty"`
+}
+
+// WarningUnknownEvent is the code of a warning about an event name no
+// metric uses.
+const WarningUnknownEvent = "unknown_event"
+
+// Warning is about events that were accepted as sent but look like a
+// mistake.
+type Warning struct {
+	Code string `json:"code"`
+	// Event is the event name the warning is about, and Count how many
+	// events of the batch carry it.
+	Event   string `json:"event,omitempty"`
+	Count   int    `json:"count,omitempty"`
+	Message string `json:"message"`
+	// Hint suggests a fix, e.g. "did you mean add_to_cart?".
+	Hint string `json:"hint,omitempty"`
+}
+
+// Names judges the event names of a batch (eventnames.Watcher).
+type Names interface {
+	// Check returns warnings about evs, the valid events of a batch;
+	// stored[i] says whether evs[i] was stored now (not a duplicate).
+	Check(evs []Event, stored []bool, now time.Time) []Warning
 }
 
 // Options bound what the Ingestor accepts.
@@ -48,6 +75,8 @@ type Options struct {
 	MaxBatch int
 	// MaxFutureSkew is how far ahead of the server clock an event's ts may be.
 	MaxFutureSkew time.Duration
+	// Names, when set, warns about event names no metric uses.
+	Names Names
 }
 
 // DefaultMaxBatch is the batch limit when Options.MaxBatch is 0.
@@ -116,6 +145,9 @@ func (in *Ingestor) Ingest(ctx context.Context, items []Item) (Response, error) 
 			resp.Results[i].Status = StatusDuplicate
 			resp.Duplicates++
 		}
+	}
+	if in.opts.Names != nil {
+		resp.Warnings = in.opts.Names.Check(valid, stored, now)
 	}
 	return resp, nil
 }

@@ -251,6 +251,14 @@ var migrations = []string{
 		last_at  INTEGER NOT NULL,
 		requests INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// Event names no metric used when they arrived, with how many events
+	// carried them and when (Unix ns); the most frequent are kept.
+	`CREATE TABLE IF NOT EXISTS unknown_events (
+		name       TEXT PRIMARY KEY,
+		count      INTEGER NOT NULL,
+		first_seen INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

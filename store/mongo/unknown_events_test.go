@@ -1,0 +1,83 @@
+package mongo
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/mongo/options"
+
+	"github.com/journeylab/journeylab/eventnames"
+	"github.com/journeylab/journeylab/store/storetest"
+)
+
+// findDoc describes a Find call as one document: the filter and the
+// options the driver sends with it.
+func findDoc(filter bson.D, o *options.FindOptions) bson.D {
+	d := bson.D{{Key: "filter", Value: filter}, {Key: "sort", Value: o.Sort}}
+	if o.Skip != nil {
+		d = append(d, bson.E{Key: "skip", Value: *o.Skip})
+	}
+	if o.Limit != nil {
+		d = append(d, bson.E{Key: "limit", Value: *o.Limit})
+	}
+	if o.Projection != nil {
+		d = append(d, bson.E{Key: "projection", Value: o.Projection})
+	}
+	return append(d, bson.E{Key: "hint", Value: o.Hint})
+}
+
+// TestUnknownEventQueriesHaveTheirGoldenShape pins what the unknown event
+// names store sends, as canonical Extended JSON in testdata/unknown_events
+// (written with -update, then checked by eye against the manual's pages on
+// update operators $inc, $min and $max with upsert, and find's sort, skip,
+// limit, projection and hint; not run against a server here).
+func TestUnknownEventQueriesHaveTheirGoldenShape(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	f, u := unknownEventUpdate(eventnames.Seen{Name: "add_to_krat", Count: 3,
+		FirstSeen: at("2026-03-01T10:00:00Z"), LastSeen: at("2026-03-01T10:00:05Z")})
+	queries := map[string]any{
+		"upsert":      bson.D{{Key: "filter", Value: f}, {Key: "update", Value: u}, {Key: "upsert", Value: true}},
+		"prune_find":  findDoc(bson.D{}, unknownEventsBeyond()),
+		"prune":       bson.D{{Key: "filter", Value: bson.D{in("_id", []string{"adz_to_cart", "ordr"})}}},
+		"list":        findDoc(bson.D{}, unknownEventsList(100)),
+		"index_order": unknownEventsOrder,
+	}
+	dir := filepath.Join("testdata", "unknown_events")
+	for name, q := range queries {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name+".json")
+			got := canonical(t, q)
+			if *update {
+				if err := os.MkdirAll(dir, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (write it with -update, then review it)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s changed:\n got: %s\nwant: %s", path, got, want)
+			}
+		})
+	}
+}
+
+func TestUnknownEventsConformance(t *testing.T) {
+	TestingURI(t) // skips the whole test without a server
+	storetest.RunUnknownEvents(t, func(t *testing.T) eventnames.Store { return OpenTesting(t) })
+}
