@@ -105,14 +105,15 @@ func New(metrics Metrics, store Store, opts Options) *Watcher {
 	return &Watcher{metrics: metrics, store: store, opts: opts, pending: map[string]*Seen{}}
 }
 
-// Refresh reloads the known event names from the catalogue.
+// Refresh reloads the known event names from the catalogue. The built-in
+// metrics' names are always known (every store is seeded with them).
 func (w *Watcher) Refresh(ctx context.Context) error {
 	ms, err := w.metrics.ListMetrics(ctx)
 	if err != nil {
 		return fmt.Errorf("list metrics for their event names: %w", err)
 	}
 	k := &known{set: map[string]struct{}{}}
-	for _, m := range ms {
+	for _, m := range append(experiment.BuiltinMetrics(), ms...) {
 		for _, name := range []string{m.Event, m.DenominatorEvent} {
 			if _, dup := k.set[name]; name != "" && !dup {
 				k.set[name] = struct{}{}
