@@ -14,6 +14,7 @@ import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
 import * as alerts from './pages/alerts.js';
+import * as unknownEvents from './pages/events.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
@@ -29,6 +30,7 @@ const routes = [
   { re: /^\/power$/, page: power, nav: 'power' },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
   { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
+  { re: /^\/events$/, page: unknownEvents, nav: 'events' },
 ];
 
 let current = null;
