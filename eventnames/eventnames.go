@@ -20,10 +20,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/agnivade/levenshtein"
-
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/warning"
 )
 
 // MaxNames bounds the distinct unknown names counted in memory between two
@@ -137,32 +136,20 @@ func (w *Watcher) Known(name string) bool {
 	return ok
 }
 
-// Suggest returns the known event name closest to name, or "" when none
-// is close: at most a third of the name's characters differ (at least 2
-// are allowed), ignoring case. Ties go to the name first in sort order.
+// Suggest returns the known event name closest to name (warning.Closest),
+// or "" when none is close.
 func (w *Watcher) Suggest(name string) string {
 	k := w.known.Load()
 	if k == nil {
 		return ""
 	}
-	return suggest(k.names, name)
-}
-
-func suggest(names []string, name string) string {
-	lower := strings.ToLower(name)
-	best, bestD := "", max(2, len([]rune(name))/3)+1
-	for _, n := range names {
-		if d := levenshtein.ComputeDistance(lower, strings.ToLower(n)); d < bestD {
-			best, bestD = n, d
-		}
-	}
-	return best
+	return warning.Closest(k.names, name)
 }
 
 // Check implements events.Names: it warns about each event name of evs
 // (the valid events of a batch) that no metric uses, with how many events
 // carry it and a suggestion, and counts those that were stored.
-func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []events.Warning {
+func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []warning.Warning {
 	k := w.known.Load()
 	if k == nil {
 		return nil
@@ -193,17 +180,14 @@ func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []even
 	if len(order) == 0 {
 		return nil
 	}
-	out := make([]events.Warning, 0, min(len(order), maxWarnings))
+	out := make([]warning.Warning, 0, min(len(order), maxWarnings))
 	for _, name := range order[:min(len(order), maxWarnings)] {
-		wn := events.Warning{Code: events.WarningUnknownEvent, Event: name, Count: counts[name],
-			Message: fmt.Sprintf("no metric uses the event %q; it is stored, and a metric defined on it later will count it", name)}
-		if s := suggest(k.names, name); s != "" {
-			wn.Hint = "did you mean " + s + "?"
-		}
-		out = append(out, wn)
+		out = append(out, warning.Warning{Code: warning.UnknownEvent, Event: name, Count: counts[name],
+			Message: fmt.Sprintf("no metric uses the event %q; it is stored, and a metric defined on it later will count it", name),
+			Hint:    warning.DidYouMean(warning.Closest(k.names, name))})
 	}
 	if extra := len(order) - maxWarnings; extra > 0 {
-		out = append(out, events.Warning{Code: events.WarningUnknownEvent,
+		out = append(out, warning.Warning{Code: warning.UnknownEvent,
 			Message: fmt.Sprintf("and %d more event names no metric uses (see GET /v1/events/unknown)", extra)})
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/warning"
 )
 
 type catalogue []experiment.Metric
@@ -115,14 +116,14 @@ func TestCheckWarnsAboutEachUnknownNameOnce(t *testing.T) {
 	cases := []struct {
 		name  string
 		names []string
-		want  []events.Warning
+		want  []warning.Warning
 	}{
 		{"a batch of known names", []string{"add_to_cart", "add_to_cart", "order_completed", "nps_response"}, nil},
-		{"a typo three times among known names", []string{"add_to_cart", "add_to_krat", "order_completed", "add_to_krat", "add_to_krat"}, []events.Warning{
+		{"a typo three times among known names", []string{"add_to_cart", "add_to_krat", "order_completed", "add_to_krat", "add_to_krat"}, []warning.Warning{
 			{Code: "unknown_event", Event: "add_to_krat", Count: 3, Hint: "did you mean add_to_cart?",
 				Message: `no metric uses the event "add_to_krat"; it is stored, and a metric defined on it later will count it`},
 		}},
-		{"two unknown names, one without a close match, in order of appearance", []string{"newsletter_signup", "Order_Completed", "newsletter_signup"}, []events.Warning{
+		{"two unknown names, one without a close match, in order of appearance", []string{"newsletter_signup", "Order_Completed", "newsletter_signup"}, []warning.Warning{
 			{Code: "unknown_event", Event: "newsletter_signup", Count: 2,
 				Message: `no metric uses the event "newsletter_signup"; it is stored, and a metric defined on it later will count it`},
 			{Code: "unknown_event", Event: "Order_Completed", Count: 1, Hint: "did you mean order_completed?",

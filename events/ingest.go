@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/journeylab/journeylab/warning"
 )
 
 // Store keeps events durably. AppendEvents stores evs (Value and TS already
@@ -42,31 +44,14 @@ type Response struct {
 	Results    []Result `json:"results"`
 	// Warnings are about events that were stored but are probably not what
 	// the sender meant (an event name no metric uses).
-	Warnings []Warning `json:"warnings,omitempty"`
-}
-
-// WarningUnknownEvent is the code of a warning about an event name no
-// metric uses.
-const WarningUnknownEvent = "unknown_event"
-
-// Warning is about events that were accepted as sent but look like a
-// mistake.
-type Warning struct {
-	Code string `json:"code"`
-	// Event is the event name the warning is about, and Count how many
-	// events of the batch carry it.
-	Event   string `json:"event,omitempty"`
-	Count   int    `json:"count,omitempty"`
-	Message string `json:"message"`
-	// Hint suggests a fix, e.g. "did you mean add_to_cart?".
-	Hint string `json:"hint,omitempty"`
+	Warnings []warning.Warning `json:"warnings,omitempty"`
 }
 
 // Names judges the event names of a batch (eventnames.Watcher).
 type Names interface {
 	// Check returns warnings about evs, the valid events of a batch;
 	// stored[i] says whether evs[i] was stored now (not a duplicate).
-	Check(evs []Event, stored []bool, now time.Time) []Warning
+	Check(evs []Event, stored []bool, now time.Time) []warning.Warning
 }
 
 // Options bound what the Ingestor accepts.

@@ -129,9 +129,13 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
 	}
+	tps, err := s.knownTouchpoints(ctx)
+	if err != nil {
+		return err
+	}
 	flags, flagList := flagsOf(exps)
 	sdk := &sdkView{cfg: assign.Config{Version: v, Experiments: exps, Layers: layers, Personas: personas}}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk})
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk, touchpoints: tps})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))

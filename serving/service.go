@@ -120,6 +120,8 @@ type state struct {
 	flagList []Flag
 	// sdk is the configuration as client SDKs download it.
 	sdk *sdkView
+	// touchpoints are those of every experiment that is not archived.
+	touchpoints []string
 }
 
 // Service assigns units to the running experiments and records first
