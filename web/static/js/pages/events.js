@@ -1,3 +1,4 @@
+// @ts-check
 // Unknown events (admin): the event names that arrived although no metric
 // uses them (GET /v1/events/unknown), most frequent first, with the closest
 // known name. Such events are stored all the same: a typo is fixed in the
