@@ -34,6 +34,15 @@ type Result struct {
 	Reason  string `json:"reason,omitempty"`
 	// Field is the JSON path of the offending field, e.g. "events[3].ts".
 	Field string `json:"field,omitempty"`
+	// Errors lists every problem of a rejected event (Reason and Field
+	// repeat the first), so the sender can fix them all at once.
+	Errors []Problem `json:"errors,omitempty"`
+}
+
+// Problem is one invalid field of a rejected event.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // Response summarises a batch; Results has one entry per event, in order.
@@ -109,6 +118,11 @@ func (in *Ingestor) Ingest(ctx context.Context, items []Item) (Response, error) 
 		}
 		if ferr != nil {
 			resp.Results[i].Status, resp.Results[i].Reason, resp.Results[i].Field = StatusRejected, ferr.Reason, indexField(i, ferr.Field)
+			resp.Results[i].Errors = make([]Problem, 0, 1+len(ferr.Also))
+			resp.Results[i].Errors = append(resp.Results[i].Errors, Problem{Field: indexField(i, ferr.Field), Message: ferr.Reason})
+			for _, more := range ferr.Also {
+				resp.Results[i].Errors = append(resp.Results[i].Errors, Problem{Field: indexField(i, more.Field), Message: more.Reason})
+			}
 			resp.Rejected++
 			continue
 		}
