@@ -18,6 +18,17 @@ func problemList(err error) []string {
 	return out
 }
 
+// wantProblems fails t unless err is ErrInvalid with exactly the problems want.
+func wantProblems(t *testing.T, err error, want []string) {
+	t.Helper()
+	if !errors.Is(err, ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid", err)
+	}
+	if got := problemList(err); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
 func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 	cases := []struct {
 		name string
@@ -65,12 +76,7 @@ func TestValidateReportsEveryProblemAtOnce(t *testing.T) {
 			e := valid()
 			tc.mut(e)
 			err := e.Validate()
-			if !errors.Is(err, ErrInvalid) {
-				t.Fatalf("err = %v, want ErrInvalid", err)
-			}
-			if got := problemList(err); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-			}
+			wantProblems(t, err, tc.want)
 			var first *ValidationError
 			if !errors.As(err, &first) || first.Field+": "+first.Message != tc.want[0] {
 				t.Fatalf("errors.As finds %v, want the first problem %q", first, tc.want[0])
@@ -108,12 +114,7 @@ func TestOtherDefinitionsReportEveryProblemAtOnce(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run("lists every problem of "+tc.name, func(t *testing.T) {
-			if !errors.Is(tc.err, ErrInvalid) {
-				t.Fatalf("err = %v, want ErrInvalid", tc.err)
-			}
-			if got := problemList(tc.err); strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
-				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tc.want, "\n"))
-			}
+			wantProblems(t, tc.err, tc.want)
 		})
 	}
 }

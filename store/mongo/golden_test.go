@@ -96,30 +96,35 @@ func canonical(t *testing.T, v any) []byte {
 	return out.Bytes()
 }
 
+// checkGolden compares q, as canonical Extended JSON, with dir/name.json
+// (or writes that file with -update).
+func checkGolden(t *testing.T, dir, name string, q any) {
+	t.Helper()
+	path := filepath.Join(dir, name+".json")
+	got := canonical(t, q)
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (write it with -update, then review it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s changed:\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
 func TestQueriesHaveTheirGoldenShape(t *testing.T) {
 	dir := filepath.Join("testdata", "queries")
 	queries := goldenQueries()
 	for name, q := range queries {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".json")
-			got := canonical(t, q)
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (write it with -update, then review it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s changed:\n got: %s\nwant: %s", path, got, want)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, dir, name, q) })
 	}
 	t.Run("every golden file belongs to a query", func(t *testing.T) {
 		files, err := filepath.Glob(filepath.Join(dir, "*.json"))

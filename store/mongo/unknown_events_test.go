@@ -1,8 +1,6 @@
 package mongo
 
 import (
-	"bytes"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -54,26 +52,7 @@ func TestUnknownEventQueriesHaveTheirGoldenShape(t *testing.T) {
 	}
 	dir := filepath.Join("testdata", "unknown_events")
 	for name, q := range queries {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".json")
-			got := canonical(t, q)
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (write it with -update, then review it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s changed:\n got: %s\nwant: %s", path, got, want)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, dir, name, q) })
 	}
 }
 
