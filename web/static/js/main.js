@@ -9,12 +9,12 @@ import * as list from './pages/experiments.js';
 import * as form from './pages/form.js';
 import * as report from './pages/report.js';
 import * as power from './pages/power.js';
+import * as unknownEvents from './pages/events.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
 import * as personas from './pages/personas.js';
 import * as alerts from './pages/alerts.js';
-import * as unknownEvents from './pages/events.js';
 
 const routes = [
   { re: /^\/login$/, page: login, nav: '', open: true },
