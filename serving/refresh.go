@@ -95,6 +95,9 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	if err != nil {
 		return fmt.Errorf("list layers: %w", err)
 	}
+	if err := s.refreshTouchpoints(ctx); err != nil {
+		return err
+	}
 	exps := make([]assign.Experiment, 0, len(list))
 	for _, e := range list {
 		if e.Status == experiment.StatusRunning { // a backend may ignore the filter
@@ -129,13 +132,9 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	for _, e := range exps {
 		variants[e.Key] = e.Variants
 	}
-	tps, err := s.knownTouchpoints(ctx)
-	if err != nil {
-		return err
-	}
 	flags, flagList := flagsOf(exps)
 	sdk := &sdkView{cfg: assign.Config{Version: v, Experiments: exps, Layers: layers, Personas: personas}}
-	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk, touchpoints: tps})
+	s.cur.Store(&state{version: v, snap: snap, variants: variants, flags: flags, flagList: flagList, sdk: sdk})
 	s.sticky = sticky
 	s.m.version.Set(float64(v))
 	s.m.experiments.Set(float64(len(exps)))

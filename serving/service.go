@@ -120,8 +120,6 @@ type state struct {
 	flagList []Flag
 	// sdk is the configuration as client SDKs download it.
 	sdk *sdkView
-	// touchpoints are those of every experiment that is not archived.
-	touchpoints []string
 }
 
 // Service assigns units to the running experiments and records first
@@ -134,6 +132,9 @@ type Service struct {
 	cur       atomic.Pointer[state]
 	dedupe    *dedupe
 	exposures *exposureLog
+	// touchpoints are those of every experiment that is not archived, as
+	// of the last refresh (experiment.KnownTouchpoints).
+	touchpoints atomic.Pointer[[]string]
 
 	// refreshMu serialises rebuilds and guards sticky and lastErrLog.
 	refreshMu  sync.Mutex

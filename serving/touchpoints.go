@@ -9,20 +9,26 @@ import (
 	"github.com/journeylab/journeylab/warning"
 )
 
-// knownTouchpoints reads experiment.KnownTouchpoints from the store.
-func (s *Service) knownTouchpoints(ctx context.Context) ([]string, error) {
+// refreshTouchpoints reads experiment.KnownTouchpoints from the store.
+func (s *Service) refreshTouchpoints(ctx context.Context) error {
 	list, err := s.store.ListExperiments(ctx, experiment.Filter{})
 	if err != nil {
-		return nil, fmt.Errorf("list experiments for their touchpoints: %w", err)
+		return fmt.Errorf("list experiments for their touchpoints: %w", err)
 	}
-	return experiment.KnownTouchpoints(list), nil
+	tps := experiment.KnownTouchpoints(list)
+	s.touchpoints.Store(&tps)
+	return nil
 }
 
 // AppendTouchpointWarning adds "warnings" to the assign response body b
 // (AppendResponse's, ending in '}') when the request names a touchpoint no
 // experiment uses (experiment.UnknownTouchpoint, as of the last refresh).
 func (s *Service) AppendTouchpointWarning(b []byte, r *Request) []byte {
-	w := experiment.UnknownTouchpoint(s.cur.Load().touchpoints, r.touchpoint)
+	known := s.touchpoints.Load()
+	if r.touchpoint == "" || known == nil {
+		return b
+	}
+	w := experiment.UnknownTouchpoint(*known, r.touchpoint)
 	if w == nil {
 		return b
 	}
