@@ -41,11 +41,11 @@ type Backend interface {
 	report.Source
 	health.Store
 	health.Activity
+	eventnames.Store
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
 	privacy.ExpiringStore
-	eventnames.Store
 	Close() error
 }
 

@@ -23,6 +23,7 @@ const routes = [
   { re: /^\/experiments\/([^/]+)\/edit$/, page: form, nav: 'experiments', names: ['key'] },
   { re: /^\/experiments\/([^/]+)$/, page: report, nav: 'experiments', names: ['key'] },
   { re: /^\/journey$/, page: journey, nav: 'journey' },
+  { re: /^\/events$/, page: unknownEvents, nav: 'events' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },
   { re: /^\/personas$/, page: personas, nav: 'personas' },
@@ -30,7 +31,6 @@ const routes = [
   { re: /^\/power$/, page: power, nav: 'power' },
   { re: /^\/keys$/, page: keys, nav: 'keys' },
   { re: /^\/alerts$/, page: alerts, nav: 'alerts' },
-  { re: /^\/events$/, page: unknownEvents, nav: 'events' },
 ];
 
 let current = null;
