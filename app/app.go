@@ -37,11 +37,11 @@ type Backend interface {
 	experiment.Store
 	auth.KeyStore
 	events.StagingBackend
+	eventnames.Store
 	serving.Store
 	report.Source
 	health.Store
 	health.Activity
-	eventnames.Store
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
@@ -166,9 +166,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.EventNames.Stop)
+	api.NewUnknownEvents(a.EventNames).Register(v1, admin)
 	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew, Names: a.EventNames})
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
-	api.NewUnknownEvents(a.EventNames).Register(v1, admin)
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{
