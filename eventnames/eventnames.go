@@ -154,7 +154,8 @@ func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []warn
 	if k == nil {
 		return nil
 	}
-	var counts map[string]int // allocated at the first unknown name only
+	type tally struct{ all, stored int64 }
+	var counts map[string]*tally // allocated at the first unknown name only
 	var order []string
 	last := ""
 	for i := range evs {
@@ -167,14 +168,22 @@ func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []warn
 			continue
 		}
 		if counts == nil {
-			counts = map[string]int{}
+			counts = map[string]*tally{}
 		}
-		if _, seen := counts[name]; !seen {
+		t := counts[name]
+		if t == nil {
+			t = &tally{}
+			counts[name] = t
 			order = append(order, name)
 		}
-		counts[name]++
+		t.all++
 		if stored[i] {
-			w.count(name, now)
+			t.stored++
+		}
+	}
+	for _, name := range order {
+		if n := counts[name].stored; n > 0 {
+			w.count(name, n, now)
 		}
 	}
 	if len(order) == 0 {
@@ -182,7 +191,7 @@ func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []warn
 	}
 	out := make([]warning.Warning, 0, min(len(order), maxWarnings))
 	for _, name := range order[:min(len(order), maxWarnings)] {
-		out = append(out, warning.Warning{Code: warning.UnknownEvent, Event: name, Count: counts[name],
+		out = append(out, warning.Warning{Code: warning.UnknownEvent, Event: name, Count: int(counts[name].all),
 			Message: fmt.Sprintf("no metric uses the event %q; it is stored, and a metric defined on it later will count it", name),
 			Hint:    warning.DidYouMean(warning.Closest(k.names, name))})
 	}
@@ -193,20 +202,20 @@ func (w *Watcher) Check(evs []events.Event, stored []bool, now time.Time) []warn
 	return out
 }
 
-// count adds one stored event of an unknown name to the pending counts.
-func (w *Watcher) count(name string, now time.Time) {
+// count adds n stored events of an unknown name to the pending counts.
+func (w *Watcher) count(name string, n int64, now time.Time) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s, ok := w.pending[name]
 	if !ok {
 		if len(w.pending) >= MaxNames {
-			w.dropped++
+			w.dropped += n
 			return
 		}
 		s = &Seen{Name: name, FirstSeen: now}
 		w.pending[name] = s
 	}
-	s.Count++
+	s.Count += n
 	if now.Before(s.FirstSeen) {
 		s.FirstSeen = now
 	}
