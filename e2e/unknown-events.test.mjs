@@ -1,9 +1,10 @@
-// Browser scenario for the unknown events page, run by
-// unknown_events_test.go (go test ./e2e/): events with names no metric uses
-// are sent through the API (and answered with warnings), and the page lists
-// each name with the API's count, first and last seen times and suggestion.
-// A read-only key is told the list is for admins. The screenshot goes to
-// $JOURNEYLAB_ARTIFACTS.
+// Browser scenario for mistakes, run by unknown_events_test.go (go test
+// ./e2e/): events with names no metric uses are sent through the API (and
+// answered with warnings), and the unknown events page lists each name with
+// the API's count, first and last seen times and suggestion; a read-only key
+// is told the list is for admins. A persona with two mistakes in its
+// condition is answered with both, and the form shows both. The screenshots
+// go to $JOURNEYLAB_ARTIFACTS.
 //
 // Environment: JOURNEYLAB_URL, JOURNEYLAB_ADMIN_KEY, JOURNEYLAB_READ_KEY,
 // JOURNEYLAB_SDK_KEY, JOURNEYLAB_CHROMIUM, JOURNEYLAB_ARTIFACTS.
@@ -70,5 +71,28 @@ test('unknown event names: warned at ingestion, listed with the API numbers', as
 
   await signIn(env.JOURNEYLAB_READ_KEY, 'read', '/events');
   await page.getByText('Only an admin key can see the unknown event names.').waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a form shows every problem the API found, each with its field', async () => {
+  await signIn(env.JOURNEYLAB_ADMIN_KEY, 'admin', '/personas/new');
+  await page.getByRole('heading', { name: 'New persona' }).waitFor();
+  await page.getByLabel('Key', { exact: true }).fill('two-mistakes');
+  await page.getByLabel(/^Condition/).fill('{"$or": [{"country": {"$inn": ["DE"]}}, {"age": {"$gt": 18, "$regex": 7}}]}');
+  const answer = page.waitForResponse((r) => r.url().endsWith('/v1/personas') && r.request().method() === 'POST');
+  await page.getByRole('button', { name: 'Create persona' }).click();
+  const res = await answer;
+  assert.equal(res.status(), 400);
+  const { error } = await res.json();
+  assert.deepEqual(error.errors, [
+    { field: 'condition.$or[0].country.$inn', message: 'unknown operator "$inn"' },
+    { field: 'condition.$or[1].age.$regex', message: 'needs a string pattern, got a number' },
+  ]);
+  const summary = page.locator('.form-summary');
+  await summary.filter({ hasText: 'problems' }).waitFor();
+  assert.equal(await summary.textContent(),
+    '2 problems: condition.$or[0].country.$inn: unknown operator "$inn"; condition.$or[1].age.$regex: needs a string pattern, got a number');
+  assert.equal(await page.getByLabel(/^Condition/).getAttribute('aria-invalid'), 'true');
+  await page.screenshot({ path: join(ARTIFACTS, 'persona-two-mistakes.png') });
   assert.deepEqual(pageErrors, []);
 });
