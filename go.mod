@@ -20,6 +20,8 @@ require (
 	modernc.org/sqlite v1.62.0
 )
 
+require github.com/agnivade/levenshtein v1.2.2
+
 require (
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -96,7 +96,7 @@ func (h *Assign) get(c *fiber.Ctx) error {
 
 func (h *Assign) respond(c *fiber.Ctx, w *work) error {
 	w.dst = h.svc.Answer(&w.req, w.dst[:0])
-	w.out = serving.AppendResponse(w.out[:0], w.req.Unit(), w.dst)
+	w.out = h.svc.AppendTouchpointWarning(serving.AppendResponse(w.out[:0], w.req.Unit(), w.dst), &w.req)
 	c.Response().Header.SetContentType(fiber.MIMEApplicationJSON)
 	// SetBody copies, so w.out can go back to the pool.
 	c.Response().SetBody(w.out)

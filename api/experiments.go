@@ -9,6 +9,7 @@ import (
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/jsonbody"
 	"github.com/journeylab/journeylab/server"
+	"github.com/journeylab/journeylab/warning"
 )
 
 // Experiments serves the management API under /v1: experiments, metrics,
@@ -89,6 +90,15 @@ func (h *Experiments) list(c *fiber.Ctx) error {
 	}
 	if list == nil {
 		list = []*experiment.Experiment{}
+	}
+	if len(list) == 0 && f.Touchpoint != "" {
+		w, err := h.svc.TouchpointWarning(c.UserContext(), f.Touchpoint)
+		if err != nil {
+			return err
+		}
+		if w != nil {
+			return c.JSON(fiber.Map{"experiments": list, "warnings": []*warning.Warning{w}})
+		}
 	}
 	return c.JSON(fiber.Map{"experiments": list})
 }

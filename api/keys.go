@@ -71,12 +71,16 @@ func (h *Keys) create(c *fiber.Ctx) error {
 	if err := jsonbody.Decode(c.Body(), &req); err != nil {
 		return err
 	}
+	var problems experiment.ValidationErrors
 	scope, err := auth.ParseScope(req.Scope)
 	if err != nil {
-		return &experiment.ValidationError{Field: "scope", Message: err.Error()}
+		problems = append(problems, invalid("scope", "%v", err))
 	}
 	if len(req.Name) > maxKeyName {
-		return invalid("name", "at most %d bytes", maxKeyName)
+		problems = append(problems, invalid("name", "at most %d bytes", maxKeyName))
+	}
+	if len(problems) > 0 {
+		return problems
 	}
 	k, token, err := auth.Generate(req.Name, scope, h.now())
 	if err != nil {

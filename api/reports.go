@@ -59,6 +59,10 @@ func (h *Reports) serveReport(c *fiber.Ctx, key string) error {
 		return err
 	}
 	if format == report.FormatCSV {
+		// CSV has no place for them: each warning is a header line.
+		for _, w := range r.Warnings {
+			c.Response().Header.Add("X-Journeylab-Warning", w.Code+": "+w.Message)
+		}
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 		c.Set(fiber.HeaderContentDisposition, `attachment; filename="`+strings.ReplaceAll(e.Key, ":", "-")+`-report.csv"`)
 		return report.WriteCSV(c.Response().BodyWriter(), r)

@@ -18,6 +18,7 @@ import (
 	"github.com/journeylab/journeylab/auth"
 	"github.com/journeylab/journeylab/bandit"
 	"github.com/journeylab/journeylab/config"
+	"github.com/journeylab/journeylab/eventnames"
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/health"
@@ -37,6 +38,7 @@ type Backend interface {
 	experiment.Store
 	auth.KeyStore
 	events.StagingBackend
+	eventnames.Store
 	serving.Store
 	report.Source
 	outcomes.DayStore
@@ -80,6 +82,8 @@ type App struct {
 	Serving    *serving.Service
 	// Events stages acknowledged events and merges them into the store.
 	Events *events.Staging
+	// EventNames warns about and counts event names no metric uses.
+	EventNames *eventnames.Watcher
 	// Eraser erases units on request, after merging the journals.
 	Eraser *privacy.Eraser
 	// Pseudonyms replaces unit ids by keyed hashes before they are
@@ -169,7 +173,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Events.Close)
 	allow := privacy.NewAllowList(cfg.PrivacyAttributes)
-	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow, Units: a.Pseudonyms}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
+	a.EventNames = eventnames.New(st, st, eventnames.Options{Logger: log})
+	if err := a.EventNames.Start(ctx); err != nil {
+		_ = a.Close(ctx)
+		return nil, err
+	}
+	a.closers = append(a.closers, a.EventNames.Stop)
+	api.NewUnknownEvents(a.EventNames).Register(v1, admin)
+	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow, Units: a.Pseudonyms}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew, Names: a.EventNames})
 	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.

@@ -3,6 +3,7 @@ package assign
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
@@ -148,8 +149,8 @@ func compileConditionAt(c Condition, env Env, root string) (Matcher, error) {
 	}
 	cc := condCompiler{env: env, inPersona: root == "condition"}
 	e, err := cc.expr(obj, root, 1)
-	if err != nil {
-		return Matcher{}, err
+	if err != nil || len(cc.errs) > 0 {
+		return Matcher{}, cc.result(err)
 	}
 	key, err := json.Marshal(obj)
 	if err != nil {
@@ -285,18 +286,50 @@ type condCompiler struct {
 	env       Env
 	inPersona bool
 	clauses   int
+	// errs are the problems found so far: compilation goes on past a bad
+	// clause or operator so that one answer names all of them.
+	errs []error
+}
+
+// limitError is a problem that stops compilation (too many clauses, too
+// deep): looking further would be unbounded work.
+type limitError struct{ *RuleError }
+
+func (e limitError) Unwrap() error { return e.RuleError }
+
+// note records err and returns it if compilation must stop, nil if it can
+// go on with the next clause or operator.
+func (c *condCompiler) note(err error) error {
+	var limit limitError
+	if errors.As(err, &limit) {
+		return err
+	}
+	c.errs = append(c.errs, err)
+	return nil
+}
+
+// result is every problem found, nil for none.
+func (c *condCompiler) result(fatal error) error {
+	errs := c.errs
+	if fatal != nil {
+		errs = append(errs, fatal)
+	}
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return errors.Join(errs...)
 }
 
 func (c *condCompiler) count(path string) error {
 	c.clauses++
 	if c.clauses > MaxConditionClauses {
-		return &RuleError{path, fmt.Sprintf("more than %d clauses and operators", MaxConditionClauses)}
+		return limitError{&RuleError{path, fmt.Sprintf("more than %d clauses and operators", MaxConditionClauses)}}
 	}
 	return nil
 }
 
 func depthError(path string) error {
-	return &RuleError{path, fmt.Sprintf("nesting deeper than %d levels", MaxConditionDepth)}
+	return limitError{&RuleError{path, fmt.Sprintf("nesting deeper than %d levels", MaxConditionDepth)}}
 }
 
 // sortedKeys gives map keys in a fixed order so that errors and evaluation
@@ -310,81 +343,95 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
+// expr compiles a condition object. A bad clause is noted and skipped;
+// the error returned is one that stops compilation.
 func (c *condCompiler) expr(obj map[string]any, path string, depth int) (*expr, error) {
 	if depth > MaxConditionDepth {
 		return nil, depthError(path)
 	}
 	e := &expr{}
 	for _, k := range sortedKeys(obj) {
-		v := obj[k]
-		kp := path + "." + k
-		var cl clause
-		switch k {
-		case "$and", "$or", "$nor":
-			list, ok := v.([]any)
-			if !ok {
-				return nil, &RuleError{kp, "needs an array of conditions, got " + describe(v)}
-			}
-			cl.kind = map[string]clauseKind{"$and": clAnd, "$or": clOr, "$nor": clNor}[k]
-			cl.subs = make([]expr, len(list))
-			for i, item := range list {
-				ip := kp + "[" + strconv.Itoa(i) + "]"
-				o, ok := item.(map[string]any)
-				if !ok {
-					return nil, &RuleError{ip, "must be a condition object, got " + describe(item)}
-				}
-				sub, err := c.expr(o, ip, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				cl.subs[i] = *sub
-			}
-		case "$not":
-			o, ok := v.(map[string]any)
-			if !ok {
-				return nil, &RuleError{kp, "needs a condition object, got " + describe(v)}
-			}
-			sub, err := c.expr(o, kp, depth+1)
-			if err != nil {
+		cl, err := c.clause(k, obj[k], path+"."+k, depth)
+		if err != nil {
+			if err := c.note(err); err != nil {
 				return nil, err
 			}
-			cl.kind, cl.sub = clNot, sub
-		case "$persona":
-			key, ok := v.(string)
-			if !ok {
-				return nil, &RuleError{kp, "needs a persona key (a string), got " + describe(v)}
-			}
-			if c.inPersona {
-				return nil, &RuleError{kp, "a persona cannot reference another persona"}
-			}
-			p, ok := c.env.Personas[key]
-			if !ok {
-				return nil, &RuleError{kp, fmt.Sprintf("unknown persona %q", key)}
-			}
-			cl.kind, cl.sub = clPersona, p.root
-			if cl.sub == nil {
-				cl.sub = &expr{}
-			}
-		default:
-			if err := c.count(kp); err != nil {
-				return nil, err
-			}
-			if k == "" {
-				return nil, &RuleError{kp, "empty attribute name"}
-			}
-			val, err := c.value(v, kp, depth+1, false)
-			if err != nil {
-				return nil, err
-			}
-			operand, err := json.Marshal(v)
-			if err != nil {
-				return nil, &RuleError{kp, "cannot be written as JSON: " + err.Error()}
-			}
-			cl.kind, cl.path, cl.val, cl.key = clField, newPath(k), val, k+"\x00"+string(operand)
+			continue
 		}
 		e.clauses = append(e.clauses, cl)
 	}
 	return e, nil
+}
+
+func (c *condCompiler) clause(k string, v any, kp string, depth int) (clause, error) {
+	var cl clause
+	switch k {
+	case "$and", "$or", "$nor":
+		list, ok := v.([]any)
+		if !ok {
+			return cl, &RuleError{kp, "needs an array of conditions, got " + describe(v)}
+		}
+		cl.kind = map[string]clauseKind{"$and": clAnd, "$or": clOr, "$nor": clNor}[k]
+		cl.subs = make([]expr, len(list))
+		for i, item := range list {
+			ip := kp + "[" + strconv.Itoa(i) + "]"
+			o, ok := item.(map[string]any)
+			if !ok {
+				if err := c.note(&RuleError{ip, "must be a condition object, got " + describe(item)}); err != nil {
+					return cl, err
+				}
+				continue
+			}
+			sub, err := c.expr(o, ip, depth+1)
+			if err != nil {
+				return cl, err
+			}
+			cl.subs[i] = *sub
+		}
+	case "$not":
+		o, ok := v.(map[string]any)
+		if !ok {
+			return cl, &RuleError{kp, "needs a condition object, got " + describe(v)}
+		}
+		sub, err := c.expr(o, kp, depth+1)
+		if err != nil {
+			return cl, err
+		}
+		cl.kind, cl.sub = clNot, sub
+	case "$persona":
+		key, ok := v.(string)
+		if !ok {
+			return cl, &RuleError{kp, "needs a persona key (a string), got " + describe(v)}
+		}
+		if c.inPersona {
+			return cl, &RuleError{kp, "a persona cannot reference another persona"}
+		}
+		p, ok := c.env.Personas[key]
+		if !ok {
+			return cl, &RuleError{kp, fmt.Sprintf("unknown persona %q", key)}
+		}
+		cl.kind, cl.sub = clPersona, p.root
+		if cl.sub == nil {
+			cl.sub = &expr{}
+		}
+	default:
+		if err := c.count(kp); err != nil {
+			return cl, err
+		}
+		if k == "" {
+			return cl, &RuleError{kp, "empty attribute name"}
+		}
+		val, err := c.value(v, kp, depth+1, false)
+		if err != nil {
+			return cl, err
+		}
+		operand, err := json.Marshal(v)
+		if err != nil {
+			return cl, &RuleError{kp, "cannot be written as JSON: " + err.Error()}
+		}
+		cl.kind, cl.path, cl.val, cl.key = clField, newPath(k), val, k+"\x00"+string(operand)
+	}
+	return cl, nil
 }
 
 func newPath(full string) fieldPath {
@@ -463,7 +510,10 @@ func (c *condCompiler) value(v any, path string, depth int, fold bool) (*cvalue,
 	for _, k := range keys {
 		o, err := c.operation(k, ops[k], path+"."+k, depth+1)
 		if err != nil {
-			return nil, err
+			if err := c.note(err); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		cv.ops = append(cv.ops, o)
 	}

@@ -94,7 +94,14 @@ func fromWire(w *wireEvent) Item {
 	if w.TS != nil {
 		t, err := time.Parse(time.RFC3339Nano, *w.TS)
 		if err != nil {
-			return Item{Event: ev, Err: reject("ts", "must be an RFC 3339 time such as 2025-03-01T12:00:00Z, got %q", *w.TS)}
+			ferr := reject("ts", "must be an RFC 3339 time such as 2025-03-01T12:00:00Z, got %q", *w.TS)
+			// The event's other problems too; without a ts there is no
+			// clock rule to apply, and the event is rejected anyway.
+			check := ev
+			if more := Normalize(&check, time.Time{}, 0); more != nil {
+				ferr.Also = append(append(ferr.Also, FieldError{Field: more.Field, Reason: more.Reason}), more.Also...)
+			}
+			return Item{Event: ev, Err: ferr}
 		}
 		ev.TS = &t
 	}

@@ -9,7 +9,9 @@ package events
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/journeylab/journeylab/experiment"
@@ -53,6 +55,21 @@ var minTS = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 type FieldError struct {
 	Field  string
 	Reason string
+	// Also are the event's further problems, so that the sender fixes all
+	// of them at once.
+	Also []FieldError
+}
+
+// eventProblems collects an event's problems; the first one carries the
+// others in Also.
+type eventProblems struct{ first *FieldError }
+
+func (p *eventProblems) add(e *FieldError) {
+	if p.first == nil {
+		p.first = e
+		return
+	}
+	p.first.Also = append(p.first.Also, *e)
 }
 
 // Error implements error.
@@ -65,47 +82,71 @@ func reject(field, format string, args ...any) *FieldError {
 // Normalize checks ev and fills its defaults (value 1, ts = now). Timestamps
 // later than now+maxSkew are rejected: a client clock that runs ahead would
 // otherwise place events outside every attribution window. The returned
-// error names the field relative to the event ("ts", "value", ...).
+// error names the field relative to the event ("ts", "value", ...); every
+// further problem of the event is in its Also.
 func Normalize(ev *Event, now time.Time, maxSkew time.Duration) *FieldError {
+	var p eventProblems
 	if ev.EventID == "" || len(ev.EventID) > MaxIDLength {
-		return reject("event_id", "required, 1 to %d characters", MaxIDLength)
+		p.add(reject("event_id", "required, 1 to %d characters", MaxIDLength))
 	}
 	if ev.UnitID == "" || len(ev.UnitID) > MaxIDLength {
-		return reject("unit_id", "required, 1 to %d characters", MaxIDLength)
+		p.add(reject("unit_id", "required, 1 to %d characters", MaxIDLength))
 	}
 	if !experiment.ValidEventName(ev.Event) {
-		return reject("event", "required; letters, digits, '_', ':' and '-', starting with a letter or digit, at most 100 characters")
+		p.add(reject("event", "required; letters, digits, '_', ':' and '-', starting with a letter or digit, at most 100 characters"))
+	}
+	if ev.Value != nil {
+		if v := *ev.Value; math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > MaxAbsValue {
+			p.add(reject("value", "must be a finite number between -%g and %g", MaxAbsValue, MaxAbsValue))
+		}
+	}
+	if ev.TS != nil {
+		if err := CheckTime(*ev.TS, now, maxSkew); err != nil {
+			p.add(err)
+		}
+	}
+	if len(ev.Attributes) > MaxAttributes {
+		p.add(reject("attributes", "at most %d attributes, got %d", MaxAttributes, len(ev.Attributes)))
+	} else if len(ev.Attributes) > 0 {
+		checkAttributes(&p, ev.Attributes)
+	}
+	if p.first != nil {
+		return p.first
 	}
 	if ev.Value == nil {
 		one := 1.0
 		ev.Value = &one
-	} else if v := *ev.Value; math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > MaxAbsValue {
-		return reject("value", "must be a finite number between -%g and %g", MaxAbsValue, MaxAbsValue)
 	}
 	if ev.TS == nil {
 		t := now
 		ev.TS = &t
-	} else if err := CheckTime(*ev.TS, now, maxSkew); err != nil {
-		return err
 	}
-	if len(ev.Attributes) > MaxAttributes {
-		return reject("attributes", "at most %d attributes, got %d", MaxAttributes, len(ev.Attributes))
-	}
-	for k, v := range ev.Attributes {
+	return nil
+}
+
+// checkAttributes notes each attribute that is not a scalar or too long,
+// in name order.
+func checkAttributes(p *eventProblems, attrs map[string]any) {
+	var bad []*FieldError
+	for k, v := range attrs {
 		if k == "" || len(k) > MaxAttributeKey {
-			return reject("attributes", "attribute names need 1 to %d characters", MaxAttributeKey)
+			bad = append(bad, reject("attributes", "attribute names need 1 to %d characters", MaxAttributeKey))
+			continue
 		}
 		switch x := v.(type) {
 		case nil, bool, float64:
 		case string:
 			if len(x) > MaxAttributeString {
-				return reject("attributes."+k, "at most %d characters", MaxAttributeString)
+				bad = append(bad, reject("attributes."+k, "at most %d characters", MaxAttributeString))
 			}
 		default:
-			return reject("attributes."+k, "must be a string, number, boolean or null")
+			bad = append(bad, reject("attributes."+k, "must be a string, number, boolean or null"))
 		}
 	}
-	return nil
+	slices.SortFunc(bad, func(a, b *FieldError) int { return strings.Compare(a.Field, b.Field) })
+	for _, e := range bad {
+		p.add(e)
+	}
 }
 
 // CheckTime applies the clock rules of reported times (events, and

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/journeylab/journeylab/warning"
 )
 
 // Store keeps events durably. AppendEvents stores evs (Value and TS already
@@ -32,6 +34,15 @@ type Result struct {
 	Reason  string `json:"reason,omitempty"`
 	// Field is the JSON path of the offending field, e.g. "events[3].ts".
 	Field string `json:"field,omitempty"`
+	// Errors lists every problem of a rejected event (Reason and Field
+	// repeat the first), so the sender can fix them all at once.
+	Errors []Problem `json:"errors,omitempty"`
+}
+
+// Problem is one invalid field of a rejected event.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // Response summarises a batch; Results has one entry per event, in order.
@@ -40,6 +51,16 @@ type Response struct {
 	Duplicates int      `json:"duplicates"`
 	Rejected   int      `json:"rejected"`
 	Results    []Result `json:"results"`
+	// Warnings are about events that were stored but are probably not what
+	// the sender meant (an event name no metric uses).
+	Warnings []warning.Warning `json:"warnings,omitempty"`
+}
+
+// Names judges the event names of a batch (eventnames.Watcher).
+type Names interface {
+	// Check returns warnings about evs, the valid events of a batch;
+	// stored[i] says whether evs[i] was stored now (not a duplicate).
+	Check(evs []Event, stored []bool, now time.Time) []warning.Warning
 }
 
 // Options bound what the Ingestor accepts.
@@ -48,6 +69,8 @@ type Options struct {
 	MaxBatch int
 	// MaxFutureSkew is how far ahead of the server clock an event's ts may be.
 	MaxFutureSkew time.Duration
+	// Names, when set, warns about event names no metric uses.
+	Names Names
 }
 
 // DefaultMaxBatch is the batch limit when Options.MaxBatch is 0.
@@ -95,6 +118,11 @@ func (in *Ingestor) Ingest(ctx context.Context, items []Item) (Response, error) 
 		}
 		if ferr != nil {
 			resp.Results[i].Status, resp.Results[i].Reason, resp.Results[i].Field = StatusRejected, ferr.Reason, indexField(i, ferr.Field)
+			resp.Results[i].Errors = make([]Problem, 0, 1+len(ferr.Also))
+			resp.Results[i].Errors = append(resp.Results[i].Errors, Problem{Field: indexField(i, ferr.Field), Message: ferr.Reason})
+			for _, more := range ferr.Also {
+				resp.Results[i].Errors = append(resp.Results[i].Errors, Problem{Field: indexField(i, more.Field), Message: more.Reason})
+			}
 			resp.Rejected++
 			continue
 		}
@@ -116,6 +144,9 @@ func (in *Ingestor) Ingest(ctx context.Context, items []Item) (Response, error) 
 			resp.Results[i].Status = StatusDuplicate
 			resp.Duplicates++
 		}
+	}
+	if in.opts.Names != nil {
+		resp.Warnings = in.opts.Names.Check(valid, stored, now)
 	}
 	return resp, nil
 }

@@ -3,6 +3,7 @@ package experiment
 import (
 	"encoding/json"
 	"math"
+	"sort"
 	"strconv"
 	"time"
 
@@ -230,169 +231,191 @@ func (e *Experiment) Normalize() {
 const maxVariants = 20
 
 // Validate checks everything that does not need the store: metric
-// existence is checked by the Service. Errors are *ValidationError naming the field.
+// existence is checked by the Service. It reports every problem it finds:
+// a *ValidationError naming the field when there is one, ValidationErrors
+// when there are several.
 func (e *Experiment) Validate() error {
+	var p problems
+	e.validate(&p)
+	return p.err()
+}
+
+func (e *Experiment) validate(p *problems) {
 	if !validKey(e.Key) {
-		return invalid("key", "%s", keyRule)
+		p.add("key", "%s", keyRule)
 	}
 	if e.Name == "" || len(e.Name) > 200 {
-		return invalid("name", "required, at most 200 characters")
+		p.add("name", "required, at most 200 characters")
 	}
 	if len(e.Hypothesis) > 4000 {
-		return invalid("hypothesis", "at most 4000 characters")
+		p.add("hypothesis", "at most 4000 characters")
 	}
 	if len(e.Owner) > 200 {
-		return invalid("owner", "at most 200 characters")
+		p.add("owner", "at most 200 characters")
 	}
 	if !e.Stage.Valid() {
-		return invalid("stage", "unknown journey stage %q (want one of %v)", e.Stage, Stages())
+		p.add("stage", "unknown journey stage %q (want one of %v)", e.Stage, Stages())
 	}
 	if !validKey(e.Touchpoint) {
-		return invalid("touchpoint", "required; %s", keyRule)
+		p.add("touchpoint", "required; %s", keyRule)
 	}
 	if e.Mode != ModeAB && e.Mode != ModeOptimise {
-		return invalid("mode", "must be \"ab\" or \"optimise\", got %q", e.Mode)
+		p.add("mode", "must be \"ab\" or \"optimise\", got %q", e.Mode)
 	}
-	if err := e.validateVariants(); err != nil {
-		return err
-	}
+	e.validateVariantsInto(p)
 	if math.IsNaN(e.Coverage) || e.Coverage <= 0 || e.Coverage > 1 {
-		return invalid("coverage", "must be in (0, 1]")
+		p.add("coverage", "must be in (0, 1]")
 	}
 	if e.Layer != "" && !validKey(e.Layer) {
-		return invalid("layer", "%s", keyRule)
+		p.add("layer", "%s", keyRule)
 	}
 	if math.IsNaN(e.LayerShare) || e.LayerShare < 0 || e.LayerShare > 1 || (e.Layer == "" && e.LayerShare != 0) {
-		return invalid("layer_share", "must be in (0, 1] and needs a layer")
+		p.add("layer_share", "must be in (0, 1] and needs a layer")
 	}
 	if len(e.Overrides) > 1000 {
-		return invalid("overrides", "at most 1000 forced units")
-	}
-	for unit, v := range e.Overrides {
-		if unit == "" || len(unit) > 200 {
-			return invalid("overrides", "unit ids must have 1 to 200 characters")
+		p.add("overrides", "at most 1000 forced units")
+	} else {
+		units := make([]string, 0, len(e.Overrides))
+		for unit := range e.Overrides {
+			units = append(units, unit)
 		}
-		if e.VariantIndex(v) < 0 {
-			return invalid("overrides."+unit, "variant %q is not one of the experiment's variants", v)
+		sort.Strings(units) // problems in a fixed order
+		for _, unit := range units {
+			if unit == "" || len(unit) > 200 {
+				p.add("overrides", "unit ids must have 1 to 200 characters")
+			} else if v := e.Overrides[unit]; e.VariantIndex(v) < 0 {
+				p.add("overrides."+unit, "variant %q is not one of the experiment's variants", v)
+			}
 		}
 	}
 	if e.Salt == "" || len(e.Salt) > 200 {
-		return invalid("salt", "1 to 200 characters")
+		p.add("salt", "1 to 200 characters")
 	}
 	if len(e.GoalMetrics) == 0 {
-		return invalid("goal_metrics", "at least one goal metric is required")
+		p.add("goal_metrics", "at least one goal metric is required")
 	}
-	for name, list := range map[string][]string{"goal_metrics": e.GoalMetrics, "secondary_metrics": e.SecondaryMetrics, "guardrail_metrics": e.GuardrailMetrics} {
-		if err := validateMetricKeys(name, list); err != nil {
-			return err
-		}
+	for _, l := range e.metricLists() {
+		validateMetricKeysInto(p, l.field, l.keys)
 	}
-	if err := e.validateAnalysis(); err != nil {
-		return err
-	}
+	e.validateAnalysis(p)
 	if e.Mode == ModeOptimise {
 		if e.Optimise == nil {
-			return invalid("optimise", "optimise mode needs optimise.metric")
-		}
-		found := false
-		for _, k := range e.GoalMetrics {
-			found = found || k == e.Optimise.Metric
-		}
-		if !found {
-			return invalid("optimise.metric", "must be one of the goal metrics")
-		}
-		if e.Optimise.IntervalMinutes < 15 || e.Optimise.IntervalMinutes > maxIntervalMinutes {
-			return invalid("optimise.interval_minutes", "must be from 15 to %d minutes (30 days)", maxIntervalMinutes)
-		}
-		if !(e.Optimise.Floor > 0) || e.Optimise.Floor*float64(len(e.Variants)) >= 1 {
-			return invalid("optimise.floor", "must be positive and leave room: floor x variants < 1")
+			p.add("optimise", "optimise mode needs optimise.metric")
+		} else {
+			found := false
+			for _, k := range e.GoalMetrics {
+				found = found || k == e.Optimise.Metric
+			}
+			if !found {
+				p.add("optimise.metric", "must be one of the goal metrics")
+			}
+			if e.Optimise.IntervalMinutes < 15 || e.Optimise.IntervalMinutes > maxIntervalMinutes {
+				p.add("optimise.interval_minutes", "must be from 15 to %d minutes (30 days)", maxIntervalMinutes)
+			}
+			if !(e.Optimise.Floor > 0) || e.Optimise.Floor*float64(len(e.Variants)) >= 1 {
+				p.add("optimise.floor", "must be positive and leave room: floor x variants < 1")
+			}
 		}
 	} else if e.Optimise != nil {
-		return invalid("optimise", "only for mode \"optimise\"")
+		p.add("optimise", "only for mode \"optimise\"")
 	}
 	if e.StartAt != nil && e.StopAt != nil && !e.StopAt.After(*e.StartAt) {
-		return invalid("stop_at", "must be after start_at")
+		p.add("stop_at", "must be after start_at")
 	}
-	return nil
 }
 
+// metricList is one of an experiment's lists of metric keys and its field.
+type metricList struct {
+	field string
+	keys  []string
+}
+
+// metricLists returns the goal, secondary and guardrail lists, in that order.
+func (e *Experiment) metricLists() []metricList {
+	return []metricList{{"goal_metrics", e.GoalMetrics}, {"secondary_metrics", e.SecondaryMetrics}, {"guardrail_metrics", e.GuardrailMetrics}}
+}
+
+// validateVariants checks the variants, weights and control.
 func (e *Experiment) validateVariants() error {
+	var p problems
+	e.validateVariantsInto(&p)
+	return p.err()
+}
+
+func (e *Experiment) validateVariantsInto(p *problems) {
 	if len(e.Variants) < 2 || len(e.Variants) > maxVariants {
-		return invalid("variants", "need 2 to %d variants, got %d", maxVariants, len(e.Variants))
+		p.add("variants", "need 2 to %d variants, got %d", maxVariants, len(e.Variants))
+		return
 	}
 	total := 0.0
 	seen := map[string]bool{}
 	for i, v := range e.Variants {
 		field := "variants[" + strconv.Itoa(i) + "]"
 		if !validKey(v.Key) {
-			return invalid(field+".key", "%s", keyRule)
-		}
-		if seen[v.Key] {
-			return invalid(field+".key", "duplicate variant key %q", v.Key)
+			p.add(field+".key", "%s", keyRule)
+		} else if seen[v.Key] {
+			p.add(field+".key", "duplicate variant key %q", v.Key)
 		}
 		seen[v.Key] = true
 		if len(v.Name) > 200 {
-			return invalid(field+".name", "at most 200 characters")
+			p.add(field+".name", "at most 200 characters")
 		}
 		if math.IsNaN(v.Weight) || math.IsInf(v.Weight, 0) || v.Weight < 0 {
-			return invalid(field+".weight", "must be a non-negative number")
+			p.add(field+".weight", "must be a non-negative number")
+		} else {
+			total += v.Weight
 		}
 		if len(v.Payload) > 64<<10 {
-			return invalid(field+".payload", "at most 64 KiB")
+			p.add(field+".payload", "at most 64 KiB")
+		} else if len(v.Payload) > 0 && !json.Valid(v.Payload) {
+			p.add(field+".payload", "must be valid JSON")
 		}
-		if len(v.Payload) > 0 && !json.Valid(v.Payload) {
-			return invalid(field+".payload", "must be valid JSON")
-		}
-		total += v.Weight
 	}
 	if !(total > 0) {
-		return invalid("variants", "weights must sum to a positive total")
+		p.add("variants", "weights must sum to a positive total")
 	}
 	if e.VariantIndex(e.Control) < 0 {
-		return invalid("control", "%q is not one of the variants", e.Control)
+		p.add("control", "%q is not one of the variants", e.Control)
 	}
-	return nil
 }
 
-func (e *Experiment) validateAnalysis() error {
+func (e *Experiment) validateAnalysis(p *problems) {
 	a := e.Analysis
 	switch a.Method {
 	case "frequentist", "sequential", "bayesian":
 	default:
-		return invalid("analysis.method", "must be frequentist, sequential or bayesian, got %q", a.Method)
+		p.add("analysis.method", "must be frequentist, sequential or bayesian, got %q", a.Method)
 	}
 	if !(a.Alpha > 0 && a.Alpha < 0.5) {
-		return invalid("analysis.alpha", "must be in (0, 0.5)")
+		p.add("analysis.alpha", "must be in (0, 0.5)")
 	}
 	switch a.Correction {
 	case "holm", "bh", "none":
 	default:
-		return invalid("analysis.correction", "must be holm, bh or none, got %q", a.Correction)
+		p.add("analysis.correction", "must be holm, bh or none, got %q", a.Correction)
 	}
 	if !(a.SequentialTuning >= 1) || math.IsInf(a.SequentialTuning, 0) {
-		return invalid("analysis.sequential_tuning", "must be at least 1")
+		p.add("analysis.sequential_tuning", "must be at least 1")
 	}
 	if !(a.PreExposureDays > 0 && a.PreExposureDays <= 365) {
-		return invalid("analysis.pre_exposure_days", "must be in (0, 365]")
+		p.add("analysis.pre_exposure_days", "must be in (0, 365]")
 	}
-	return nil
 }
 
-// validateMetricKeys checks a list of metric keys given in field: at most 50,
-// each a valid key, none twice.
-func validateMetricKeys(field string, keys []string) error {
+// validateMetricKeysInto checks a list of metric keys given in field: at
+// most 50, each a valid key, none twice.
+func validateMetricKeysInto(p *problems, field string, keys []string) {
 	if len(keys) > 50 {
-		return invalid(field, "at most 50 metrics")
+		p.add(field, "at most 50 metrics")
+		return
 	}
 	seen := map[string]bool{}
 	for i, k := range keys {
 		if !validKey(k) {
-			return invalid(field+"["+strconv.Itoa(i)+"]", "must be a metric key: %s", keyRule)
-		}
-		if seen[k] {
-			return invalid(field+"["+strconv.Itoa(i)+"]", "metric %q listed twice", k)
+			p.add(field+"["+strconv.Itoa(i)+"]", "must be a metric key: %s", keyRule)
+		} else if seen[k] {
+			p.add(field+"["+strconv.Itoa(i)+"]", "metric %q listed twice", k)
 		}
 		seen[k] = true
 	}
-	return nil
 }

@@ -25,22 +25,24 @@ func (l *Layer) Normalize() {
 	}
 }
 
-// Validate checks the layer; errors name the field.
+// Validate checks the layer and reports every problem; errors name the field.
 func (l *Layer) Validate() error {
+	var p problems
 	if !validKey(l.Key) {
-		return invalid("key", "%s", keyRule)
+		p.add("key", "%s", keyRule)
 	}
 	if math.IsNaN(l.HoldoutShare) || l.HoldoutShare < 0 || l.HoldoutShare >= 1 {
-		return invalid("holdout_share", "must be in [0, 1)")
+		p.add("holdout_share", "must be in [0, 1)")
 	}
-	if len(l.Salt) > 200 || len(l.Name) > 200 {
-		return invalid("salt", "at most 200 characters")
+	if len(l.Salt) > 200 {
+		p.add("salt", "at most 200 characters")
 	}
-	if err := validateMetricKeys("metrics", l.Metrics); err != nil {
-		return err
+	if len(l.Name) > 200 {
+		p.add("name", "at most 200 characters")
 	}
+	validateMetricKeysInto(&p, "metrics", l.Metrics)
 	if len(l.Metrics) > 0 && l.HoldoutShare == 0 {
-		return invalid("metrics", "a layer's metrics compare its holdout with the rest of the layer: set holdout_share too")
+		p.add("metrics", "a layer's metrics compare its holdout with the rest of the layer: set holdout_share too")
 	}
-	return nil
+	return p.err()
 }

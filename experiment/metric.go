@@ -109,64 +109,66 @@ func (m *Metric) Normalize() {
 	}
 }
 
-// Validate checks a metric definition; errors name the field.
+// Validate checks a metric definition and reports every problem; errors
+// name the field.
 func (m *Metric) Validate() error {
+	var p problems
 	if !validKey(m.Key) {
-		return invalid("key", "%s", keyRule)
+		p.add("key", "%s", keyRule)
 	}
 	if len(m.Name) > 200 {
-		return invalid("name", "at most 200 characters")
+		p.add("name", "at most 200 characters")
 	}
 	if !m.Stage.Valid() {
-		return invalid("stage", "unknown journey stage %q (want one of %v)", m.Stage, Stages())
+		p.add("stage", "unknown journey stage %q (want one of %v)", m.Stage, Stages())
 	}
 	switch m.Kind {
 	case KindBinomial, KindMean, KindRatio, KindNPS:
 	default:
-		return invalid("kind", "unknown metric kind %q (want binomial, mean, ratio or nps)", m.Kind)
+		p.add("kind", "unknown metric kind %q (want binomial, mean, ratio or nps)", m.Kind)
 	}
 	if m.Direction != HigherIsBetter && m.Direction != LowerIsBetter {
-		return invalid("direction", "must be \"up\" or \"down\", got %q", m.Direction)
+		p.add("direction", "must be \"up\" or \"down\", got %q", m.Direction)
 	}
 	if !ValidEventName(m.Event) {
-		return invalid("event", "%s", eventRule)
+		p.add("event", "%s", eventRule)
 	}
 	if m.Aggregation != AggSum && m.Aggregation != AggCount {
-		return invalid("aggregation", "must be \"sum\" or \"count\", got %q", m.Aggregation)
+		p.add("aggregation", "must be \"sum\" or \"count\", got %q", m.Aggregation)
 	}
 	if m.Kind == KindRatio {
 		if !ValidEventName(m.DenominatorEvent) {
-			return invalid("denominator_event", "ratio metrics need a denominator event: %s", eventRule)
+			p.add("denominator_event", "ratio metrics need a denominator event: %s", eventRule)
 		}
 		if m.DenominatorAggregation != AggSum && m.DenominatorAggregation != AggCount {
-			return invalid("denominator_aggregation", "must be \"sum\" or \"count\", got %q", m.DenominatorAggregation)
+			p.add("denominator_aggregation", "must be \"sum\" or \"count\", got %q", m.DenominatorAggregation)
 		}
 	} else if m.DenominatorEvent != "" {
-		return invalid("denominator_event", "only ratio metrics have a denominator")
+		p.add("denominator_event", "only ratio metrics have a denominator")
 	}
 	if m.WindowHours < 0 || math.IsNaN(m.WindowHours) || m.WindowHours > 24*366 {
-		return invalid("window_hours", "must be between 0 (no window) and 8784")
+		p.add("window_hours", "must be between 0 (no window) and 8784")
 	}
 	switch m.Capping.Type {
 	case "":
 		if m.Capping.Value != 0 {
-			return invalid("capping.type", "set \"value\" or \"percentile\" when giving a capping value")
+			p.add("capping.type", "set \"value\" or \"percentile\" when giving a capping value")
 		}
 	case "value":
 		if !(m.Capping.Value > 0) || math.IsInf(m.Capping.Value, 0) {
-			return invalid("capping.value", "must be a positive number")
+			p.add("capping.value", "must be a positive number")
 		}
 	case "percentile":
 		if !(m.Capping.Value > 0 && m.Capping.Value < 1) {
-			return invalid("capping.value", "percentile must be between 0 and 1 (e.g. 0.99)")
+			p.add("capping.value", "percentile must be between 0 and 1 (e.g. 0.99)")
 		}
 	default:
-		return invalid("capping.type", "unknown capping %q (want value or percentile)", m.Capping.Type)
+		p.add("capping.type", "unknown capping %q (want value or percentile)", m.Capping.Type)
 	}
-	if m.Capping.Type != "" && m.Kind != KindMean && m.Kind != KindRatio {
-		return invalid("capping.type", "capping applies to mean and ratio metrics only")
+	if (m.Capping.Type == "value" || m.Capping.Type == "percentile") && m.Kind != KindMean && m.Kind != KindRatio {
+		p.add("capping.type", "capping applies to mean and ratio metrics only")
 	}
-	return nil
+	return p.err()
 }
 
 // BuiltinMetrics returns the journey KPI catalogue of DESIGN.md, pre-loaded

@@ -47,36 +47,47 @@ func (p *Persona) Normalize() {
 	}
 }
 
-// Validate checks the persona, including that its condition compiles;
-// errors name the field, for the condition the path of the bad part
-// (e.g. "condition.$or[1].age.$gt").
+// Validate checks the persona, including that its condition compiles, and
+// reports every problem; errors name the field, for the condition the path
+// of the bad part (e.g. "condition.$or[1].age.$gt").
 func (p *Persona) Validate() error {
+	var ps problems
 	if !validKey(p.Key) {
-		return invalid("key", "%s", keyRule)
+		ps.add("key", "%s", keyRule)
 	}
 	if len(p.Name) > 200 {
-		return invalid("name", "at most 200 characters")
+		ps.add("name", "at most 200 characters")
 	}
 	if len(p.Description) > 4000 {
-		return invalid("description", "at most 4000 characters")
+		ps.add("description", "at most 4000 characters")
 	}
 	if p.Condition.IsZero() {
-		return invalid("condition", "required: a condition in MongoDB query syntax, e.g. {\"segment\": \"quality-seeker\"}")
+		ps.add("condition", "required: a condition in MongoDB query syntax, e.g. {\"segment\": \"quality-seeker\"}")
+	} else if _, err := assign.CompilePersona(p.Condition, assign.Env{}); err != nil {
+		_ = ps.addError(conditionError("condition", err))
 	}
-	if _, err := assign.CompilePersona(p.Condition, assign.Env{}); err != nil {
-		return conditionError("condition", err)
-	}
-	return nil
+	return ps.err()
 }
 
-// conditionError turns a compile error into a ValidationError whose field
-// is the path of the bad part.
+// conditionError turns a compile error into validation errors whose fields
+// are the paths of the bad parts.
 func conditionError(field string, err error) error {
-	var re *assign.RuleError
-	if errors.As(err, &re) {
-		return invalid(re.Path, "%s", re.Reason)
+	var p problems
+	var each []error
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		each = j.Unwrap()
+	} else {
+		each = []error{err}
 	}
-	return invalid(field, "%v", err)
+	for _, e := range each {
+		var re *assign.RuleError
+		if errors.As(e, &re) {
+			p.add(re.Path, "%s", re.Reason)
+		} else {
+			p.add(field, "%v", e)
+		}
+	}
+	return p.err()
 }
 
 // ValidateTargeting compiles the experiment's targeting condition with the

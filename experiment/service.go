@@ -78,10 +78,7 @@ func (s *Service) Create(ctx context.Context, actor string, e *Experiment) (*Exp
 	e.Status, e.Version, e.Allocation, e.LayerRange = StatusDraft, 1, assign.Allocation{}, nil
 	e.StartedAt, e.StoppedAt = nil, nil
 	e.Normalize()
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.checkReferences(ctx, e); err != nil {
+	if err := s.validate(ctx, e); err != nil {
 		return nil, err
 	}
 	alloc, err := assign.Allocate(e.Weights())
@@ -147,10 +144,7 @@ func (s *Service) Update(ctx context.Context, actor, key string, next *Experimen
 	if cur.Status == StatusArchived {
 		return nil, fmt.Errorf("%w: experiment %s is archived and read-only", ErrIllegalTransition, key)
 	}
-	if err := e.Validate(); err != nil {
-		return nil, err
-	}
-	if err := s.checkReferences(ctx, e); err != nil {
+	if err := s.validate(ctx, e); err != nil {
 		return nil, err
 	}
 	if len(cur.Allocation.Ranges) == 0 || len(e.Variants) != len(cur.Variants) {
@@ -288,12 +282,18 @@ func (s *Service) layerRange(ctx context.Context, e *Experiment) (assign.Range, 
 	return r, nil
 }
 
-// checkMetricsExist verifies that every metric key given in field is in the catalogue.
-func (s *Service) checkMetricsExist(ctx context.Context, field string, keys []string) error {
+// checkMetricsExist notes every metric key given in field that is not in
+// the catalogue (keys that are not keys at all are Validate's business). An
+// error means the catalogue could not be read.
+func (s *Service) checkMetricsExist(ctx context.Context, p *problems, field string, keys []string) error {
 	for i, k := range keys {
+		if !validKey(k) {
+			continue
+		}
 		if _, err := s.store.GetMetric(ctx, k); err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return invalid(fmt.Sprintf("%s[%d]", field, i), "unknown metric %q", k)
+				p.add(fmt.Sprintf("%s[%d]", field, i), "unknown metric %q", k)
+				continue
 			}
 			return fmt.Errorf("check metric %s: %w", k, err)
 		}
@@ -301,29 +301,48 @@ func (s *Service) checkMetricsExist(ctx context.Context, field string, keys []st
 	return nil
 }
 
+// validate checks e on its own and against the store, and reports every
+// problem of both at once.
+func (s *Service) validate(ctx context.Context, e *Experiment) error {
+	var p problems
+	e.validate(&p)
+	if err := s.references(ctx, e, &p); err != nil {
+		return err
+	}
+	return p.err()
+}
+
 // checkReferences verifies that metrics, the layer and the personas the
 // targeting references exist, and that the targeting compiles.
 func (s *Service) checkReferences(ctx context.Context, e *Experiment) error {
+	var p problems
+	if err := s.references(ctx, e, &p); err != nil {
+		return err
+	}
+	return p.err()
+}
+
+// references notes what checkReferences checks; an error means the store
+// could not be read.
+func (s *Service) references(ctx context.Context, e *Experiment, p *problems) error {
 	if !e.Targeting.IsZero() {
 		personas, err := s.compiledPersonas(ctx)
 		if err != nil {
 			return err
 		}
-		if err := e.ValidateTargeting(personas); err != nil {
+		_ = p.addError(e.ValidateTargeting(personas))
+	}
+	for _, l := range e.metricLists() {
+		if err := s.checkMetricsExist(ctx, p, l.field, l.keys); err != nil {
 			return err
 		}
 	}
-	for name, list := range map[string][]string{"goal_metrics": e.GoalMetrics, "secondary_metrics": e.SecondaryMetrics, "guardrail_metrics": e.GuardrailMetrics} {
-		if err := s.checkMetricsExist(ctx, name, list); err != nil {
-			return err
-		}
-	}
-	if e.Layer != "" {
+	if e.Layer != "" && validKey(e.Layer) {
 		if _, err := s.store.GetLayer(ctx, e.Layer); err != nil {
-			if errors.Is(err, ErrNotFound) {
-				return invalid("layer", "unknown layer %q (create it with PUT /v1/layers/%s)", e.Layer, e.Layer)
+			if !errors.Is(err, ErrNotFound) {
+				return fmt.Errorf("check layer %s: %w", e.Layer, err)
 			}
-			return fmt.Errorf("check layer %s: %w", e.Layer, err)
+			p.add("layer", "unknown layer %q (create it with PUT /v1/layers/%s)", e.Layer, e.Layer)
 		}
 	}
 	return nil
@@ -358,10 +377,12 @@ func (s *Service) CreateMetric(ctx context.Context, m Metric) (Metric, error) {
 // experiments cannot grow into their blocks.
 func (s *Service) PutLayer(ctx context.Context, l Layer) (Layer, error) {
 	l.Normalize()
-	if err := l.Validate(); err != nil {
+	var p problems
+	_ = p.addError(l.Validate())
+	if err := s.checkMetricsExist(ctx, &p, "metrics", l.Metrics); err != nil {
 		return Layer{}, err
 	}
-	if err := s.checkMetricsExist(ctx, "metrics", l.Metrics); err != nil {
+	if err := p.err(); err != nil {
 		return Layer{}, err
 	}
 	stale := false

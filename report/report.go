@@ -16,6 +16,7 @@ import (
 
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/stats"
+	"github.com/journeylab/journeylab/warning"
 )
 
 // Role is why a KPI is in the report.
@@ -75,6 +76,9 @@ type Report struct {
 	Segments  []Segment `json:"segments,omitempty"`
 	// SegmentsOmitted counts the smallest segments left out beyond MaxSegments.
 	SegmentsOmitted int `json:"segments_omitted,omitempty"`
+	// Warnings say when the request was answered but probably not as meant
+	// (a breakdown attribute no unit has).
+	Warnings []warning.Warning `json:"warnings,omitempty"`
 	// Optimise is present for experiments in optimise (bandit) mode and
 	// says how their estimates were made honest (see bandit.go).
 	Optimise *Optimise `json:"optimise,omitempty"`

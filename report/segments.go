@@ -7,6 +7,7 @@ import (
 
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/stats"
+	"github.com/journeylab/journeylab/warning"
 )
 
 // NoSegment names the segment of units that lack the breakdown attribute.
@@ -67,6 +68,9 @@ func (r *Report) addSegments(ctx context.Context, src Source, e *experiment.Expe
 		}
 		return segs[i].value < segs[j].value
 	})
+	if len(segs) == 1 && segs[0].value == NoSegment {
+		r.Warnings = append(r.Warnings, noSuchDimension(r.Dimension))
+	}
 	if len(segs) > MaxSegments {
 		r.SegmentsOmitted = len(segs) - MaxSegments
 		segs = segs[:MaxSegments]
@@ -89,4 +93,13 @@ func (r *Report) addSegments(ctx context.Context, src Source, e *experiment.Expe
 		r.Segments = append(r.Segments, out)
 	}
 	return nil
+}
+
+// noSuchDimension is the warning for a breakdown by an attribute that no
+// exposed unit has: every unit is under NoSegment.
+func noSuchDimension(dim string) warning.Warning {
+	return warning.Warning{Code: warning.UnknownDimension, Dimension: dim,
+		Message: fmt.Sprintf("no exposed unit has the attribute %q, so every unit is under %q", dim, NoSegment),
+		Hint: "attributes are recorded at a unit's first exposure, from those sent to /v1/assign and kept by privacy.attributes; " +
+			"check the name's spelling and case"}
 }

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"syscall"
@@ -24,6 +25,15 @@ type Error struct {
 	Field   string
 	// RetryAfter, in seconds, is sent as Retry-After when positive.
 	RetryAfter int
+	// Problems lists every invalid field of a 400, the first one being
+	// Field and Message; empty means that one only.
+	Problems []Problem
+}
+
+// Problem is one invalid field of a request.
+type Problem struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
 }
 
 // Error implements error.
@@ -38,6 +48,9 @@ type errorDetail struct {
 	Message   string `json:"message"`
 	Field     string `json:"field,omitempty"`
 	RequestID string `json:"request_id,omitempty"`
+	// Errors lists every invalid field of a 400 (one entry when one field
+	// is wrong); field and message above repeat the first.
+	Errors []Problem `json:"errors,omitempty"`
 }
 
 // classify maps an error to its HTTP status, code and field.
@@ -52,7 +65,7 @@ func classify(err error) *Error {
 	case errors.As(err, &je):
 		return &Error{Status: fiber.StatusBadRequest, Code: "invalid_json", Message: je.Message, Field: je.Field}
 	case errors.As(err, &ve):
-		return &Error{Status: fiber.StatusBadRequest, Code: "invalid", Message: ve.Message, Field: ve.Field}
+		return invalidError(experiment.Problems(err))
 	case errors.Is(err, experiment.ErrInvalid):
 		return &Error{Status: fiber.StatusBadRequest, Code: "invalid", Message: err.Error()}
 	case errors.Is(err, experiment.ErrNotFound):
@@ -73,6 +86,35 @@ func classify(err error) *Error {
 		return &Error{Status: fe.Code, Code: code, Message: fe.Message}
 	}
 	return &Error{Status: fiber.StatusInternalServerError, Code: "internal", Message: "internal error; see the server log for the request id"}
+}
+
+// invalidError is the 400 for validation problems (at least one): field
+// and message of the first, which also says how many more there are, and
+// the list of all.
+func invalidError(list []*experiment.ValidationError) *Error {
+	e := &Error{Status: fiber.StatusBadRequest, Code: "invalid", Message: list[0].Message, Field: list[0].Field,
+		Problems: make([]Problem, len(list))}
+	for i, v := range list {
+		e.Problems[i] = Problem{Field: v.Field, Message: v.Message}
+	}
+	if n := len(list) - 1; n == 1 {
+		e.Message += " (and 1 more problem, see errors)"
+	} else if n > 1 {
+		e.Message += fmt.Sprintf(" (and %d more problems, see errors)", n)
+	}
+	return e
+}
+
+// problems is the errors list of e: its Problems, or for a 400 naming one
+// field that field.
+func (e *Error) problems() []Problem {
+	if len(e.Problems) > 0 {
+		return e.Problems
+	}
+	if e.Status == fiber.StatusBadRequest && e.Field != "" {
+		return []Problem{{Field: e.Field, Message: e.Message}}
+	}
+	return nil
 }
 
 // diskFault reports whether err is the file system refusing a write for a
@@ -98,5 +140,5 @@ func (s *Server) handleError(c *fiber.Ctx, err error) error {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(e.RetryAfter))
 	}
 	rid, _ := c.Locals(requestid.ConfigDefault.ContextKey).(string)
-	return c.Status(e.Status).JSON(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, RequestID: rid}})
+	return c.Status(e.Status).JSON(errorBody{Error: errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, RequestID: rid, Errors: e.problems()}})
 }

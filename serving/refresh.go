@@ -95,6 +95,9 @@ func (s *Service) rebuild(ctx context.Context, v int64) error {
 	if err != nil {
 		return fmt.Errorf("list layers: %w", err)
 	}
+	if err := s.refreshTouchpoints(ctx); err != nil {
+		return err
+	}
 	exps := make([]assign.Experiment, 0, len(list))
 	for _, e := range list {
 		if e.Status == experiment.StatusRunning { // a backend may ignore the filter

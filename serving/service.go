@@ -140,6 +140,9 @@ type Service struct {
 	cur       atomic.Pointer[state]
 	dedupe    *dedupe
 	exposures *exposureLog
+	// touchpoints are those of every experiment that is not archived, as
+	// of the last refresh (experiment.KnownTouchpoints).
+	touchpoints atomic.Pointer[[]string]
 
 	// refreshMu serialises rebuilds and guards sticky and lastErrLog.
 	refreshMu  sync.Mutex

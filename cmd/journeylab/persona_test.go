@@ -58,3 +58,15 @@ func TestPersonaCommands(t *testing.T) {
 		}
 	})
 }
+
+func TestPersonaCreatePrintsEveryProblem(t *testing.T) {
+	_, _, err := run(t, "persona", "create", "tom", "--name", strings.Repeat("n", 201),
+		"--condition", `{"age": {"$gtx": 1}, "country": {"$in": "DE", "$regex": 7}}`, "--data-dir", t.TempDir())
+	want := `3 problems:
+  name: at most 200 characters
+  condition.age.$gtx: unknown operator "$gtx"
+  condition.country.$regex: needs a string pattern, got a number`
+	if err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want\n%s", err, want)
+	}
+}

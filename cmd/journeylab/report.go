@@ -122,6 +122,10 @@ func printReport(cmd *cobra.Command, w io.Writer, src report.Source, e *experime
 	if err != nil {
 		return nil, err
 	}
+	// On standard error, so JSON and CSV output stay machine-readable.
+	for _, wn := range r.Warnings {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s; %s\n", wn.Message, wn.Hint)
+	}
 	switch {
 	case view.json:
 		enc := json.NewEncoder(w)

@@ -56,3 +56,21 @@ func TestReportAndRebuildTakeALayersHoldoutBaseline(t *testing.T) {
 		t.Fatalf("a layer without metrics: err = %v, want it to say what is missing", err)
 	}
 }
+
+func TestReportWarnsOfADimensionNoUnitHas(t *testing.T) {
+	dir, st, svc, at := seededStore(t)
+	checkoutButton(t, st, svc, at)
+	st.Close()
+	for _, format := range [][]string{nil, {"--json"}, {"--csv"}} {
+		t.Run(strings.Join(append([]string{"report"}, format...), " ")+" prints the warning on standard error", func(t *testing.T) {
+			out, errOut, err := run(t, append([]string{"report", "checkout-button", "--dimension", "devise", "--data-dir", dir}, format...)...)
+			want := `warning: no exposed unit has the attribute "devise", so every unit is under "(none)"; attributes are recorded`
+			if err != nil || !strings.HasPrefix(errOut, want) {
+				t.Fatalf("err %v, stderr %q; want it to start with %q", err, errOut, want)
+			}
+			if strings.Contains(out, "warning:") {
+				t.Fatalf("the warning went to standard output:\n%s", out)
+			}
+		})
+	}
+}

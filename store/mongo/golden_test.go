@@ -85,6 +85,9 @@ func findOneDoc(filter bson.D, o *options.FindOneOptions) bson.D {
 // the driver sends with it.
 func findDoc(filter bson.D, o *options.FindOptions) bson.D {
 	d := bson.D{{Key: "filter", Value: filter}, {Key: "sort", Value: o.Sort}}
+	if o.Skip != nil {
+		d = append(d, bson.E{Key: "skip", Value: *o.Skip})
+	}
 	if o.Limit != nil {
 		d = append(d, bson.E{Key: "limit", Value: *o.Limit})
 	}
@@ -108,10 +111,34 @@ func canonical(t *testing.T, v any) []byte {
 	return out.Bytes()
 }
 
+// checkGolden compares q, as canonical Extended JSON, with dir/name.json
+// (or writes that file with -update).
+func checkGolden(t *testing.T, dir, name string, q any) {
+	t.Helper()
+	path := filepath.Join(dir, name+".json")
+	got := canonical(t, q)
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (write it with -update, then review it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s changed:\n got: %s\nwant: %s", path, got, want)
+	}
+}
+
 func TestQueriesHaveTheirGoldenShape(t *testing.T) {
 	dir := filepath.Join("testdata", "queries")
 	queries := goldenQueries()
-	checkGolden(t, dir, queries)
+	checkGoldens(t, dir, queries)
 	t.Run("every golden file belongs to a query", func(t *testing.T) {
 		files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 		if err != nil {
@@ -128,29 +155,10 @@ func TestQueriesHaveTheirGoldenShape(t *testing.T) {
 	})
 }
 
-// checkGolden compares each query with its file in dir (writes it with
+// checkGoldens compares each query with its file in dir (writes it with
 // -update).
-func checkGolden(t *testing.T, dir string, queries map[string]any) {
+func checkGoldens(t *testing.T, dir string, queries map[string]any) {
 	for name, q := range queries {
-		t.Run(name, func(t *testing.T) {
-			path := filepath.Join(dir, name+".json")
-			got := canonical(t, q)
-			if *update {
-				if err := os.MkdirAll(dir, 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (write it with -update, then review it)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("%s changed:\n got: %s\nwant: %s", path, got, want)
-			}
-		})
+		t.Run(name, func(t *testing.T) { checkGolden(t, dir, name, q) })
 	}
 }

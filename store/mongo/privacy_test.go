@@ -51,7 +51,7 @@ func privacyQueries() map[string]any {
 func TestPrivacyQueriesHaveTheirGoldenShape(t *testing.T) {
 	dir := filepath.Join("testdata", "privacy_queries")
 	queries := privacyQueries()
-	checkGolden(t, dir, queries)
+	checkGoldens(t, dir, queries)
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	if len(files) != len(queries) && !*update {
 		t.Errorf("%d golden files for %d queries", len(files), len(queries))

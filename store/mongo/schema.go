@@ -45,11 +45,13 @@ var indexes = []indexSpec{
 	{"unit_metrics", "experiment_metric_y", bson.D{{Key: "experiment", Value: 1}, {Key: "metric", Value: 1}, {Key: "y", Value: 1}}, false},
 	// Rebuild chunks (experiment, unit range).
 	{"unit_metrics", "experiment_unit", bson.D{{Key: "experiment", Value: 1}, {Key: "unit_id", Value: 1}}, false},
+	// The unknown event names, most frequent first (list and prune).
+	{unknownEventsColl, "count_name", unknownEventsOrder, false},
 }
 
 // collectionNames are created explicitly so that transactions never have
 // to create one (which a cross-shard transaction may not do).
-var collectionNames = []string{"experiments", "audit", "metrics", "layers", "api_keys", "counters", "exposures", "events", "unit_metrics", "units", "personas", "erasures"}
+var collectionNames = []string{"experiments", "audit", "metrics", "layers", "api_keys", "counters", "exposures", "events", "unit_metrics", "units", "personas", "erasures", unknownEventsColl}
 
 // Counter documents in the counters collection.
 const (

@@ -264,6 +264,14 @@ var migrations = []string{
 		exposures  INTEGER NOT NULL,
 		rollups    INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// Event names no metric used when they arrived, with how many events
+	// carried them and when (Unix ns); the most frequent are kept.
+	`CREATE TABLE IF NOT EXISTS unknown_events (
+		name       TEXT PRIMARY KEY,
+		count      INTEGER NOT NULL,
+		first_seen INTEGER NOT NULL,
+		last_seen  INTEGER NOT NULL
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

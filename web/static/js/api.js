@@ -12,6 +12,8 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
     this.field = field || '';
+    /** every invalid field of a 400: [{field, message}] */
+    this.errors = [];
   }
 }
 
@@ -42,7 +44,14 @@ async function toError(res) {
   let body = null;
   try { body = await res.json(); } catch { /* not JSON: a proxy or a crash */ }
   const e = body && body.error;
-  if (e) return new ApiError(res.status, e.code, e.message, e.field);
+  if (e) {
+    // A 400 lists every invalid field: the message names them all.
+    const list = Array.isArray(e.errors) ? e.errors : [];
+    const msg = list.length > 1 ? `${list.length} problems: ${list.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)).join('; ')}` : e.message;
+    const err = new ApiError(res.status, e.code, msg, e.field);
+    err.errors = list;
+    return err;
+  }
   return new ApiError(res.status, 'http_error', `the server answered ${res.status} ${res.statusText}`.trim());
 }
 

@@ -10,6 +10,7 @@ import * as list from './pages/experiments.js';
 import * as form from './pages/form.js';
 import * as report from './pages/report.js';
 import * as power from './pages/power.js';
+import * as unknownEvents from './pages/events.js';
 import * as journey from './pages/journey.js';
 import * as layers from './pages/layers.js';
 import * as keys from './pages/keys.js';
@@ -26,6 +27,7 @@ const routes = [
   { re: /^\/experiments\/([^/]+)\/edit$/, page: form, nav: 'experiments', names: ['key'] },
   { re: /^\/experiments\/([^/]+)$/, page: report, nav: 'experiments', names: ['key'] },
   { re: /^\/journey$/, page: journey, nav: 'journey' },
+  { re: /^\/events$/, page: unknownEvents, nav: 'events' },
   { re: /^\/layers$/, page: layers, nav: 'layers' },
   { re: /^\/layers\/new$/, page: newLayer, nav: 'layers' },
   { re: /^\/layers\/([^/]+)$/, page: layers, nav: 'layers', names: ['key'] },

@@ -85,9 +85,10 @@ async function editor(view, ctx, p) {
     h('div', { class: 'actions' }, save, del));
   add(view, form);
 
-  const fail = (msg, apiField) => {
+  const fail = (msg, apiField, several = false) => {
     const placed = apiField ? showFieldError(form, apiField.startsWith('condition') ? 'condition' : apiField, msg) : null;
-    replace(summary, placed && apiField.startsWith('condition.') ? `${apiField}: ${msg}` : msg);
+    // A message about several problems names each field itself.
+    replace(summary, placed && apiField.startsWith('condition.') && !several ? `${apiField}: ${msg}` : msg);
     if (!placed) summary.focus();
     announce(msg);
   };
@@ -115,7 +116,7 @@ async function editor(view, ctx, p) {
     } catch (e) {
       if (!(e instanceof ApiError)) fail(e.message || String(e));
       else if (e.code === 'already_exists') fail(e.message, 'key');
-      else fail(e.message, e.field);
+      else fail(e.message, e.field, e.errors.length > 1);
     } finally {
       save.disabled = false;
     }
