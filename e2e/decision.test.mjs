@@ -363,6 +363,18 @@ test('the report page says what to do, with the API\'s numbers', async (outer) =
       assert.equal(total, UNITS, `${dim}: the segments hold every unit`);
     }
     assert.equal(await page.locator('#breakdown [id^="stage-"]').count(), 0, 'segment tables do not repeat the scorecard\'s anchors');
+    assert.equal(await page.locator('#breakdown [data-warning]').count(), 0, 'known dimensions carry no warning');
+
+    await input.fill('devise');
+    await page.getByRole('button', { name: 'Show segments' }).click();
+    const { json: typo } = await api('GET', `/v1/experiments/${SHIP}/report?dimension=devise`);
+    assert.equal(typo.warnings[0].code, 'unknown_dimension');
+    const warn = page.locator('#breakdown [data-warning="unknown_dimension"]');
+    await warn.waitFor();
+    assert.equal(await warn.textContent(), `${typo.warnings[0].message}${typo.warnings[0].hint ? ` (${typo.warnings[0].hint})` : ''}`);
+    await input.fill('device');
+    await page.getByRole('button', { name: 'Show segments' }).click();
+    await page.locator('#breakdown .segment').first().waitFor();
     await page.locator('#breakdown').screenshot({ path: join(ARTIFACTS, '23-breakdown.png') });
   });
 

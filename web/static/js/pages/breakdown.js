@@ -83,9 +83,13 @@ export function segmentTables(rep) {
   if (!rep.segments || !rep.segments.length) {
     return [h('p', { class: 'empty' }, `No exposed units to break down by ${rep.dimension} yet.`)];
   }
-  const out = [h('p', { class: 'muted', dataset: { segments: String(rep.segments.length) } },
+  // A dimension no unit has still answers (one "(none)" segment); the API's
+  // warning says why, so a typo in the name does not pass for a real split.
+  const out = (rep.warnings || []).map((w) => h('p', { class: 'warning-box', role: 'status', dataset: { warning: w.code } },
+    w.message, w.hint ? ` (${w.hint})` : ''));
+  out.push(h('p', { class: 'muted', dataset: { segments: String(rep.segments.length) } },
     `${rep.segments.length} ${rep.segments.length === 1 ? 'segment' : 'segments'} of ${rep.dimension}`,
-    rep.segments_omitted ? `; the ${fmtInt(rep.segments_omitted)} smallest are left out` : '', '.')];
+    rep.segments_omitted ? `; the ${fmtInt(rep.segments_omitted)} smallest are left out` : '', '.'));
   for (const seg of rep.segments) {
     const units = seg.units.map((u) => `${u.variant} ${fmtInt(u.units)}`).join(' · ');
     const dimName = rep.dimension === PERSONA_DIMENSION ? 'Persona' : rep.dimension;
