@@ -359,6 +359,17 @@ test('the dashboard, end to end', async (outer) => {
     await page.locator('.count', { hasText: '0 experiments' }).waitFor();
     await page.getByLabel('Stage').selectOption('consideration');
     await row.waitFor();
+
+    const { json: exp } = await api('GET', `/v1/experiments/${KEY}`);
+    const typo = exp.touchpoint.slice(0, -1);
+    const { json: listed } = await api('GET', `/v1/experiments?touchpoint=${encodeURIComponent(typo)}`);
+    assert.equal(listed.experiments.length, 0);
+    const w = listed.warnings[0];
+    assert.equal(w.code, 'unknown_touchpoint');
+    await page.goto(`${BASE}/#/experiments?touchpoint=${encodeURIComponent(typo)}`);
+    const warn = page.locator('[data-warning="unknown_touchpoint"]');
+    await warn.waitFor();
+    assert.equal(await warn.textContent(), `${w.message}${w.hint ? ` (${w.hint})` : ''}`);
   });
 
   await t.test('the journey map places the experiment on its stage and touchpoint', async () => {

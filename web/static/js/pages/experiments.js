@@ -86,10 +86,15 @@ export async function render(view, ctx) {
   ctx.signal.addEventListener('abort', () => observer.disconnect());
 
   const draw = async () => {
-    const list = (await get(`/v1/experiments${query(filters)}`, { signal: ctx.signal })).experiments;
+    const answer = await get(`/v1/experiments${query(filters)}`, { signal: ctx.signal });
+    const list = answer.experiments;
     count.textContent = `${list.length} experiment${list.length === 1 ? '' : 's'}`;
     if (!list.length) {
-      replace(tableHolder, h('p', { class: 'empty' }, all.length ? 'No experiment matches these filters.' : 'No experiments yet.'));
+      // A touchpoint typed into the address that no experiment runs on: the
+      // API's warning names it and the closest known one.
+      const warnings = (answer.warnings || []).map((w) => h('p', { class: 'warning-box', role: 'status', dataset: { warning: w.code } },
+        w.message, w.hint ? ` (${w.hint})` : ''));
+      replace(tableHolder, ...warnings, h('p', { class: 'empty' }, all.length ? 'No experiment matches these filters.' : 'No experiments yet.'));
       return;
     }
     const health = await loadHealth(ctx.signal);
