@@ -172,18 +172,22 @@ func Attribute(ctx context.Context, st Store, cfg *events.Attribution, pts []Eve
 		return nil
 	}
 	// The (experiment, unit) pairs the events may change, per experiment in
-	// first-seen order.
+	// first-seen order; seenPair says which pairs were looked up and whether
+	// the unit was exposed.
 	byExp := map[*events.ExperimentRules][]*Exposure{}
 	var exps []*events.ExperimentRules
 	seenPair := map[[2]string]bool{}
 	for _, p := range pts {
 		for _, t := range cfg.ByEvent[p.Event] {
 			k := [2]string{t.Exp.Key, p.Unit}
-			if seenPair[k] {
+			if _, looked := seenPair[k]; looked {
 				continue
 			}
-			if x := exposure(t.Exp.Key, p.Unit); x != nil {
-				seenPair[k] = true
+			// Recorded with or without an exposure (true: exposed), so a
+			// unit's later events in the batch do not search again.
+			x := exposure(t.Exp.Key, p.Unit)
+			seenPair[k] = x != nil
+			if x != nil {
 				if byExp[t.Exp] == nil {
 					exps = append(exps, t.Exp)
 				}
