@@ -7,22 +7,26 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/outcomes"
 	"github.com/journeylab/journeylab/report"
 )
 
 // Reports serves the report API under /v1.
 type Reports struct {
-	cat report.Catalog
-	src report.Source
-	now func() time.Time
+	cat  report.Catalog
+	src  report.Source
+	days outcomes.DayStore
+	now  func() time.Time
 }
 
-// NewReports returns the report handlers; now is the clock that stamps reports.
-func NewReports(cat report.Catalog, src report.Source, now func() time.Time) *Reports {
+// NewReports returns the report handlers; days is where the lift by days
+// since exposure reads exposures and raw events, and now is the clock that
+// stamps reports and decides which units' days have ended.
+func NewReports(cat report.Catalog, src report.Source, days outcomes.DayStore, now func() time.Time) *Reports {
 	if now == nil {
 		now = time.Now
 	}
-	return &Reports{cat: cat, src: src, now: now}
+	return &Reports{cat: cat, src: src, days: days, now: now}
 }
 
 // Register mounts the routes on r behind read, the read-scope check.
@@ -31,6 +35,7 @@ func (h *Reports) Register(r fiber.Router, read fiber.Handler) {
 	r.Get("/layers/:key/report", read, h.layerReport)
 	r.Get("/experiments/:key/report/timeseries", read, h.timeseries)
 	r.Get("/experiments/:key/report/funnel", read, h.funnel)
+	r.Get("/experiments/:key/report/days", read, h.exposureDays)
 	r.Get("/power", read, h.power)
 }
 
@@ -112,4 +117,26 @@ func (h *Reports) power(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(plan)
+}
+
+// exposureDays serves the lift by days since exposure.
+func (h *Reports) exposureDays(c *fiber.Ctx) error {
+	opts, err := report.ParseExposureDaysOptions(c.Query("view"), c.Query("days"))
+	if err != nil {
+		return err
+	}
+	e, metrics, err := report.Load(c.UserContext(), h.cat, param(c, "key"))
+	if err != nil {
+		return err
+	}
+	list, err := report.ParseSeriesMetrics(c.Query("metric"), e, metrics)
+	if err != nil {
+		return err
+	}
+	opts.Now = h.now()
+	d, err := report.BuildExposureDays(c.UserContext(), h.days, e, list, opts)
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
 }

@@ -195,8 +195,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	}
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
-	api.NewReports(st, expiredReports{Source: st, st: st}, now).Register(v1, read)
-	api.NewExposureDays(st, expiredDays{DayStore: st, st: st}, now).Register(v1, read)
+	api.NewReports(st, expiredReports{Source: st, st: st}, expiredDays{DayStore: st, st: st}, now).Register(v1, read)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewPrivacyOverview(a).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
