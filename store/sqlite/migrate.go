@@ -251,6 +251,45 @@ var migrations = []string{
 		last_at  INTEGER NOT NULL,
 		requests INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// The journey map's aggregates over all traffic, maintained with each
+	// event batch (package journey): the bit of each tracked event name;
+	// per unit and UTC day the bits of the names it sent that day (its
+	// first event of a day makes it that day's visitor); per unit its
+	// first day and lifetime bits; per day and name the distinct units,
+	// count, sum and NPS buckets (name '' holds the visitors); and per
+	// first day and lifetime mask the number of units (the funnel cohorts).
+	`CREATE TABLE journey_bits (
+		event TEXT PRIMARY KEY,
+		bit   INTEGER NOT NULL UNIQUE
+	) WITHOUT ROWID;
+	CREATE TABLE journey_unit_days (
+		day     INTEGER NOT NULL,
+		unit_id TEXT NOT NULL,
+		mask    INTEGER NOT NULL,
+		PRIMARY KEY (day, unit_id)
+	) WITHOUT ROWID;
+	CREATE TABLE journey_units (
+		unit_id   TEXT PRIMARY KEY,
+		first_day INTEGER NOT NULL,
+		mask      INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE INDEX journey_units_by_first_day ON journey_units(first_day);
+	CREATE TABLE journey_daily (
+		day        INTEGER NOT NULL,
+		event      TEXT NOT NULL,
+		units      INTEGER NOT NULL,
+		count      INTEGER NOT NULL,
+		sum        REAL NOT NULL,
+		promoters  INTEGER NOT NULL,
+		detractors INTEGER NOT NULL,
+		PRIMARY KEY (day, event)
+	) WITHOUT ROWID;
+	CREATE TABLE journey_cohorts (
+		first_day INTEGER NOT NULL,
+		mask      INTEGER NOT NULL,
+		units     INTEGER NOT NULL,
+		PRIMARY KEY (first_day, mask)
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

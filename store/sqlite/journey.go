@@ -1,0 +1,255 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/journeylab/journeylab/journey"
+	"github.com/journeylab/journeylab/report"
+)
+
+// journeyTx is the journey recorder's I/O inside the event batch's write
+// transaction (journey.Store).
+type journeyTx struct{ tx *sql.Tx }
+
+// JourneyBits implements journey.Store.
+func (j journeyTx) JourneyBits(ctx context.Context) (map[string]uint, error) {
+	return readJourneyBits(ctx, j.tx)
+}
+
+// queryer is what reads need from a transaction or the read pool.
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func readJourneyBits(ctx context.Context, q queryer) (map[string]uint, error) {
+	rows, err := q.QueryContext(ctx, `SELECT event, bit FROM journey_bits`)
+	if err != nil {
+		return nil, fmt.Errorf("read journey bits: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]uint{}
+	for rows.Next() {
+		var ev string
+		var bit uint
+		if err := rows.Scan(&ev, &bit); err != nil {
+			return nil, fmt.Errorf("scan journey bit: %w", err)
+		}
+		out[ev] = bit
+	}
+	return out, rows.Err()
+}
+
+// AddJourneyBits implements journey.Store.
+func (j journeyTx) AddJourneyBits(ctx context.Context, bits map[string]uint) error {
+	for ev, b := range bits {
+		if _, err := j.tx.ExecContext(ctx, `INSERT INTO journey_bits (event, bit) VALUES (?, ?)`, ev, b); err != nil {
+			return fmt.Errorf("add journey bit of %q: %w", ev, err)
+		}
+	}
+	return nil
+}
+
+// JourneyDayUnits implements journey.Store with one query for the batch.
+func (j journeyTx) JourneyDayUnits(ctx context.Context, keys []journey.DayUnit) (map[journey.DayUnit]int64, error) {
+	pairs := make([][2]any, len(keys))
+	for i, k := range keys {
+		pairs[i] = [2]any{k.Day, k.Unit}
+	}
+	list, err := json.Marshal(pairs)
+	if err != nil {
+		return nil, fmt.Errorf("encode unit days: %w", err)
+	}
+	rows, err := j.tx.QueryContext(ctx, `SELECT d.day, d.unit_id, d.mask FROM json_each(?) AS k
+		JOIN journey_unit_days AS d ON d.day = k.value ->> 0 AND d.unit_id = k.value ->> 1`, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("read journey unit days: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[journey.DayUnit]int64, len(keys))
+	for rows.Next() {
+		var k journey.DayUnit
+		var mask int64
+		if err := rows.Scan(&k.Day, &k.Unit, &mask); err != nil {
+			return nil, fmt.Errorf("scan journey unit day: %w", err)
+		}
+		out[k] = mask
+	}
+	return out, rows.Err()
+}
+
+// JourneyUnits implements journey.Store with one query for the batch.
+func (j journeyTx) JourneyUnits(ctx context.Context, units []string) (map[string]journey.UnitState, error) {
+	list, err := jsonList(units)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := j.tx.QueryContext(ctx, `SELECT unit_id, first_day, mask FROM journey_units
+		WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
+	if err != nil {
+		return nil, fmt.Errorf("read journey units: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]journey.UnitState, len(units))
+	for rows.Next() {
+		var u string
+		var st journey.UnitState
+		if err := rows.Scan(&u, &st.FirstDay, &st.Mask); err != nil {
+			return nil, fmt.Errorf("scan journey unit: %w", err)
+		}
+		out[u] = st
+	}
+	return out, rows.Err()
+}
+
+// WriteJourney implements journey.Store: multi-row upserts of the unit
+// rows, additive upserts of the aggregates.
+func (j journeyTx) WriteJourney(ctx context.Context, c journey.Changes) error {
+	if len(c.DayUnits) > 0 {
+		args := make([]any, 0, 3*len(c.DayUnits))
+		for k, m := range c.DayUnits {
+			args = append(args, k.Day, k.Unit, m)
+		}
+		b := newBulk(j.tx, `INSERT INTO journey_unit_days (day, unit_id, mask)`, 3,
+			`ON CONFLICT (day, unit_id) DO UPDATE SET mask = excluded.mask`)
+		defer b.close()
+		if err := b.exec(ctx, args); err != nil {
+			return fmt.Errorf("upsert journey unit days: %w", err)
+		}
+	}
+	if len(c.Units) > 0 {
+		args := make([]any, 0, 3*len(c.Units))
+		for u, st := range c.Units {
+			args = append(args, u, st.FirstDay, st.Mask)
+		}
+		b := newBulk(j.tx, `INSERT INTO journey_units (unit_id, first_day, mask)`, 3,
+			`ON CONFLICT (unit_id) DO UPDATE SET first_day = excluded.first_day, mask = excluded.mask`)
+		defer b.close()
+		if err := b.exec(ctx, args); err != nil {
+			return fmt.Errorf("upsert journey units: %w", err)
+		}
+	}
+	if len(c.Daily) > 0 {
+		st, err := j.tx.PrepareContext(ctx, `INSERT INTO journey_daily (day, event, units, count, sum, promoters, detractors)
+			VALUES (?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (day, event) DO UPDATE SET units = units + excluded.units, count = count + excluded.count,
+			sum = sum + excluded.sum, promoters = promoters + excluded.promoters, detractors = detractors + excluded.detractors`)
+		if err != nil {
+			return fmt.Errorf("prepare journey daily upsert: %w", err)
+		}
+		defer st.Close()
+		for k, d := range c.Daily {
+			if _, err := st.ExecContext(ctx, k.Day, k.Event, d.Units, d.Count, d.Sum, d.Promoters, d.Detractors); err != nil {
+				return fmt.Errorf("add to journey daily: %w", err)
+			}
+		}
+	}
+	if len(c.Cohorts) > 0 {
+		st, err := j.tx.PrepareContext(ctx, `INSERT INTO journey_cohorts (first_day, mask, units) VALUES (?, ?, ?)
+			ON CONFLICT (first_day, mask) DO UPDATE SET units = units + excluded.units`)
+		if err != nil {
+			return fmt.Errorf("prepare journey cohort upsert: %w", err)
+		}
+		defer st.Close()
+		for k, n := range c.Cohorts {
+			if _, err := st.ExecContext(ctx, k.Day, k.Mask, n); err != nil {
+				return fmt.Errorf("add to journey cohorts: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+// JourneyBits implements journey.Reader.
+func (s *Store) JourneyBits(ctx context.Context) (map[string]uint, error) {
+	return readJourneyBits(ctx, s.r)
+}
+
+// JourneyDaily implements journey.Reader: one range read of the primary key.
+func (s *Store) JourneyDaily(ctx context.Context, from, to int64) (map[journey.DailyKey]journey.Daily, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT day, event, units, count, sum, promoters, detractors
+		FROM journey_daily WHERE day >= ? AND day < ?`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read journey daily: %w", err)
+	}
+	defer rows.Close()
+	out := map[journey.DailyKey]journey.Daily{}
+	for rows.Next() {
+		var k journey.DailyKey
+		var d journey.Daily
+		if err := rows.Scan(&k.Day, &k.Event, &d.Units, &d.Count, &d.Sum, &d.Promoters, &d.Detractors); err != nil {
+			return nil, fmt.Errorf("scan journey daily: %w", err)
+		}
+		out[k] = d
+	}
+	return out, rows.Err()
+}
+
+// JourneyCohorts implements journey.Reader.
+func (s *Store) JourneyCohorts(ctx context.Context, from, to int64) (map[int64]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT mask, SUM(units) FROM journey_cohorts
+		WHERE first_day >= ? AND first_day < ? GROUP BY mask`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read journey cohorts: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int64{}
+	for rows.Next() {
+		var mask, n int64
+		if err := rows.Scan(&mask, &n); err != nil {
+			return nil, fmt.Errorf("scan journey cohort: %w", err)
+		}
+		if n != 0 {
+			out[mask] = n
+		}
+	}
+	return out, rows.Err()
+}
+
+// JourneyCohortSegments implements journey.Reader. It reads the cohort's
+// units (not their events) with each one's earliest exposure, so it costs
+// one row per unit first seen in the range.
+func (s *Store) JourneyCohortSegments(ctx context.Context, from, to int64, dim string) (map[string]map[int64]int64, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT u.mask,
+		(SELECT x.attributes FROM exposures AS x WHERE x.unit_id = u.unit_id ORDER BY x.at LIMIT 1),
+		EXISTS (SELECT 1 FROM exposures AS x WHERE x.unit_id = u.unit_id)
+		FROM journey_units AS u WHERE u.first_day >= ? AND u.first_day < ?`, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read journey cohort units: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[int64]int64{}
+	for rows.Next() {
+		var mask int64
+		var raw sql.NullString
+		var exposed bool
+		if err := rows.Scan(&mask, &raw, &exposed); err != nil {
+			return nil, fmt.Errorf("scan journey cohort unit: %w", err)
+		}
+		v := journey.NotAssigned
+		if exposed {
+			attrs, err := decodeAttributes(raw)
+			if err != nil {
+				return nil, err
+			}
+			v = segmentValue(attrs, dim)
+		}
+		if out[v] == nil {
+			out[v] = map[int64]int64{}
+		}
+		out[v][mask]++
+	}
+	return out, rows.Err()
+}
+
+// segmentValue is the unit's value of dim as report breakdowns name it.
+func segmentValue(attrs map[string]string, dim string) string {
+	if v := attrs[dim]; v != "" {
+		return v
+	}
+	return report.NoSegment
+}
+
+var _ journey.Reader = (*Store)(nil)
