@@ -21,6 +21,7 @@ import (
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/journey"
 	"github.com/journeylab/journeylab/privacy"
 	"github.com/journeylab/journeylab/report"
 	"github.com/journeylab/journeylab/server"
@@ -40,6 +41,7 @@ type Backend interface {
 	report.Source
 	health.Store
 	health.Activity
+	journey.Reader
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
@@ -79,6 +81,9 @@ type App struct {
 	Eraser *privacy.Eraser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
+	// Journey builds the journey map; its StageKPISeries feeds the
+	// journey KPI anomaly checks.
+	Journey *journey.Service
 	// Health runs the experiment health checks; Listen starts it when
 	// health.enabled is set.
 	Health *health.Monitor
@@ -172,6 +177,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, st, now).Register(v1, read)
+	a.Journey = journey.NewService(st, st, st, now)
+	api.NewJourney(a.Journey, now).Register(v1, read)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
 	api.RegisterOpenAPI(a.Server.App())

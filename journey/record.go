@@ -9,8 +9,10 @@
 package journey
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -56,11 +58,17 @@ type DayUnit struct {
 	Unit string
 }
 
-// UnitState is what the journey keeps per unit: the first day it was seen
-// and the bits of every tracked event name it ever sent.
+// UnitState is what the journey keeps per unit: the first day it was seen,
+// the bits of every tracked event name it ever sent, and its latest day
+// with the bits of the names it sent that day. Events arrive mostly in
+// time order, so the latest day answers "is this the unit's first event of
+// the day (or of this name that day)?" without a row per unit and day;
+// a late event of an earlier day asks the stored events instead.
 type UnitState struct {
 	FirstDay int64
 	Mask     int64
+	Day      int64
+	DayMask  int64
 }
 
 // DailyKey keys the daily aggregates: one event name on one day
@@ -93,18 +101,17 @@ type CohortKey struct {
 	Mask int64
 }
 
-// Changes is what one batch of events changes. DayUnits and Units hold
-// new values (upserts); Daily and Cohorts hold increments.
+// Changes is what one batch of events changes. Units hold new values
+// (upserts); Daily and Cohorts hold increments.
 type Changes struct {
-	DayUnits map[DayUnit]int64
-	Units    map[string]UnitState
-	Daily    map[DailyKey]Daily
-	Cohorts  map[CohortKey]int64
+	Units   map[string]UnitState
+	Daily   map[DailyKey]Daily
+	Cohorts map[CohortKey]int64
 }
 
 // Empty reports whether the changes write nothing.
 func (c Changes) Empty() bool {
-	return len(c.DayUnits) == 0 && len(c.Units) == 0 && len(c.Daily) == 0 && len(c.Cohorts) == 0
+	return len(c.Units) == 0 && len(c.Daily) == 0 && len(c.Cohorts) == 0
 }
 
 // Store is the I/O Record needs, inside the caller's write transaction.
@@ -113,10 +120,12 @@ type Store interface {
 	JourneyBits(ctx context.Context) (map[string]uint, error)
 	// AddJourneyBits records newly given bits.
 	AddJourneyBits(ctx context.Context, bits map[string]uint) error
-	// JourneyDayUnits returns the stored masks of the keys that exist.
-	JourneyDayUnits(ctx context.Context, keys []DayUnit) (map[DayUnit]int64, error)
 	// JourneyUnits returns the stored states of the units that exist.
 	JourneyUnits(ctx context.Context, units []string) (map[string]UnitState, error)
+	// JourneyEventCounts counts, per key and event name, the stored events
+	// of the unit on that UTC day, including the batch being recorded. It
+	// is asked only about days before a unit's latest day (late events).
+	JourneyEventCounts(ctx context.Context, keys []DayUnit) (map[DayUnit]map[string]int64, error)
 	// WriteJourney applies the changes.
 	WriteJourney(ctx context.Context, c Changes) error
 }
@@ -140,16 +149,19 @@ func Record(ctx context.Context, st Store, evs []Event) error {
 			bits[k] = v
 		}
 	}
-	keys, units := batchKeys(evs)
-	dayUnits, err := st.JourneyDayUnits(ctx, keys)
-	if err != nil {
-		return fmt.Errorf("journey: read unit days: %w", err)
-	}
-	states, err := st.JourneyUnits(ctx, units)
+	states, err := st.JourneyUnits(ctx, batchUnits(evs))
 	if err != nil {
 		return fmt.Errorf("journey: read units: %w", err)
 	}
-	c := Fold(evs, bits, dayUnits, states)
+	var past map[DayUnit]int64
+	if late := lateKeys(evs, states); len(late) > 0 {
+		counts, err := st.JourneyEventCounts(ctx, late)
+		if err != nil {
+			return fmt.Errorf("journey: read earlier days: %w", err)
+		}
+		past = pastMasks(evs, bits, late, counts)
+	}
+	c := Fold(evs, bits, past, states)
 	if c.Empty() {
 		return nil
 	}
@@ -196,43 +208,92 @@ func AssignBits(bits map[string]uint, evs []Event) map[string]uint {
 	return added
 }
 
-// batchKeys returns the distinct (day, unit) pairs and units of evs, sorted.
-func batchKeys(evs []Event) ([]DayUnit, []string) {
-	seenKey := make(map[DayUnit]bool, len(evs))
-	seenUnit := make(map[string]bool, len(evs))
-	var keys []DayUnit
-	var units []string
+// batchUnits returns the distinct units of evs, sorted.
+func batchUnits(evs []Event) []string {
+	units := make([]string, 0, len(evs))
 	for _, ev := range evs {
+		units = append(units, ev.Unit)
+	}
+	slices.Sort(units)
+	return slices.Compact(units)
+}
+
+// lateKeys returns the (day, unit) pairs of events before their stored
+// unit's latest day, sorted.
+func lateKeys(evs []Event, states map[string]UnitState) []DayUnit {
+	var keys []DayUnit
+	seen := map[DayUnit]bool{}
+	for _, ev := range evs {
+		st, ok := states[ev.Unit]
 		k := DayUnit{Day(ev.TS), ev.Unit}
-		if !seenKey[k] {
-			seenKey[k] = true
+		if ok && k.Day < st.Day && !seen[k] {
+			seen[k] = true
 			keys = append(keys, k)
-		}
-		if !seenUnit[ev.Unit] {
-			seenUnit[ev.Unit] = true
-			units = append(units, ev.Unit)
 		}
 	}
 	slices.SortFunc(keys, func(a, b DayUnit) int {
 		if a.Day != b.Day {
-			return int(a.Day - b.Day)
+			return cmp.Compare(a.Day, b.Day)
 		}
 		return strings.Compare(a.Unit, b.Unit)
 	})
-	slices.Sort(units)
-	return keys, units
+	return keys
 }
 
-// Fold computes the changes evs make given the stored state: dayUnits and
-// units hold the stored rows of the batch's keys (absent = not stored). A
-// day's visitor count grows when a unit's first event of that day
-// arrives; an event name's distinct units when its bit first flips in the
-// unit's mask of the day; a cohort moves when a unit's first day or
-// lifetime mask changes.
-func Fold(evs []Event, bits map[string]uint, dayUnits map[DayUnit]int64, units map[string]UnitState) Changes {
-	c := Changes{DayUnits: map[DayUnit]int64{}, Units: map[string]UnitState{}, Daily: map[DailyKey]Daily{}, Cohorts: map[CohortKey]int64{}}
-	curDay := make(map[DayUnit]int64, len(evs))
-	curUnit := make(map[string]UnitState, len(evs))
+// pastMasks returns the mask of each late key before the batch: the stored
+// counts (which include the batch) less the batch's own events. A key
+// whose unit had no event that day is absent.
+func pastMasks(evs []Event, bits map[string]uint, keys []DayUnit, counts map[DayUnit]map[string]int64) map[DayUnit]int64 {
+	want := make(map[DayUnit]bool, len(keys))
+	for _, k := range keys {
+		want[k] = true
+	}
+	prior := map[DayUnit]map[string]int64{}
+	for k, byName := range counts {
+		if !want[k] {
+			continue
+		}
+		prior[k] = maps.Clone(byName)
+	}
+	for _, ev := range evs {
+		k := DayUnit{Day(ev.TS), ev.Unit}
+		if byName := prior[k]; byName != nil {
+			byName[ev.Name]--
+		}
+	}
+	out := map[DayUnit]int64{}
+	for k, byName := range prior {
+		var mask int64
+		visited := false
+		for name, n := range byName {
+			if n <= 0 {
+				continue
+			}
+			visited = true
+			if b, ok := bits[name]; ok {
+				mask |= 1 << b
+			}
+		}
+		if visited {
+			out[k] = mask
+		}
+	}
+	return out
+}
+
+// Fold computes the changes evs make given the stored state: units holds
+// the stored states of the batch's units and past the masks of the late
+// (day, unit) pairs that had events before the batch (absent = none). A
+// day's visitor count grows with a unit's first event of that day; an
+// event name's distinct units when its bit first flips in the unit's mask
+// of the day; a cohort moves when a unit's first day or lifetime mask
+// changes.
+func Fold(evs []Event, bits map[string]uint, past map[DayUnit]int64, units map[string]UnitState) Changes {
+	c := Changes{Units: map[string]UnitState{}, Daily: map[DailyKey]Daily{}, Cohorts: map[CohortKey]int64{}}
+	// earlier holds the masks of days before a unit's latest day, as the
+	// batch moves them: from past, or archived when a later day arrives.
+	earlier := map[DayUnit]int64{}
+	cur := make(map[string]UnitState, len(evs))
 	for _, ev := range evs {
 		d := Day(ev.TS)
 		dk := DailyKey{d, ev.Name}
@@ -248,44 +309,60 @@ func Fold(evs []Event, bits map[string]uint, dayUnits map[DayUnit]int64, units m
 		if b, ok := bits[ev.Name]; ok {
 			bit = 1 << b
 		}
-
-		k := DayUnit{d, ev.Unit}
-		mask, ok := curDay[k]
-		if !ok {
-			mask, ok = dayUnits[k]
+		st, known := cur[ev.Unit]
+		if !known {
+			st, known = units[ev.Unit]
+		}
+		next := st
+		var dayMask int64
+		newVisitor := false
+		switch {
+		case !known:
+			next = UnitState{FirstDay: d, Day: d}
+			newVisitor = true
+		case d == st.Day:
+			dayMask = st.DayMask
+		case d > st.Day:
+			earlier[DayUnit{st.Day, ev.Unit}] = st.DayMask
+			next.Day, next.DayMask = d, 0
+			newVisitor = true
+		default:
+			k := DayUnit{d, ev.Unit}
+			m, ok := earlier[k]
 			if !ok {
-				// The unit's first event of the day: one more visitor.
-				v := c.Daily[DailyKey{d, Visitors}]
-				v.Units++
-				c.Daily[DailyKey{d, Visitors}] = v
-				c.DayUnits[k] = 0
+				m, ok = past[k]
 			}
+			dayMask, newVisitor = m, !ok
 		}
-		if mask&bit != bit {
-			mask |= bit
+		if newVisitor {
+			v := c.Daily[DailyKey{d, Visitors}]
+			v.Units++
+			c.Daily[DailyKey{d, Visitors}] = v
+		}
+		if dayMask&bit != bit {
 			agg.Units++
-			c.DayUnits[k] = mask
 		}
-		curDay[k] = mask
+		dayMask |= bit
+		if d == next.Day {
+			next.DayMask = dayMask
+		} else {
+			earlier[DayUnit{d, ev.Unit}] = dayMask
+		}
+		next.FirstDay = min(next.FirstDay, d)
+		next.Mask |= bit
 		c.Daily[dk] = agg
-
-		st, ok := curUnit[ev.Unit]
-		if !ok {
-			if st, ok = units[ev.Unit]; !ok {
-				st = UnitState{FirstDay: d}
-				c.Units[ev.Unit] = st
-			}
-		}
-		next := UnitState{FirstDay: min(st.FirstDay, d), Mask: st.Mask | bit}
-		if next != st {
+		cur[ev.Unit] = next
+		if !known || next != st {
 			c.Units[ev.Unit] = next
 		}
-		curUnit[ev.Unit] = next
 	}
 	for u, next := range c.Units {
 		if old, ok := units[u]; ok {
 			if old == next {
 				delete(c.Units, u)
+				continue
+			}
+			if old.FirstDay == next.FirstDay && old.Mask == next.Mask {
 				continue
 			}
 			c.Cohorts[CohortKey{old.FirstDay, old.Mask}]--

@@ -48,27 +48,51 @@ func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 	if got := c.Daily[DailyKey{d0, "add_to_cart"}]; got.Units != 1 || got.Count != 2 {
 		t.Fatalf("day 0 add_to_cart %+v, want 1 unit and 2 events", got)
 	}
-	if got := c.Units["a"]; got.FirstDay != d0 || got.Mask != 1 {
-		t.Fatalf("unit a %+v, want first day %d and mask 1", got, d0)
+	if got := c.Units["a"]; got != (UnitState{FirstDay: d0, Mask: 1, Day: d1, DayMask: 1}) {
+		t.Fatalf("unit a %+v, want first day %d, mask 1, latest day %d with mask 1", got, d0, d1)
 	}
 	if got := c.Cohorts[CohortKey{d0, 1}] + c.Cohorts[CohortKey{d0, 2}]; got != 2 || len(c.Cohorts) != 2 {
 		t.Fatalf("cohorts %v, want a and b on day 0", c.Cohorts)
 	}
 
-	t.Run("a stored unit-day is no new visitor and a bit already set counts no new unit", func(t *testing.T) {
-		c := Fold([]Event{{"a", "add_to_cart", at(0, 15), 1}}, bits, map[DayUnit]int64{{d0, "a"}: 1}, map[string]UnitState{"a": {d0, 1}})
+	t.Run("the unit's latest day answers for a repeat event that day", func(t *testing.T) {
+		c := Fold([]Event{{"a", "add_to_cart", at(0, 15), 1}}, bits, nil, map[string]UnitState{"a": {d0, 1, d0, 1}})
 		if v := c.Daily[DailyKey{d0, Visitors}].Units; v != 0 || c.Daily[DailyKey{d0, "add_to_cart"}].Units != 0 {
 			t.Fatalf("daily %v, want only a count", c.Daily)
 		}
-		if len(c.DayUnits) != 0 || len(c.Units) != 0 || len(c.Cohorts) != 0 {
+		if len(c.Units) != 0 || len(c.Cohorts) != 0 {
 			t.Fatalf("changes %+v, want none beyond the daily count", c)
 		}
 	})
+	t.Run("a late event asks what the unit did that day before", func(t *testing.T) {
+		stored := map[string]UnitState{"a": {Day(at(-3, 0)), 1, d1, 0}}
+		// a visited on day -1 with an add_to_cart (bit 0), not on day -2.
+		past := map[DayUnit]int64{{Day(at(-1, 0)), "a"}: 1}
+		c := Fold([]Event{{"a", "add_to_cart", at(-1, 8), 1}, {"a", "add_to_cart", at(-2, 8), 1}}, bits, past, stored)
+		if v := c.Daily[DailyKey{Day(at(-1, 0)), Visitors}].Units; v != 0 {
+			t.Fatalf("day -1 got %d new visitors, want 0", v)
+		}
+		if v := c.Daily[DailyKey{Day(at(-2, 0)), Visitors}].Units; v != 1 || c.Daily[DailyKey{Day(at(-2, 0)), "add_to_cart"}].Units != 1 {
+			t.Fatalf("day -2 daily %v, want a new visitor with a new add_to_cart", c.Daily)
+		}
+		if len(c.Units) != 0 {
+			t.Fatalf("unit changed to %+v; late events inside its known days change neither first day nor mask", c.Units)
+		}
+	})
 	t.Run("a late event of an earlier day moves the unit to the earlier cohort", func(t *testing.T) {
-		c := Fold([]Event{{"a", "order_completed", at(-2, 8), 9}}, bits, nil, map[string]UnitState{"a": {d0, 1}})
+		c := Fold([]Event{{"a", "order_completed", at(-2, 8), 9}}, bits, nil, map[string]UnitState{"a": {d0, 1, d0, 1}})
 		early := Day(at(-2, 0))
-		if c.Units["a"] != (UnitState{early, 3}) || c.Cohorts[CohortKey{d0, 1}] != -1 || c.Cohorts[CohortKey{early, 3}] != 1 {
+		if c.Units["a"] != (UnitState{early, 3, d0, 1}) || c.Cohorts[CohortKey{d0, 1}] != -1 || c.Cohorts[CohortKey{early, 3}] != 1 {
 			t.Fatalf("unit %+v cohorts %v, want a moved from (day 0, 1) to (day -2, 3)", c.Units["a"], c.Cohorts)
+		}
+	})
+	t.Run("past masks are the stored counts less the batch", func(t *testing.T) {
+		k1, k2 := DayUnit{Day(at(-1, 0)), "a"}, DayUnit{Day(at(-2, 0)), "a"}
+		evs := []Event{{"a", "add_to_cart", at(-1, 8), 1}, {"a", "product_view", at(-2, 8), 1}}
+		counts := map[DayUnit]map[string]int64{k1: {"add_to_cart": 2, "product_view": 1}, k2: {"product_view": 1}}
+		got := pastMasks(evs, bits, []DayUnit{k1, k2}, counts)
+		if len(got) != 1 || got[k1] != 1 {
+			t.Fatalf("past %v, want only day -1 with add_to_cart's bit", got)
 		}
 	})
 	t.Run("NPS responses fall in promoter, passive and detractor buckets", func(t *testing.T) {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
 	"github.com/journeylab/journeylab/journey"
@@ -52,32 +51,40 @@ func (j journeyTx) AddJourneyBits(ctx context.Context, bits map[string]uint) err
 	return nil
 }
 
-// JourneyDayUnits implements journey.Store with one query for the batch.
-func (j journeyTx) JourneyDayUnits(ctx context.Context, keys []journey.DayUnit) (map[journey.DayUnit]int64, error) {
-	pairs := make([][2]any, len(keys))
-	for i, k := range keys {
-		pairs[i] = [2]any{k.Day, k.Unit}
-	}
-	list, err := json.Marshal(pairs)
+// JourneyEventCounts implements journey.Store: a range read of each
+// unit's stored events (the events table is clustered by unit).
+func (j journeyTx) JourneyEventCounts(ctx context.Context, keys []journey.DayUnit) (map[journey.DayUnit]map[string]int64, error) {
+	st, err := j.tx.PrepareContext(ctx, `SELECT event, COUNT(*) FROM events WHERE unit_id = ? AND ts >= ? AND ts < ? GROUP BY event`)
 	if err != nil {
-		return nil, fmt.Errorf("encode unit days: %w", err)
+		return nil, fmt.Errorf("prepare earlier-day read: %w", err)
 	}
-	rows, err := j.tx.QueryContext(ctx, `SELECT d.day, d.unit_id, d.mask FROM json_each(?) AS k
-		JOIN journey_unit_days AS d ON d.day = k.value ->> 0 AND d.unit_id = k.value ->> 1`, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("read journey unit days: %w", err)
-	}
-	defer rows.Close()
-	out := make(map[journey.DayUnit]int64, len(keys))
-	for rows.Next() {
-		var k journey.DayUnit
-		var mask int64
-		if err := rows.Scan(&k.Day, &k.Unit, &mask); err != nil {
-			return nil, fmt.Errorf("scan journey unit day: %w", err)
+	defer st.Close()
+	out := make(map[journey.DayUnit]map[string]int64, len(keys))
+	for _, k := range keys {
+		from := k.Day * int64(86400e9)
+		if err := func() error {
+			rows, err := st.QueryContext(ctx, k.Unit, from, from+int64(86400e9))
+			if err != nil {
+				return err
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var ev string
+				var n int64
+				if err := rows.Scan(&ev, &n); err != nil {
+					return err
+				}
+				if out[k] == nil {
+					out[k] = map[string]int64{}
+				}
+				out[k][ev] = n
+			}
+			return rows.Err()
+		}(); err != nil {
+			return nil, fmt.Errorf("read events of %q on day %d: %w", k.Unit, k.Day, err)
 		}
-		out[k] = mask
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // JourneyUnits implements journey.Store with one query for the batch.
@@ -86,7 +93,7 @@ func (j journeyTx) JourneyUnits(ctx context.Context, units []string) (map[string
 	if err != nil {
 		return nil, err
 	}
-	rows, err := j.tx.QueryContext(ctx, `SELECT unit_id, first_day, mask FROM journey_units
+	rows, err := j.tx.QueryContext(ctx, `SELECT unit_id, first_day, mask, day, day_mask FROM journey_units
 		WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
 		return nil, fmt.Errorf("read journey units: %w", err)
@@ -96,7 +103,7 @@ func (j journeyTx) JourneyUnits(ctx context.Context, units []string) (map[string
 	for rows.Next() {
 		var u string
 		var st journey.UnitState
-		if err := rows.Scan(&u, &st.FirstDay, &st.Mask); err != nil {
+		if err := rows.Scan(&u, &st.FirstDay, &st.Mask, &st.Day, &st.DayMask); err != nil {
 			return nil, fmt.Errorf("scan journey unit: %w", err)
 		}
 		out[u] = st
@@ -107,25 +114,14 @@ func (j journeyTx) JourneyUnits(ctx context.Context, units []string) (map[string
 // WriteJourney implements journey.Store: multi-row upserts of the unit
 // rows, additive upserts of the aggregates.
 func (j journeyTx) WriteJourney(ctx context.Context, c journey.Changes) error {
-	if len(c.DayUnits) > 0 {
-		args := make([]any, 0, 3*len(c.DayUnits))
-		for k, m := range c.DayUnits {
-			args = append(args, k.Day, k.Unit, m)
-		}
-		b := newBulk(j.tx, `INSERT INTO journey_unit_days (day, unit_id, mask)`, 3,
-			`ON CONFLICT (day, unit_id) DO UPDATE SET mask = excluded.mask`)
-		defer b.close()
-		if err := b.exec(ctx, args); err != nil {
-			return fmt.Errorf("upsert journey unit days: %w", err)
-		}
-	}
 	if len(c.Units) > 0 {
-		args := make([]any, 0, 3*len(c.Units))
+		args := make([]any, 0, 5*len(c.Units))
 		for u, st := range c.Units {
-			args = append(args, u, st.FirstDay, st.Mask)
+			args = append(args, u, st.FirstDay, st.Mask, st.Day, st.DayMask)
 		}
-		b := newBulk(j.tx, `INSERT INTO journey_units (unit_id, first_day, mask)`, 3,
-			`ON CONFLICT (unit_id) DO UPDATE SET first_day = excluded.first_day, mask = excluded.mask`)
+		b := newBulk(j.tx, `INSERT INTO journey_units (unit_id, first_day, mask, day, day_mask)`, 5,
+			`ON CONFLICT (unit_id) DO UPDATE SET first_day = excluded.first_day, mask = excluded.mask,
+			day = excluded.day, day_mask = excluded.day_mask`)
 		defer b.close()
 		if err := b.exec(ctx, args); err != nil {
 			return fmt.Errorf("upsert journey units: %w", err)
@@ -209,8 +205,8 @@ func (s *Store) JourneyCohorts(ctx context.Context, from, to int64) (map[int64]i
 }
 
 // JourneyCohortSegments implements journey.Reader. It reads the cohort's
-// units (not their events) with each one's earliest exposure, so it costs
-// one row per unit first seen in the range.
+// units (not their events) with each one's earliest exposure: a scan of
+// the journey's unit rows, one look-up per unit first seen in the range.
 func (s *Store) JourneyCohortSegments(ctx context.Context, from, to int64, dim string) (map[string]map[int64]int64, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT u.mask,
 		(SELECT x.attributes FROM exposures AS x WHERE x.unit_id = u.unit_id ORDER BY x.at LIMIT 1),

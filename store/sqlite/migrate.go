@@ -253,27 +253,21 @@ var migrations = []string{
 	) WITHOUT ROWID;`,
 	// The journey map's aggregates over all traffic, maintained with each
 	// event batch (package journey): the bit of each tracked event name;
-	// per unit and UTC day the bits of the names it sent that day (its
-	// first event of a day makes it that day's visitor); per unit its
-	// first day and lifetime bits; per day and name the distinct units,
-	// count, sum and NPS buckets (name '' holds the visitors); and per
-	// first day and lifetime mask the number of units (the funnel cohorts).
+	// per unit its first day, lifetime bits, latest day and that day's
+	// bits; per day and name the distinct units, count, sum and NPS
+	// buckets (name '' holds the visitors); and per first day and lifetime
+	// mask the number of units (the funnel cohorts).
 	`CREATE TABLE journey_bits (
 		event TEXT PRIMARY KEY,
 		bit   INTEGER NOT NULL UNIQUE
 	) WITHOUT ROWID;
-	CREATE TABLE journey_unit_days (
-		day     INTEGER NOT NULL,
-		unit_id TEXT NOT NULL,
-		mask    INTEGER NOT NULL,
-		PRIMARY KEY (day, unit_id)
-	) WITHOUT ROWID;
 	CREATE TABLE journey_units (
 		unit_id   TEXT PRIMARY KEY,
 		first_day INTEGER NOT NULL,
-		mask      INTEGER NOT NULL
+		mask      INTEGER NOT NULL,
+		day       INTEGER NOT NULL,
+		day_mask  INTEGER NOT NULL
 	) WITHOUT ROWID;
-	CREATE INDEX journey_units_by_first_day ON journey_units(first_day);
 	CREATE TABLE journey_daily (
 		day        INTEGER NOT NULL,
 		event      TEXT NOT NULL,

@@ -23,6 +23,7 @@ type JourneyBackend interface {
 func RunJourney(t *testing.T, open func(t *testing.T) JourneyBackend) {
 	t.Run("visitors, distinct units, sums and NPS buckets per day", func(t *testing.T) { testJourneyDaily(t, open(t)) })
 	t.Run("a retried event changes no aggregate", func(t *testing.T) { testJourneyRetry(t, open(t)) })
+	t.Run("a late event counts on its own day, once per unit", func(t *testing.T) { testJourneyLate(t, open(t)) })
 	t.Run("the cohort funnel follows units across days and batches", func(t *testing.T) { testJourneyFunnel(t, open(t)) })
 }
 
@@ -123,6 +124,26 @@ func testJourneyRetry(t *testing.T, st JourneyBackend) {
 	MustAppend(t, st, jev("1", "a", "add_to_cart", 1, 0, 9), jev("2", "b", "product_view", 1, 0, 9))
 	sameSeries(t, "add_to_cart_rate after a retry", seriesOf(t, j, "add_to_cart_rate", 1), before)
 	sameSeries(t, "add_to_cart_rate", before, []float64{0.5})
+}
+
+func testJourneyLate(t *testing.T, st JourneyBackend) {
+	j := journeyService(t, st)
+	MustAppend(t, st, jev("1", "a", "add_to_cart", 1, 0, 9), jev("2", "b", "product_view", 1, 0, 9))
+	MustAppend(t, st, jev("3", "a", "product_view", 1, 2, 9), jev("4", "b", "product_view", 1, 2, 9), jev("5", "c", "product_view", 1, 2, 9))
+	// Late: a again on day 0 (no new visitor, add_to_cart already seen),
+	// b adds to cart on day 0 (a new add-to-cart unit), c shows up on day
+	// 0 and day 1 (a new visitor on each), twice on day 1 in one batch.
+	MustAppend(t, st, jev("6", "a", "add_to_cart", 1, 0, 10), jev("7", "b", "add_to_cart", 1, 0, 11),
+		jev("8", "c", "add_to_cart", 1, 0, 12), jev("9", "c", "add_to_cart", 1, 1, 12), jev("10", "c", "add_to_cart", 1, 1, 13))
+	sameSeries(t, "add_to_cart_rate", seriesOf(t, j, "add_to_cart_rate", 3), []float64{3.0 / 3, 1, 0})
+	sameSeries(t, "product_views_per_visitor", seriesOf(t, j, "product_views_per_visitor", 3), []float64{1.0 / 3, 0, 1})
+	m, err := j.Build(context.Background(), journey.Query{From: day0, To: day0.AddDate(0, 0, 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Visitors != 7 || m.Funnel.Cohort != 3 {
+		t.Fatalf("visitor-days %d and cohort %d, want 7 and 3", m.Visitors, m.Funnel.Cohort)
+	}
 }
 
 func testJourneyFunnel(t *testing.T, st JourneyBackend) {
