@@ -24,16 +24,17 @@ func runDemo(t *testing.T, n int) (*sqlite.Store, *Summary) {
 	}
 	t.Cleanup(func() { st.Close() })
 	calls := 0
+	all := n + n*HistoryDays/(2*14)
 	sum, err := Run(ctx, st, Config{Visitors: n, Seed: 1, End: testEnd}, func(done, total int) {
 		calls++
-		if total != n || done > n {
-			t.Errorf("progress %d of %d", done, total)
+		if total != all || done > all {
+			t.Errorf("progress %d of %d, want at most %d", done, total, all)
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (n + batchVisitors - 1) / batchVisitors; calls != want {
+	if want := (all + batchVisitors - 1) / batchVisitors; calls != want {
 		t.Errorf("progress called %d times, want %d", calls, want)
 	}
 	return st, sum

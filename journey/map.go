@@ -116,6 +116,10 @@ type Query struct {
 // MaxDays bounds a map's range.
 const MaxDays = 366
 
+// BandHistoryDays is how many days before a map's range its bands look
+// back: six weeks, anomaly's default number of same-weekday values.
+const BandHistoryDays = 42
+
 // Map is the journey map of a range of days.
 type Map struct {
 	From        string    `json:"from"`
@@ -197,7 +201,8 @@ func (s *Service) Build(ctx context.Context, q Query) (*Map, error) {
 	if err != nil {
 		return nil, fmt.Errorf("journey: read event bits: %w", err)
 	}
-	ds, err := s.src.JourneyDaily(ctx, f, t)
+	// The bands of the first days shown come from the weeks before them.
+	ds, err := s.src.JourneyDaily(ctx, f-BandHistoryDays, t)
 	if err != nil {
 		return nil, fmt.Errorf("journey: read daily aggregates: %w", err)
 	}
@@ -232,13 +237,13 @@ func kpiView(m experiment.Metric, from, to int64, ds days, bits map[string]uint)
 	k := KPIView{Metric: m.Key, Name: m.Name, Kind: m.Kind, Direction: m.Direction, Tracked: tracked(m, bits),
 		Series: make([]DayPoint, 0, to-from)}
 	var total Components
-	sr := series(m, from, to, ds)
-	bands := anomaly.Bands(sr.Points, anomaly.Options{})
+	sr := series(m, from-BandHistoryDays, to, ds)
+	bands := anomaly.Bands(sr.Points, anomaly.Options{})[BandHistoryDays:]
 	outside := map[int64]anomaly.Direction{}
 	for _, fd := range anomaly.Detect(sr.Points, anomaly.Options{}) {
 		outside[fd.Day.Unix()] = fd.Direction
 	}
-	for i, p := range sr.Points {
+	for i, p := range sr.Points[BandHistoryDays:] {
 		total = total.add(components(m, from+int64(i), ds))
 		dp := DayPoint{Day: p.Day.Format(time.DateOnly), Value: finite(p.Value), N: p.N}
 		if b := bands[i]; b.Ready {
