@@ -39,10 +39,12 @@ type Config struct {
 // that orders can be delivered and returned.
 const ReturnDays = 7
 
-// HistoryDays is how long the shop ran before the experiments started:
-// visitors then arrive at half the experiment period's daily rate and see
-// no experiment. They give the journey map weeks of history, so its
-// expected bands are ready, and they carry the planted payment outage.
+// HistoryDays is how long the shop ran before the experiments started.
+// Background visitors, who see no experiment (the traffic outside the
+// experiments' touchpoints and coverage), arrive from then until the end
+// at half the experiment visitors' daily rate. They give the journey map
+// weeks of history, so its expected bands are ready, and they carry the
+// planted payment outage.
 const HistoryDays = 35
 
 // OutageDaysBeforeStart places the planted anomaly: on the UTC day this
@@ -188,10 +190,10 @@ type Summary struct {
 	Visitors    int
 	Exposures   int
 	Events      int
-	// HistoryVisitors arrived before the experiments (HistoryDays).
-	HistoryVisitors int
-	// Start is when the experiments launched; history visitors arrived
-	// in the HistoryDays before it.
+	// BackgroundVisitors saw no experiment; they arrived from HistoryDays
+	// before Start until End.
+	BackgroundVisitors int
+	// Start is when the experiments launched.
 	Start, End time.Time
 }
 
@@ -211,8 +213,8 @@ func Run(ctx context.Context, st Store, cfg Config, progress func(done, total in
 		return nil, fmt.Errorf("demo: need visitors >= 0 and days >= 1, got %d and %d", cfg.Visitors, cfg.Days)
 	}
 	start := cfg.End.AddDate(0, 0, -(cfg.Days + ReturnDays))
-	history := cfg.Visitors * HistoryDays / (2 * cfg.Days)
-	sum := &Summary{Visitors: cfg.Visitors, HistoryVisitors: history, Start: start, End: cfg.End}
+	background := cfg.Visitors * backgroundDays(cfg) / (2 * cfg.Days)
+	sum := &Summary{Visitors: cfg.Visitors, BackgroundVisitors: background, Start: start, End: cfg.End}
 	exps, err := launch(ctx, st, start)
 	if err != nil {
 		return nil, err
@@ -228,16 +230,16 @@ func Run(ctx context.Context, st Store, cfg Config, progress func(done, total in
 	}
 	in := events.NewIngestor(st, func() time.Time { return cfg.End }, events.Options{})
 	s := &sim{cfg: cfg, start: start, snap: snap}
-	total := history + cfg.Visitors
+	total := background + cfg.Visitors
 	for from := 0; from < total; from += batchVisitors {
 		var xs []experiment.Exposure
 		var items []events.Item
 		for i := from; i < min(from+batchVisitors, total); i++ {
 			var v visit
-			if i < history {
-				v = s.historyVisitor(i)
+			if i < background {
+				v = s.backgroundVisitor(i)
 			} else {
-				v = s.visitor(i - history)
+				v = s.visitor(i - background)
 			}
 			xs = append(xs, v.exposures...)
 			items = append(items, v.events...)
@@ -325,22 +327,25 @@ func (s *sim) visitor(i int) visit {
 	return s.journey(rng, splitmix(uint64(i)), id, s.start, s.cfg.Days, false)
 }
 
-// historyVisitor simulates visitor i of the HistoryDays before the
-// experiments: the same journey, no experiment.
-func (s *sim) historyVisitor(i int) visit {
-	stream := splitmix(uint64(i) ^ 0x68697374) // "hist"
+// backgroundDays is how many days background visitors arrive over.
+func backgroundDays(cfg Config) int { return HistoryDays + cfg.Days + ReturnDays }
+
+// backgroundVisitor simulates background visitor i: the same journey,
+// no experiment.
+func (s *sim) backgroundVisitor(i int) visit {
+	stream := splitmix(uint64(i) ^ 0x6267) // "bg"
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, stream))
-	id := "h" + strconv.FormatUint(s.cfg.Seed, 10) + "-" + strconv.Itoa(i)
-	return s.journey(rng, stream, id, s.start.AddDate(0, 0, -HistoryDays), HistoryDays, true)
+	id := "b" + strconv.FormatUint(s.cfg.Seed, 10) + "-" + strconv.Itoa(i)
+	return s.journey(rng, stream, id, s.start.AddDate(0, 0, -HistoryDays), backgroundDays(s.cfg), true)
 }
 
 // journey simulates one visitor arriving within days of from. rng drives
 // the experiment-era behaviour (its draws are fixed, so the planted effects
 // do not move); the stages after the order draw from a second stream.
-func (s *sim) journey(rng *rand.Rand, stream uint64, id string, from time.Time, days int, history bool) visit {
+func (s *sim) journey(rng *rand.Rand, stream uint64, id string, from time.Time, days int, background bool) visit {
 	after := rand.New(rand.NewPCG(s.cfg.Seed^0x6a6f75726e6579, stream)) // "journey"
 	attrs := map[string]string{"device": devices[rng.IntN(len(devices))], "channel": channels[rng.IntN(len(channels))]}
-	v := &visitBuilder{s: s, id: id, attrs: attrs, history: history}
+	v := &visitBuilder{s: s, id: id, attrs: attrs, background: background}
 	// Engagement is the visitor's appetite for browsing; it drives product
 	// views now and in earlier visits, which is what CUPED exploits.
 	engagement := math.Exp(0.5 * rng.NormFloat64())
@@ -398,7 +403,7 @@ func (s *sim) journey(rng *rand.Rand, stream uint64, id string, from time.Time, 
 	}
 	amount = math.Round(amount*100) / 100
 	orderAt := checkoutAt.Add(time.Duration(2+rng.IntN(7)) * time.Minute)
-	if history && orderAt.UTC().Truncate(24*time.Hour).Equal(OutageDay(s.start)) && after.Float64() < 0.95 {
+	if background && orderAt.UTC().Truncate(24*time.Hour).Equal(OutageDay(s.start)) {
 		// The payment outage: the order fails and the cart is left.
 		v.event(orderAt, "cart_abandoned", nil)
 		return v.visit
@@ -465,17 +470,17 @@ type visitBuilder struct {
 	s     *sim
 	id    string
 	attrs map[string]string
-	// history visitors arrive before the experiments and see none.
-	history bool
-	seq     int
-	buf     []assign.Assignment
+	// background visitors see no experiment.
+	background bool
+	seq        int
+	buf        []assign.Assignment
 }
 
 // expose assigns the visitor on touchpoint at time at, as /v1/assign
 // would, records the exposure and returns the variant key ("" when the
 // visitor is not in the experiment).
 func (v *visitBuilder) expose(exp, touchpoint string, at time.Time) string {
-	if v.history {
+	if v.background {
 		return ""
 	}
 	attrs := make(map[string]any, len(v.attrs))

@@ -7,16 +7,16 @@ import (
 
 	"github.com/journeylab/journeylab/anomaly"
 	"github.com/journeylab/journeylab/journey"
+	"github.com/journeylab/journeylab/report"
 )
 
-// TestDemoJourneyShowsThePainPointAndTheOutage checks what the journey map
-// of the demo must show: most visitors are lost between consideration and
-// decision, and the payment outage is the day checkout conversion left its
-// band.
-func TestDemoJourneyShowsThePainPointAndTheOutage(t *testing.T) {
-	st, sum := runDemo(t, 4000)
+// checkJourney checks what the journey map of a demo must show: most
+// visitors are lost between consideration and decision, and the payment
+// outage is a day checkout conversion fell below its band. The report test
+// calls it on its demo run.
+func checkJourney(t *testing.T, st journey.Reader, cat report.Catalog, src report.Source, sum *Summary) {
 	ctx := context.Background()
-	j := journey.NewService(st, st, st, func() time.Time { return testEnd })
+	j := journey.NewService(st, cat, src, func() time.Time { return testEnd })
 	from := sum.Start.AddDate(0, 0, -HistoryDays)
 	outage := OutageDay(sum.Start)
 

@@ -44,10 +44,11 @@ exposure path and outcomes through the events ingestor, so the reports are
 computed the way they are in production. The findings table checks the
 reports against the planted truth.
 
-Before the experiments the shop ran for 35 days without them: that history
-gives the journey map (printed last) its expected bands, and holds a planted
-payment outage on which checkout conversion collapses. Most visitors leave
-between consideration and decision: the map's pain point.
+Background visitors, who see no experiment, arrive from 35 days before the
+experiments until the end: that history gives the journey map (printed
+last) its expected bands, and holds a planted payment outage on which
+checkout conversion collapses. Most visitors leave between consideration
+and decision: the map's pain point.
 
 The data goes to a new temporary directory unless --data-dir is given (it
 must not hold the demo experiments already); afterwards you can explore it:
@@ -125,8 +126,9 @@ journeylab serve --data-dir DIR --dev-mode.`,
 			if err := writeFindings(out, demo.Check(reports)); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\n%s\nJOURNEY MAP (all visitors, the last %d days)\n", rule, journey.DefaultDays)
-			q, err := journey.ParseQuery(func(string) string { return "" }, sum.End)
+			fmt.Fprintf(out, "\n%s\nJOURNEY MAP (all visitors, the %d days before today)\n", rule, journey.DefaultDays)
+			// The map ends with the last whole day.
+			q, err := journey.ParseQuery(func(string) string { return "" }, sum.End.AddDate(0, 0, -1))
 			if err != nil {
 				return err
 			}
