@@ -52,37 +52,20 @@ type FunnelSegment struct {
 	PainPoint *PainPoint `json:"pain_point"`
 }
 
-// stageMasks returns, per stage in journey order, the bits of the event
-// names of its KPIs (numerator and denominator events).
-func stageMasks(ms []experiment.Metric, bits map[string]uint) []int64 {
-	out := make([]int64, len(experiment.Stages()))
-	for _, m := range ms {
-		i := m.Stage.Order()
-		if i < 0 {
-			continue
-		}
-		for _, ev := range []string{m.Event, m.DenominatorEvent} {
-			if b, ok := bits[ev]; ok && ev != "" {
-				out[i] |= 1 << b
-			}
-		}
-	}
-	return out
-}
-
-// steps computes the funnel of cohort counts by lifetime mask.
-func steps(cohort map[int64]int64, masks []int64) (int64, []Step, *PainPoint) {
+// steps computes the funnel of cohort counts by stages reached.
+func steps(cohort map[int64]int64) (int64, []Step, *PainPoint) {
 	var total int64
-	reach := make([]int64, len(masks))
+	stages := experiment.Stages()
+	reach := make([]int64, len(stages))
 	for mask, n := range cohort {
 		total += n
-		for i, sm := range masks {
-			if mask&sm != 0 {
+		for i := range stages {
+			if mask&(1<<i) != 0 {
 				reach[i] += n
 			}
 		}
 	}
-	out := make([]Step, len(masks))
+	out := make([]Step, len(stages))
 	var pain *PainPoint
 	for i, st := range experiment.Stages() {
 		s := Step{Stage: st, Units: reach[i]}
@@ -101,14 +84,13 @@ func steps(cohort map[int64]int64, masks []int64) (int64, []Step, *PainPoint) {
 	return total, out, pain
 }
 
-func (s *Service) funnel(ctx context.Context, from, to int64, dim string, ms []experiment.Metric, bits map[string]uint) (Funnel, error) {
-	masks := stageMasks(ms, bits)
+func (s *Service) funnel(ctx context.Context, from, to int64, dim string) (Funnel, error) {
 	cohort, err := s.src.JourneyCohorts(ctx, from, to)
 	if err != nil {
 		return Funnel{}, fmt.Errorf("journey: read cohorts: %w", err)
 	}
 	var f Funnel
-	f.Cohort, f.Steps, f.PainPoint = steps(cohort, masks)
+	f.Cohort, f.Steps, f.PainPoint = steps(cohort)
 	if dim == "" {
 		return f, nil
 	}
@@ -119,7 +101,7 @@ func (s *Service) funnel(ctx context.Context, from, to int64, dim string, ms []e
 	f.Dimension, f.Segments = dim, []FunnelSegment{}
 	for v, c := range segs {
 		sg := FunnelSegment{Value: v}
-		sg.Cohort, sg.Steps, sg.PainPoint = steps(c, masks)
+		sg.Cohort, sg.Steps, sg.PainPoint = steps(c)
 		f.Segments = append(f.Segments, sg)
 	}
 	sort.Slice(f.Segments, func(i, j int) bool {

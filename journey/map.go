@@ -19,7 +19,7 @@ type Reader interface {
 	// JourneyDaily returns the daily aggregates of the days in range.
 	JourneyDaily(ctx context.Context, from, to int64) (map[DailyKey]Daily, error)
 	// JourneyCohorts returns, for the units first seen in range, how many
-	// have each lifetime mask.
+	// reached each set of stages.
 	JourneyCohorts(ctx context.Context, from, to int64) (map[int64]int64, error)
 	// JourneyCohortSegments is JourneyCohorts split by the value of the
 	// attribute dim in each unit's earliest exposure (NotAssigned for
@@ -224,7 +224,7 @@ func (s *Service) Build(ctx context.Context, q Query) (*Map, error) {
 		}
 		sv.KPIs = append(sv.KPIs, kpiView(m, f, t, ds, bits))
 	}
-	if out.Funnel, err = s.funnel(ctx, f, t, q.Dimension, ms, bits); err != nil {
+	if out.Funnel, err = s.funnel(ctx, f, t, q.Dimension); err != nil {
 		return nil, err
 	}
 	if err := s.experiments(ctx, byStage, f, t); err != nil {

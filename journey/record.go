@@ -15,6 +15,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/journeylab/journeylab/experiment"
 )
 
 // MaxTracked is how many distinct event names get a bit in the per-day
@@ -59,14 +61,14 @@ type DayUnit struct {
 }
 
 // UnitState is what the journey keeps per unit: the first day it was seen,
-// the bits of every tracked event name it ever sent, and its latest day
-// with the bits of the names it sent that day. Events arrive mostly in
+// the stages it reached (bit i for the stage of Order i), and its latest
+// day with the bits of the event names it sent that day. Events arrive mostly in
 // time order, so the latest day answers "is this the unit's first event of
 // the day (or of this name that day)?" without a row per unit and day;
 // a late event of an earlier day asks the stored events instead.
 type UnitState struct {
 	FirstDay int64
-	Mask     int64
+	Stages   int64
 	Day      int64
 	DayMask  int64
 }
@@ -94,11 +96,30 @@ func (d Daily) Add(o Daily) Daily {
 		Promoters: d.Promoters + o.Promoters, Detractors: d.Detractors + o.Detractors}
 }
 
-// CohortKey keys the cohort counts: units first seen on Day whose mask of
-// tracked events ever sent is Mask.
+// CohortKey keys the cohort counts: units first seen on Day that reached
+// the stages Stages.
 type CohortKey struct {
-	Day  int64
-	Mask int64
+	Day    int64
+	Stages int64
+}
+
+// StageBits maps each event name that a metric of ms uses (its event or
+// denominator event) to the bits of the metrics' stages: bit i is the stage
+// of Order i.
+func StageBits(ms []experiment.Metric) map[string]int64 {
+	out := map[string]int64{}
+	for _, m := range ms {
+		i := m.Stage.Order()
+		if i < 0 {
+			continue
+		}
+		for _, ev := range []string{m.Event, m.DenominatorEvent} {
+			if ev != "" {
+				out[ev] |= 1 << i
+			}
+		}
+	}
+	return out
 }
 
 // Changes is what one batch of events changes. Units hold new values
@@ -131,9 +152,10 @@ type Store interface {
 }
 
 // Record folds newly stored events (duplicates already dropped) into the
-// journey aggregates through st. Stores call it in the transaction that
-// stores the events, so aggregates and events never disagree.
-func Record(ctx context.Context, st Store, evs []Event) error {
+// journey aggregates through st; stages maps event names to stage bits
+// (StageBits of the catalogue in force). Stores call it in the transaction
+// that stores the events, so aggregates and events never disagree.
+func Record(ctx context.Context, st Store, evs []Event, stages map[string]int64) error {
 	if len(evs) == 0 {
 		return nil
 	}
@@ -161,7 +183,7 @@ func Record(ctx context.Context, st Store, evs []Event) error {
 		}
 		past = pastMasks(evs, bits, late, counts)
 	}
-	c := Fold(evs, bits, past, states)
+	c := Fold(evs, bits, stages, past, states)
 	if c.Empty() {
 		return nil
 	}
@@ -286,9 +308,8 @@ func pastMasks(evs []Event, bits map[string]uint, keys []DayUnit, counts map[Day
 // (day, unit) pairs that had events before the batch (absent = none). A
 // day's visitor count grows with a unit's first event of that day; an
 // event name's distinct units when its bit first flips in the unit's mask
-// of the day; a cohort moves when a unit's first day or lifetime mask
-// changes.
-func Fold(evs []Event, bits map[string]uint, past map[DayUnit]int64, units map[string]UnitState) Changes {
+// of the day; a cohort moves when a unit's first day or stages change.
+func Fold(evs []Event, bits map[string]uint, stages map[string]int64, past map[DayUnit]int64, units map[string]UnitState) Changes {
 	c := Changes{Units: map[string]UnitState{}, Daily: map[DailyKey]Daily{}, Cohorts: map[CohortKey]int64{}}
 	// earlier holds the masks of days before a unit's latest day, as the
 	// batch moves them: from past, or archived when a later day arrives.
@@ -349,7 +370,7 @@ func Fold(evs []Event, bits map[string]uint, past map[DayUnit]int64, units map[s
 			earlier[DayUnit{d, ev.Unit}] = dayMask
 		}
 		next.FirstDay = min(next.FirstDay, d)
-		next.Mask |= bit
+		next.Stages |= stages[ev.Name]
 		c.Daily[dk] = agg
 		cur[ev.Unit] = next
 		if !known || next != st {
@@ -362,12 +383,12 @@ func Fold(evs []Event, bits map[string]uint, past map[DayUnit]int64, units map[s
 				delete(c.Units, u)
 				continue
 			}
-			if old.FirstDay == next.FirstDay && old.Mask == next.Mask {
+			if old.FirstDay == next.FirstDay && old.Stages == next.Stages {
 				continue
 			}
-			c.Cohorts[CohortKey{old.FirstDay, old.Mask}]--
+			c.Cohorts[CohortKey{old.FirstDay, old.Stages}]--
 		}
-		c.Cohorts[CohortKey{next.FirstDay, next.Mask}]++
+		c.Cohorts[CohortKey{next.FirstDay, next.Stages}]++
 	}
 	for k, n := range c.Cohorts {
 		if n == 0 {

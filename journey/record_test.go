@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/journeylab/journeylab/experiment"
 )
 
 func at(day int, hour int) int64 {
@@ -32,12 +34,13 @@ func TestDayIsTheUTCDay(t *testing.T) {
 
 func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 	bits := map[string]uint{"add_to_cart": 0, "order_completed": 1}
+	stages := StageBits(experiment.BuiltinMetrics())
 	evs := []Event{
 		{"a", "product_view", at(0, 9), 1}, {"a", "add_to_cart", at(0, 10), 1}, {"a", "add_to_cart", at(0, 11), 1},
 		{"a", "add_to_cart", at(1, 9), 1}, // a again the next day: a visitor on both days
 		{"b", "order_completed", at(0, 12), 30},
 	}
-	c := Fold(evs, bits, nil, nil)
+	c := Fold(evs, bits, stages, nil, nil)
 	d0, d1 := Day(at(0, 0)), Day(at(1, 0))
 	if got := c.Daily[DailyKey{d0, Visitors}].Units; got != 2 {
 		t.Fatalf("day 0 visitors %d, want 2", got)
@@ -48,15 +51,16 @@ func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 	if got := c.Daily[DailyKey{d0, "add_to_cart"}]; got.Units != 1 || got.Count != 2 {
 		t.Fatalf("day 0 add_to_cart %+v, want 1 unit and 2 events", got)
 	}
-	if got := c.Units["a"]; got != (UnitState{FirstDay: d0, Mask: 1, Day: d1, DayMask: 1}) {
-		t.Fatalf("unit a %+v, want first day %d, mask 1, latest day %d with mask 1", got, d0, d1)
+	consideration, decision, checkout := int64(1)<<1, int64(1)<<2, int64(1)<<3
+	if got := c.Units["a"]; got != (UnitState{FirstDay: d0, Stages: consideration | decision, Day: d1, DayMask: 1}) {
+		t.Fatalf("unit a %+v, want first day %d, consideration and decision, latest day %d with add_to_cart", got, d0, d1)
 	}
-	if got := c.Cohorts[CohortKey{d0, 1}] + c.Cohorts[CohortKey{d0, 2}]; got != 2 || len(c.Cohorts) != 2 {
-		t.Fatalf("cohorts %v, want a and b on day 0", c.Cohorts)
+	if c.Cohorts[CohortKey{d0, consideration | decision}] != 1 || c.Cohorts[CohortKey{d0, checkout}] != 1 || len(c.Cohorts) != 2 {
+		t.Fatalf("cohorts %v, want a (consideration, decision) and b (checkout) on day 0", c.Cohorts)
 	}
 
 	t.Run("the unit's latest day answers for a repeat event that day", func(t *testing.T) {
-		c := Fold([]Event{{"a", "add_to_cart", at(0, 15), 1}}, bits, nil, map[string]UnitState{"a": {d0, 1, d0, 1}})
+		c := Fold([]Event{{"a", "add_to_cart", at(0, 15), 1}}, bits, stages, nil, map[string]UnitState{"a": {d0, decision, d0, 1}})
 		if v := c.Daily[DailyKey{d0, Visitors}].Units; v != 0 || c.Daily[DailyKey{d0, "add_to_cart"}].Units != 0 {
 			t.Fatalf("daily %v, want only a count", c.Daily)
 		}
@@ -65,10 +69,10 @@ func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 		}
 	})
 	t.Run("a late event asks what the unit did that day before", func(t *testing.T) {
-		stored := map[string]UnitState{"a": {Day(at(-3, 0)), 1, d1, 0}}
+		stored := map[string]UnitState{"a": {Day(at(-3, 0)), decision, d1, 0}}
 		// a visited on day -1 with an add_to_cart (bit 0), not on day -2.
 		past := map[DayUnit]int64{{Day(at(-1, 0)), "a"}: 1}
-		c := Fold([]Event{{"a", "add_to_cart", at(-1, 8), 1}, {"a", "add_to_cart", at(-2, 8), 1}}, bits, past, stored)
+		c := Fold([]Event{{"a", "add_to_cart", at(-1, 8), 1}, {"a", "add_to_cart", at(-2, 8), 1}}, bits, stages, past, stored)
 		if v := c.Daily[DailyKey{Day(at(-1, 0)), Visitors}].Units; v != 0 {
 			t.Fatalf("day -1 got %d new visitors, want 0", v)
 		}
@@ -80,10 +84,10 @@ func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 		}
 	})
 	t.Run("a late event of an earlier day moves the unit to the earlier cohort", func(t *testing.T) {
-		c := Fold([]Event{{"a", "order_completed", at(-2, 8), 9}}, bits, nil, map[string]UnitState{"a": {d0, 1, d0, 1}})
+		c := Fold([]Event{{"a", "order_completed", at(-2, 8), 9}}, bits, stages, nil, map[string]UnitState{"a": {d0, decision, d0, 1}})
 		early := Day(at(-2, 0))
-		if c.Units["a"] != (UnitState{early, 3, d0, 1}) || c.Cohorts[CohortKey{d0, 1}] != -1 || c.Cohorts[CohortKey{early, 3}] != 1 {
-			t.Fatalf("unit %+v cohorts %v, want a moved from (day 0, 1) to (day -2, 3)", c.Units["a"], c.Cohorts)
+		if c.Units["a"] != (UnitState{early, decision | checkout, d0, 1}) || c.Cohorts[CohortKey{d0, decision}] != -1 || c.Cohorts[CohortKey{early, decision | checkout}] != 1 {
+			t.Fatalf("unit %+v cohorts %v, want a moved from (day 0, decision) to (day -2, decision and checkout)", c.Units["a"], c.Cohorts)
 		}
 	})
 	t.Run("past masks are the stored counts less the batch", func(t *testing.T) {
@@ -96,7 +100,7 @@ func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 		}
 	})
 	t.Run("NPS responses fall in promoter, passive and detractor buckets", func(t *testing.T) {
-		c := Fold([]Event{{"x", "nps", at(0, 1), 10}, {"y", "nps", at(0, 1), 9}, {"z", "nps", at(0, 1), 7}, {"w", "nps", at(0, 1), 6}}, nil, nil, nil)
+		c := Fold([]Event{{"x", "nps", at(0, 1), 10}, {"y", "nps", at(0, 1), 9}, {"z", "nps", at(0, 1), 7}, {"w", "nps", at(0, 1), 6}}, nil, nil, nil, nil)
 		if got := c.Daily[DailyKey{d0, "nps"}]; got.Promoters != 2 || got.Detractors != 1 || got.Count != 4 {
 			t.Fatalf("nps %+v, want 2 promoters, 1 detractor of 4", got)
 		}
@@ -121,5 +125,23 @@ func TestAssignBitsStopsAtMaxTracked(t *testing.T) {
 	}
 	if got := AssignBits(map[string]uint{"a": 0, "c": 2}, []Event{{Name: "b"}, {Name: "d"}}); got["b"] != 1 || got["d"] != 3 {
 		t.Fatalf("free bits %v, want b=1 d=3", got)
+	}
+}
+
+func TestStageBitsMapEventsToTheStagesOfTheirMetrics(t *testing.T) {
+	got := StageBits(append(experiment.BuiltinMetrics(), experiment.Metric{Key: "gift_wrap", Stage: experiment.StageDecision, Event: "order_completed"}))
+	for ev, want := range map[string]int64{
+		"landing_click":   1 << 0,
+		"product_view":    1 << 1,
+		"order_completed": 1<<2 | 1<<3, // conversion (checkout) and a custom decision metric
+		"nps_response":    1 << 6,
+		"net_revenue":     1 << 7,
+	} {
+		if got[ev] != want {
+			t.Errorf("%s: stages %b, want %b", ev, got[ev], want)
+		}
+	}
+	if _, ok := got["page_view"]; ok {
+		t.Error("an event no metric uses reaches a stage")
 	}
 }

@@ -13,10 +13,9 @@ import (
 )
 
 // The journey map's collections (package journey): journey_bits (_id: the
-// bit, event: the name), journey_units (_id: the unit, first_day, mask,
-// day, day_mask), journey_daily (day,
-// event, units, count, sum, promoters, detractors) and journey_cohorts
-// (first_day, mask, units). The event batch's transaction maintains them
+// bit, event: the name), journey_units (_id: the unit, first_day, stages,
+// day, day_mask), journey_daily (day, event, units, count, sum, promoters,
+// detractors) and journey_cohorts (first_day, stages, units). The event batch's transaction maintains them
 // through journey.Record, the same code SQLite runs.
 const (
 	collJourneyBits    = "journey_bits"
@@ -100,7 +99,7 @@ func (j journeyTx) JourneyUnits(_ context.Context, units []string) (map[string]j
 	var docs []struct {
 		Unit     string `bson:"_id"`
 		FirstDay int64  `bson:"first_day"`
-		Mask     int64  `bson:"mask"`
+		Stages   int64  `bson:"stages"`
 		Day      int64  `bson:"day"`
 		DayMask  int64  `bson:"day_mask"`
 	}
@@ -109,7 +108,7 @@ func (j journeyTx) JourneyUnits(_ context.Context, units []string) (map[string]j
 	}
 	out := make(map[string]journey.UnitState, len(docs))
 	for _, d := range docs {
-		out[d.Unit] = journey.UnitState{FirstDay: d.FirstDay, Mask: d.Mask, Day: d.Day, DayMask: d.DayMask}
+		out[d.Unit] = journey.UnitState{FirstDay: d.FirstDay, Stages: d.Stages, Day: d.Day, DayMask: d.DayMask}
 	}
 	return out, nil
 }
@@ -120,7 +119,7 @@ func journeyWrites(c journey.Changes) map[string][]drv.WriteModel {
 	for u, st := range c.Units {
 		out[collJourneyUnits] = append(out[collJourneyUnits], drv.NewUpdateOneModel().
 			SetFilter(bson.D{eq("_id", u)}).
-			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "first_day", Value: st.FirstDay}, {Key: "mask", Value: st.Mask},
+			SetUpdate(bson.D{{Key: "$set", Value: bson.D{{Key: "first_day", Value: st.FirstDay}, {Key: "stages", Value: st.Stages},
 				{Key: "day", Value: st.Day}, {Key: "day_mask", Value: st.DayMask}}}}).SetUpsert(true))
 	}
 	for k, d := range c.Daily {
@@ -131,7 +130,7 @@ func journeyWrites(c journey.Changes) map[string][]drv.WriteModel {
 	}
 	for k, n := range c.Cohorts {
 		out[collJourneyCohorts] = append(out[collJourneyCohorts], drv.NewUpdateOneModel().
-			SetFilter(bson.D{eq("first_day", k.Day), eq("mask", k.Mask)}).
+			SetFilter(bson.D{eq("first_day", k.Day), eq("stages", k.Stages)}).
 			SetUpdate(bson.D{{Key: "$inc", Value: bson.D{{Key: "units", Value: n}}}}).SetUpsert(true))
 	}
 	return out
@@ -195,19 +194,20 @@ func (s *Store) JourneyDaily(ctx context.Context, from, to int64) (map[journey.D
 	return out, nil
 }
 
-// journeyCohortPipeline sums the cohort counts of the first days in range by mask.
+// journeyCohortPipeline sums the cohort counts of the first days in range
+// by the stages reached.
 func journeyCohortPipeline(from, to int64) drv.Pipeline {
 	return drv.Pipeline{
 		{{Key: "$match", Value: bson.D{dayRange("first_day", from, to)}}},
-		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$mask"}, {Key: "units", Value: bson.D{{Key: "$sum", Value: "$units"}}}}}},
+		{{Key: "$group", Value: bson.D{{Key: "_id", Value: "$stages"}, {Key: "units", Value: bson.D{{Key: "$sum", Value: "$units"}}}}}},
 	}
 }
 
 // JourneyCohorts implements journey.Reader.
 func (s *Store) JourneyCohorts(ctx context.Context, from, to int64) (map[int64]int64, error) {
 	var rows []struct {
-		Mask  int64 `bson:"_id"`
-		Units int64 `bson:"units"`
+		Stages int64 `bson:"_id"`
+		Units  int64 `bson:"units"`
 	}
 	if err := s.aggregate(ctx, s.coll(collJourneyCohorts), journeyCohortPipeline(from, to), &rows); err != nil {
 		return nil, wrap("read journey cohorts", err)
@@ -215,14 +215,14 @@ func (s *Store) JourneyCohorts(ctx context.Context, from, to int64) (map[int64]i
 	out := make(map[int64]int64, len(rows))
 	for _, r := range rows {
 		if r.Units != 0 {
-			out[r.Mask] = r.Units
+			out[r.Stages] = r.Units
 		}
 	}
 	return out, nil
 }
 
-// journeyCohortSegmentPipeline counts the units first seen in range by
-// lifetime mask and the value of dim in their earliest exposure; units
+// journeyCohortSegmentPipeline counts the units first seen in range by the
+// stages they reached and the value of dim in their earliest exposure; units
 // without exposures get exposed: false.
 func journeyCohortSegmentPipeline(from, to int64, dim string) drv.Pipeline {
 	return drv.Pipeline{
@@ -246,7 +246,7 @@ func journeyCohortSegmentPipeline(from, to int64, dim string) drv.Pipeline {
 		}}},
 		{{Key: "$group", Value: bson.D{
 			{Key: "_id", Value: bson.D{
-				{Key: "mask", Value: "$mask"},
+				{Key: "stages", Value: "$stages"},
 				{Key: "exposed", Value: bson.D{{Key: "$gt", Value: bson.A{bson.D{{Key: "$size", Value: "$first"}}, 0}}}},
 				{Key: "value", Value: bson.D{{Key: "$first", Value: "$first.value"}}},
 			}},
@@ -259,7 +259,7 @@ func journeyCohortSegmentPipeline(from, to int64, dim string) drv.Pipeline {
 func (s *Store) JourneyCohortSegments(ctx context.Context, from, to int64, dim string) (map[string]map[int64]int64, error) {
 	var rows []struct {
 		ID struct {
-			Mask    int64 `bson:"mask"`
+			Stages  int64 `bson:"stages"`
 			Exposed bool  `bson:"exposed"`
 			Value   any   `bson:"value"`
 		} `bson:"_id"`
@@ -277,7 +277,7 @@ func (s *Store) JourneyCohortSegments(ctx context.Context, from, to int64, dim s
 		if out[v] == nil {
 			out[v] = map[int64]int64{}
 		}
-		out[v][r.ID.Mask] += r.Units
+		out[v][r.ID.Stages] += r.Units
 	}
 	return out, nil
 }

@@ -49,7 +49,7 @@ var indexes = []indexSpec{
 	{collJourneyBits, "event", bson.D{{Key: "event", Value: 1}}, true},
 	{collJourneyUnits, "first_day", bson.D{{Key: "first_day", Value: 1}}, false},
 	{collJourneyDaily, "day_event", bson.D{{Key: "day", Value: 1}, {Key: "event", Value: 1}}, true},
-	{collJourneyCohorts, "first_day_mask", bson.D{{Key: "first_day", Value: 1}, {Key: "mask", Value: 1}}, true},
+	{collJourneyCohorts, "first_day_stages", bson.D{{Key: "first_day", Value: 1}, {Key: "stages", Value: 1}}, true},
 }
 
 // collectionNames are created explicitly so that transactions never have

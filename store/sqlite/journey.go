@@ -93,7 +93,7 @@ func (j journeyTx) JourneyUnits(ctx context.Context, units []string) (map[string
 	if err != nil {
 		return nil, err
 	}
-	rows, err := j.tx.QueryContext(ctx, `SELECT unit_id, first_day, mask, day, day_mask FROM journey_units
+	rows, err := j.tx.QueryContext(ctx, `SELECT unit_id, first_day, stages, day, day_mask FROM journey_units
 		WHERE unit_id IN (SELECT value FROM json_each(?))`, list)
 	if err != nil {
 		return nil, fmt.Errorf("read journey units: %w", err)
@@ -103,7 +103,7 @@ func (j journeyTx) JourneyUnits(ctx context.Context, units []string) (map[string
 	for rows.Next() {
 		var u string
 		var st journey.UnitState
-		if err := rows.Scan(&u, &st.FirstDay, &st.Mask, &st.Day, &st.DayMask); err != nil {
+		if err := rows.Scan(&u, &st.FirstDay, &st.Stages, &st.Day, &st.DayMask); err != nil {
 			return nil, fmt.Errorf("scan journey unit: %w", err)
 		}
 		out[u] = st
@@ -117,10 +117,10 @@ func (j journeyTx) WriteJourney(ctx context.Context, c journey.Changes) error {
 	if len(c.Units) > 0 {
 		args := make([]any, 0, 5*len(c.Units))
 		for u, st := range c.Units {
-			args = append(args, u, st.FirstDay, st.Mask, st.Day, st.DayMask)
+			args = append(args, u, st.FirstDay, st.Stages, st.Day, st.DayMask)
 		}
-		b := newBulk(j.tx, `INSERT INTO journey_units (unit_id, first_day, mask, day, day_mask)`, 5,
-			`ON CONFLICT (unit_id) DO UPDATE SET first_day = excluded.first_day, mask = excluded.mask,
+		b := newBulk(j.tx, `INSERT INTO journey_units (unit_id, first_day, stages, day, day_mask)`, 5,
+			`ON CONFLICT (unit_id) DO UPDATE SET first_day = excluded.first_day, stages = excluded.stages,
 			day = excluded.day, day_mask = excluded.day_mask`)
 		defer b.close()
 		if err := b.exec(ctx, args); err != nil {
@@ -143,14 +143,14 @@ func (j journeyTx) WriteJourney(ctx context.Context, c journey.Changes) error {
 		}
 	}
 	if len(c.Cohorts) > 0 {
-		st, err := j.tx.PrepareContext(ctx, `INSERT INTO journey_cohorts (first_day, mask, units) VALUES (?, ?, ?)
-			ON CONFLICT (first_day, mask) DO UPDATE SET units = units + excluded.units`)
+		st, err := j.tx.PrepareContext(ctx, `INSERT INTO journey_cohorts (first_day, stages, units) VALUES (?, ?, ?)
+			ON CONFLICT (first_day, stages) DO UPDATE SET units = units + excluded.units`)
 		if err != nil {
 			return fmt.Errorf("prepare journey cohort upsert: %w", err)
 		}
 		defer st.Close()
 		for k, n := range c.Cohorts {
-			if _, err := st.ExecContext(ctx, k.Day, k.Mask, n); err != nil {
+			if _, err := st.ExecContext(ctx, k.Day, k.Stages, n); err != nil {
 				return fmt.Errorf("add to journey cohorts: %w", err)
 			}
 		}
@@ -185,8 +185,8 @@ func (s *Store) JourneyDaily(ctx context.Context, from, to int64) (map[journey.D
 
 // JourneyCohorts implements journey.Reader.
 func (s *Store) JourneyCohorts(ctx context.Context, from, to int64) (map[int64]int64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT mask, SUM(units) FROM journey_cohorts
-		WHERE first_day >= ? AND first_day < ? GROUP BY mask`, from, to)
+	rows, err := s.r.QueryContext(ctx, `SELECT stages, SUM(units) FROM journey_cohorts
+		WHERE first_day >= ? AND first_day < ? GROUP BY stages`, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("read journey cohorts: %w", err)
 	}
@@ -208,7 +208,7 @@ func (s *Store) JourneyCohorts(ctx context.Context, from, to int64) (map[int64]i
 // units (not their events) with each one's earliest exposure: a scan of
 // the journey's unit rows, one look-up per unit first seen in the range.
 func (s *Store) JourneyCohortSegments(ctx context.Context, from, to int64, dim string) (map[string]map[int64]int64, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT u.mask,
+	rows, err := s.r.QueryContext(ctx, `SELECT u.stages,
 		(SELECT x.attributes FROM exposures AS x WHERE x.unit_id = u.unit_id ORDER BY x.at LIMIT 1),
 		EXISTS (SELECT 1 FROM exposures AS x WHERE x.unit_id = u.unit_id)
 		FROM journey_units AS u WHERE u.first_day >= ? AND u.first_day < ?`, from, to)

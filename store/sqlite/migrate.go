@@ -253,10 +253,10 @@ var migrations = []string{
 	) WITHOUT ROWID;`,
 	// The journey map's aggregates over all traffic, maintained with each
 	// event batch (package journey): the bit of each tracked event name;
-	// per unit its first day, lifetime bits, latest day and that day's
-	// bits; per day and name the distinct units, count, sum and NPS
-	// buckets (name '' holds the visitors); and per first day and lifetime
-	// mask the number of units (the funnel cohorts).
+	// per unit its first day, the stages it reached, its latest day and
+	// that day's event bits; per day and name the distinct units, count,
+	// sum and NPS buckets (name '' holds the visitors); and per first day
+	// and set of stages reached the number of units (the funnel cohorts).
 	`CREATE TABLE journey_bits (
 		event TEXT PRIMARY KEY,
 		bit   INTEGER NOT NULL UNIQUE
@@ -264,7 +264,7 @@ var migrations = []string{
 	CREATE TABLE journey_units (
 		unit_id   TEXT PRIMARY KEY,
 		first_day INTEGER NOT NULL,
-		mask      INTEGER NOT NULL,
+		stages    INTEGER NOT NULL,
 		day       INTEGER NOT NULL,
 		day_mask  INTEGER NOT NULL
 	) WITHOUT ROWID;
@@ -280,9 +280,9 @@ var migrations = []string{
 	) WITHOUT ROWID;
 	CREATE TABLE journey_cohorts (
 		first_day INTEGER NOT NULL,
-		mask      INTEGER NOT NULL,
+		stages    INTEGER NOT NULL,
 		units     INTEGER NOT NULL,
-		PRIMARY KEY (first_day, mask)
+		PRIMARY KEY (first_day, stages)
 	) WITHOUT ROWID;`,
 }
 
