@@ -9,6 +9,7 @@ import (
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/journey"
+	"github.com/journeylab/journeylab/privacy"
 )
 
 // JourneyBackend is what the journey suite needs from a store.
@@ -24,6 +25,7 @@ func RunJourney(t *testing.T, open func(t *testing.T) JourneyBackend) {
 	t.Run("visitors, distinct units, sums and NPS buckets per day", func(t *testing.T) { testJourneyDaily(t, open(t)) })
 	t.Run("a retried event changes no aggregate", func(t *testing.T) { testJourneyRetry(t, open(t)) })
 	t.Run("a late event counts on its own day, once per unit", func(t *testing.T) { testJourneyLate(t, open(t)) })
+	t.Run("erasing a unit removes its own row and keeps the anonymous counts", func(t *testing.T) { testJourneyErase(t, open(t)) })
 	t.Run("the cohort funnel follows units across days and batches", func(t *testing.T) { testJourneyFunnel(t, open(t)) })
 }
 
@@ -144,6 +146,29 @@ func testJourneyLate(t *testing.T, st JourneyBackend) {
 	if m.Visitors != 7 || m.Funnel.Cohort != 3 {
 		t.Fatalf("visitor-days %d and cohort %d, want 7 and 3", m.Visitors, m.Funnel.Cohort)
 	}
+}
+
+func testJourneyErase(t *testing.T, st JourneyBackend) {
+	j := journeyService(t, st)
+	ctx := context.Background()
+	MustAppend(t, st, jev("1", "a", "add_to_cart", 1, 0, 9), jev("2", "b", "product_view", 1, 0, 9))
+	if _, err := st.EraseUnits(ctx, []privacy.Unit{{ID: "a", Hash: "hash-of-a"}}, day0.AddDate(0, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	segs, err := st.JourneyCohortSegments(ctx, journey.Day(day0.UnixNano()), journey.Day(day0.UnixNano())+1, "device")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var units int64
+	for _, byStages := range segs {
+		for _, n := range byStages {
+			units += n
+		}
+	}
+	if units != 1 {
+		t.Fatalf("%d unit rows after erasing a, want only b's", units)
+	}
+	sameSeries(t, "add_to_cart_rate", seriesOf(t, j, "add_to_cart_rate", 1), []float64{0.5})
 }
 
 func testJourneyFunnel(t *testing.T, st JourneyBackend) {
