@@ -107,7 +107,7 @@ func series(m experiment.Metric, from, to int64, ds days) anomaly.Series {
 
 // Query selects the map's days and the funnel's breakdown.
 type Query struct {
-	// From and To are the first and the last day shown (UTC dates).
+	// From and To are in the first and the last day shown (UTC days).
 	From, To time.Time
 	// Dimension splits the funnel by a unit attribute ("" for none).
 	Dimension string
@@ -186,7 +186,7 @@ func (s *Service) Build(ctx context.Context, q Query) (*Map, error) {
 	if q.Dimension != "" && !report.ValidDimension(q.Dimension) {
 		return nil, &experiment.ValidationError{Field: "dimension", Message: "not a queryable attribute name"}
 	}
-	f, t := ceilDay(q.From), Day(q.To.UnixNano())+1
+	f, t := Day(q.From.UnixNano()), Day(q.To.UnixNano())+1
 	if t <= f {
 		return nil, &experiment.ValidationError{Field: "to", Message: "must not be before from"}
 	}
