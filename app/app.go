@@ -22,6 +22,7 @@ import (
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/health"
+	"github.com/journeylab/journeylab/journey"
 	"github.com/journeylab/journeylab/outcomes"
 	"github.com/journeylab/journeylab/privacy"
 	"github.com/journeylab/journeylab/report"
@@ -44,6 +45,7 @@ type Backend interface {
 	outcomes.DayStore
 	health.Store
 	health.Activity
+	journey.Reader
 	// Rebuild recomputes an experiment's rollups from raw events.
 	Rebuild(ctx context.Context, experimentKey string, progress func(done, total int64)) error
 	privacy.Store
@@ -91,6 +93,9 @@ type App struct {
 	Pseudonyms *privacy.Pseudonymiser
 	// Bandit re-weights experiments in optimise mode; Listen starts it.
 	Bandit *bandit.Scheduler
+	// Journey builds the journey map; its StageKPISeries feeds the
+	// journey KPI anomaly checks.
+	Journey *journey.Service
 	// Health runs the experiment health checks; Listen starts it when
 	// health.enabled is set.
 	Health *health.Monitor
@@ -196,6 +201,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Serving.Close)
 	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
 	api.NewReports(st, expiredReports{Source: st, st: st}, expiredDays{DayStore: st, st: st}, now).Register(v1, read)
+	a.Journey = journey.NewService(st, st, st, now)
+	api.NewJourney(a.Journey, now).Register(v1, read)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewPrivacyOverview(a).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
@@ -249,23 +256,15 @@ func NewHealthMonitor(cfg config.Config, st Backend, exps *experiment.Service, l
 		}
 		closeHooks, opts.Notifier = d.Close, d
 	}
-	opts.Journey = journeySource(st)
+	// The journey KPI anomaly check reads the same stage KPI series as the
+	// journey map.
+	opts.Journey = journey.NewService(st, st, st, now)
 	mon, err := health.NewMonitor(exps, st, st, st, st, opts)
 	if err != nil {
 		_ = closeHooks(context.Background())
 		return nil, nil, err
 	}
 	return mon, closeHooks, nil
-}
-
-// journeySource is where the health checks read the journey's stage KPIs
-// over all traffic: the store, when it keeps them (it implements
-// health.JourneySource). Without one the journey KPI anomaly check is off.
-func journeySource(st Backend) health.JourneySource {
-	if js, ok := st.(health.JourneySource); ok {
-		return js
-	}
-	return nil
 }
 
 // Listen serves HTTP until ctx is cancelled, then shuts down gracefully:

@@ -39,6 +39,29 @@ type Config struct {
 // that orders can be delivered and returned.
 const ReturnDays = 7
 
+// HistoryDays is how long the shop ran before the experiments started.
+// Background visitors, who see no experiment (the traffic outside the
+// experiments' touchpoints and coverage), arrive from then until the end
+// at half the experiment visitors' daily rate. They give the journey map
+// weeks of history, so its expected bands are ready, and they carry the
+// planted payment outage.
+const HistoryDays = 56
+
+// OutageDaysBeforeStart places the planted anomaly: on the UTC day this
+// many days before the experiments start, payments fail and almost no
+// order completes (checkout conversion collapses).
+const OutageDaysBeforeStart = 5
+
+// OutageDay is the UTC midnight of the planted payment outage of a demo
+// whose experiments started at start.
+func OutageDay(start time.Time) time.Time {
+	return start.UTC().Truncate(24*time.Hour).AddDate(0, 0, -OutageDaysBeforeStart)
+}
+
+// PainPoint is the funnel step the demo's visitors are planted to leave
+// at most: most visitors look at products and never add one to the cart.
+var PainPoint = [2]experiment.Stage{experiment.StageConsideration, experiment.StageDecision}
+
 func (c Config) withDefaults() Config {
 	if c.Visitors == 0 {
 		c.Visitors = 20000
@@ -167,7 +190,10 @@ type Summary struct {
 	Visitors    int
 	Exposures   int
 	Events      int
-	// Start is when the experiments launched and the first visitor arrived.
+	// BackgroundVisitors saw no experiment; they arrived from HistoryDays
+	// before Start until End.
+	BackgroundVisitors int
+	// Start is when the experiments launched.
 	Start, End time.Time
 }
 
@@ -187,7 +213,8 @@ func Run(ctx context.Context, st Store, cfg Config, progress func(done, total in
 		return nil, fmt.Errorf("demo: need visitors >= 0 and days >= 1, got %d and %d", cfg.Visitors, cfg.Days)
 	}
 	start := cfg.End.AddDate(0, 0, -(cfg.Days + ReturnDays))
-	sum := &Summary{Visitors: cfg.Visitors, Start: start, End: cfg.End}
+	background := cfg.Visitors * backgroundDays(cfg) / (2 * cfg.Days)
+	sum := &Summary{Visitors: cfg.Visitors, BackgroundVisitors: background, Start: start, End: cfg.End}
 	exps, err := launch(ctx, st, start)
 	if err != nil {
 		return nil, err
@@ -203,19 +230,27 @@ func Run(ctx context.Context, st Store, cfg Config, progress func(done, total in
 	}
 	in := events.NewIngestor(st, func() time.Time { return cfg.End }, events.Options{})
 	s := &sim{cfg: cfg, start: start, snap: snap}
-	for from := 0; from < cfg.Visitors; from += batchVisitors {
+	total := background + cfg.Visitors
+	for from := 0; from < total; from += batchVisitors {
 		var xs []experiment.Exposure
 		var items []events.Item
-		for i := from; i < min(from+batchVisitors, cfg.Visitors); i++ {
-			v := s.visitor(i)
+		for i := from; i < min(from+batchVisitors, total); i++ {
+			var v visit
+			if i < background {
+				v = s.backgroundVisitor(i)
+			} else {
+				v = s.visitor(i - background)
+			}
 			xs = append(xs, v.exposures...)
 			items = append(items, v.events...)
 		}
-		n, err := st.InsertExposures(ctx, xs)
-		if err != nil {
-			return nil, fmt.Errorf("demo: write exposures: %w", err)
+		if len(xs) > 0 {
+			n, err := st.InsertExposures(ctx, xs)
+			if err != nil {
+				return nil, fmt.Errorf("demo: write exposures: %w", err)
+			}
+			sum.Exposures += n
 		}
-		sum.Exposures += n
 		for len(items) > 0 {
 			k := min(len(items), events.DefaultMaxBatch)
 			resp, err := in.Ingest(ctx, items[:k])
@@ -233,7 +268,7 @@ func Run(ctx context.Context, st Store, cfg Config, progress func(done, total in
 			items = items[k:]
 		}
 		if progress != nil {
-			progress(min(from+batchVisitors, cfg.Visitors), cfg.Visitors)
+			progress(min(from+batchVisitors, total), total)
 		}
 	}
 	return sum, nil
@@ -284,17 +319,37 @@ var (
 	channels = []string{"search", "search", "social", "email", "direct"}
 )
 
-// visitor simulates visitor i's journey. Each visitor has its own random
-// stream, so the outcome does not depend on batching.
+// visitor simulates visitor i of the experiment period. Each visitor has
+// its own random streams, so the outcome does not depend on batching.
 func (s *sim) visitor(i int) visit {
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, splitmix(uint64(i))))
 	id := "v" + strconv.FormatUint(s.cfg.Seed, 10) + "-" + strconv.Itoa(i)
+	return s.journey(rng, splitmix(uint64(i)), id, s.start, s.cfg.Days, false)
+}
+
+// backgroundDays is how many days background visitors arrive over.
+func backgroundDays(cfg Config) int { return HistoryDays + cfg.Days + ReturnDays }
+
+// backgroundVisitor simulates background visitor i: the same journey,
+// no experiment.
+func (s *sim) backgroundVisitor(i int) visit {
+	stream := splitmix(uint64(i) ^ 0x6267) // "bg"
+	rng := rand.New(rand.NewPCG(s.cfg.Seed, stream))
+	id := "b" + strconv.FormatUint(s.cfg.Seed, 10) + "-" + strconv.Itoa(i)
+	return s.journey(rng, stream, id, s.start.AddDate(0, 0, -HistoryDays), backgroundDays(s.cfg), true)
+}
+
+// journey simulates one visitor arriving within days of from. rng drives
+// the experiment-era behaviour (its draws are fixed, so the planted effects
+// do not move); the stages after the order draw from a second stream.
+func (s *sim) journey(rng *rand.Rand, stream uint64, id string, from time.Time, days int, background bool) visit {
+	after := rand.New(rand.NewPCG(s.cfg.Seed^0x6a6f75726e6579, stream)) // "journey"
 	attrs := map[string]string{"device": devices[rng.IntN(len(devices))], "channel": channels[rng.IntN(len(channels))]}
-	v := &visitBuilder{s: s, id: id, attrs: attrs}
+	v := &visitBuilder{s: s, id: id, attrs: attrs, background: background}
 	// Engagement is the visitor's appetite for browsing; it drives product
 	// views now and in earlier visits, which is what CUPED exploits.
 	engagement := math.Exp(0.5 * rng.NormFloat64())
-	arrive := s.start.Add(time.Duration(rng.Float64() * float64(s.cfg.Days) * 24 * float64(time.Hour)))
+	arrive := from.Add(time.Duration(rng.Float64() * float64(days) * 24 * float64(time.Hour)))
 
 	// A third of the visitors browsed in the two weeks before (pre-exposure data).
 	if rng.Float64() < 0.35 {
@@ -316,6 +371,8 @@ func (s *sim) visitor(i int) visit {
 		v.event(arrive.Add(time.Minute), "bounce", nil)
 		return v.visit
 	}
+	// Awareness: those who stay clicked through from the landing page.
+	v.event(arrive.Add(-10*time.Second), "landing_click", nil)
 
 	// Decision: add to cart.
 	pCart := math.Min(0.9, 0.25*math.Sqrt(engagement))
@@ -346,11 +403,17 @@ func (s *sim) visitor(i int) visit {
 	}
 	amount = math.Round(amount*100) / 100
 	orderAt := checkoutAt.Add(time.Duration(2+rng.IntN(7)) * time.Minute)
+	if background && orderAt.UTC().Truncate(24*time.Hour).Equal(OutageDay(s.start)) {
+		// The payment outage: the order fails and the cart is left.
+		v.event(orderAt, "cart_abandoned", nil)
+		return v.visit
+	}
 	v.event(orderAt, "order_completed", &amount)
 	v.event(orderAt, "net_revenue", &amount)
 
 	// Delivery, then half the customers (it is fashion) open the returns portal.
 	delivered := orderAt.Add(time.Duration(48+rng.IntN(48)) * time.Hour)
+	v.afterDelivery(after, orderAt, delivered, amount)
 	if rng.Float64() >= 0.50 {
 		return v.visit
 	}
@@ -376,20 +439,50 @@ func (s *sim) visitor(i int) visit {
 	return v.visit
 }
 
+// afterDelivery simulates the stages after an order that no experiment
+// measures: delivery feedback, product use and loyalty.
+func (v *visitBuilder) afterDelivery(rng *rand.Rand, orderAt, delivered time.Time, amount float64) {
+	if rng.Float64() < 0.10 {
+		v.event(orderAt.Add(time.Duration(24+rng.IntN(48))*time.Hour), "wismo_contact", nil)
+	}
+	if rng.Float64() < 0.80 {
+		score := float64(3 + rng.IntN(3))
+		v.event(delivered.Add(2*time.Hour), "delivery_csat", &score)
+	}
+	if rng.Float64() < 0.60 {
+		stars := float64(2 + rng.IntN(4))
+		v.event(delivered.Add(time.Duration(24+rng.IntN(72))*time.Hour), "product_rating", &stars)
+	}
+	if rng.Float64() < 0.45 {
+		score := float64(min(10, 4+rng.IntN(8)))
+		v.event(delivered.Add(time.Duration(72+rng.IntN(72))*time.Hour), "nps_response", &score)
+	}
+	if rng.Float64() < 0.15 {
+		again := amount * (0.5 + rng.Float64())
+		again = math.Round(again*100) / 100
+		v.event(delivered.Add(time.Duration(5+rng.IntN(10))*24*time.Hour), "repeat_purchase", &again)
+	}
+}
+
 // visitBuilder collects one visitor's exposures and events.
 type visitBuilder struct {
 	visit
 	s     *sim
 	id    string
 	attrs map[string]string
-	seq   int
-	buf   []assign.Assignment
+	// background visitors see no experiment.
+	background bool
+	seq        int
+	buf        []assign.Assignment
 }
 
 // expose assigns the visitor on touchpoint at time at, as /v1/assign
 // would, records the exposure and returns the variant key ("" when the
 // visitor is not in the experiment).
 func (v *visitBuilder) expose(exp, touchpoint string, at time.Time) string {
+	if v.background {
+		return ""
+	}
 	attrs := make(map[string]any, len(v.attrs))
 	for k, x := range v.attrs {
 		attrs[k] = x

@@ -384,6 +384,54 @@ test('the dashboard, end to end', async (outer) => {
     await shot('06-journey');
   });
 
+  await t.test('the journey map shows the API\'s KPIs for all visitors, its funnel and pain point, and the experiment\'s verdicts', async () => {
+    const r = await api('GET', '/v1/journey');
+    assert.equal(r.status, 200, r.text);
+    const m = r.json;
+    assert.ok(m.visitors > 0 && m.visitors <= UNITS, `the API counts ${m.visitors} visitor-days for ${UNITS} units, some without events`);
+    assert.ok((await page.locator('h1 + p.hint').textContent()).includes(`(${fmt.fmtInt(m.visitors)} visitor-days)`));
+    // Every KPI card shows the API's value over the range.
+    for (const sv of m.stages) {
+      for (const k of sv.kpis) {
+        const card = page.locator(`.stage-kpis[data-stage="${sv.stage}"] .kpi-card[data-metric="${k.metric}"]`);
+        const shown = await card.locator('.kpi-value').textContent();
+        assert.equal(shown, fmt.fmtValue(k.value ?? NaN, k.kind), `${k.metric}`);
+        if (k.value !== null) near(shown, k.kind === 'nps' ? k.value * 100 : k.value, k.kind === 'binomial' ? 0.0001 : 0.01, `${k.metric} over the range`);
+        assert.equal(await card.locator('svg.sparkline').count(), 1, `${k.metric} has its daily series`);
+      }
+    }
+    const atc = m.stages.find((sv) => sv.stage === 'decision').kpis.find((k) => k.metric === 'add_to_cart_rate');
+    assert.ok(atc.value > 0, 'the add-to-cart rate of all visitors is positive');
+    // The funnel: each stage's reached count and share, the pain point highlighted.
+    for (const st of m.funnel.steps) {
+      const row = page.locator(`.funnel-step[data-stage="${st.stage}"]`);
+      near(await row.locator('.reached').textContent(), st.units, 0, `${st.stage} reached`);
+      near(await row.locator('.share').textContent(), st.share, 0.001, `${st.stage} share`);
+    }
+    assert.ok(m.funnel.pain_point, 'the API names a pain point');
+    const pain = page.locator('.funnel-step.pain-point');
+    assert.equal(await pain.count(), 1);
+    assert.equal(await pain.getAttribute('data-stage'), m.funnel.pain_point.to);
+    // The experiment's verdicts at its stage, as the report reads them.
+    const exp = m.stages.find((sv) => sv.stage === 'consideration').experiments.find((e) => e.key === KEY);
+    assert.ok(exp, 'the API lists the experiment at its stage');
+    for (const v of exp.verdicts) {
+      const li = page.locator(`.stage-kpis[data-stage="consideration"] .stage-exp[data-key="${KEY}"] .verdict[data-metric="${v.metric}"]`);
+      assert.equal(await li.textContent(), `${v.name}: ${fmt.VERDICT_LABEL[v.verdict]}`);
+    }
+    await page.locator('.journey-funnel-panel').scrollIntoViewIfNeeded();
+    await shot('06b-journey-map', true);
+
+    // A breakdown by device.
+    await page.getByLabel('Split the funnel by').fill('device');
+    await page.getByRole('button', { name: 'Show' }).click();
+    await page.locator('.journey-segments').waitFor();
+    const byDevice = (await api('GET', `/v1/journey?from=${m.from}&to=${m.to}&dimension=device`)).json;
+    for (const sg of byDevice.funnel.segments) {
+      near(await page.locator(`.journey-segments tr[data-segment="${sg.value}"] .cohort`).textContent(), sg.cohort, 0, `cohort of ${sg.value}`);
+    }
+  });
+
   await t.test('a layer\'s holdout baseline has a page of its own with the API\'s numbers', async () => {
     let r = await api('PUT', '/v1/layers/e2e-checkout', { holdout_share: 0.3, metrics: ['conversion'] });
     assert.equal(r.status, 200, r.text);

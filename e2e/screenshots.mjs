@@ -61,7 +61,13 @@ try {
 
   await page.goto(`${BASE}/#/journey`);
   await page.locator('li.touchpoint').first().waitFor();
-  await shoot('dashboard-journey.png');
+  // The journey of all visitors: the funnel with its pain point and the
+  // stage KPIs with their bands (the planted outage shows in checkout).
+  await page.setViewportSize({ width: 1366, height: 1500 });
+  await page.screenshot({ path: join(IMG, 'dashboard-journey-map.png') });
+  await page.setViewportSize({ width: 1366, height: 768 });
+  await page.locator('ol.journey').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(IMG, 'dashboard-journey.png') });
   if (pageErrors.length) throw new Error(`script errors: ${pageErrors.join('; ')}`);
 } finally {
   await close();

@@ -30,6 +30,9 @@ type Attribution struct {
 	Experiments map[string]*ExperimentRules
 	// ByEvent lists, per event name, the (experiment, rule) pairs it feeds.
 	ByEvent map[string][]Target
+	// Metrics is the metric catalogue the rules were compiled from (the
+	// journey map maps event names to stages with it).
+	Metrics []experiment.Metric
 }
 
 // ExperimentRules are the compiled metrics of one experiment.
@@ -74,7 +77,7 @@ func CompileAttribution(version int64, exps []*experiment.Experiment, layers []e
 	for _, m := range metrics {
 		byKey[m.Key] = m
 	}
-	a := &Attribution{Version: version, Experiments: map[string]*ExperimentRules{}, ByEvent: map[string][]Target{}}
+	a := &Attribution{Version: version, Experiments: map[string]*ExperimentRules{}, ByEvent: map[string][]Target{}, Metrics: metrics}
 	all := exps
 	for _, l := range layers {
 		if h := experiment.HoldoutExperiment(l, exps); h != nil {

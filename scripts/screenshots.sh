@@ -18,4 +18,4 @@ for _ in $(seq 50); do
 done
 [ -n "$url" ] || { cat "$dir/serve.log" >&2; exit 1; }
 JOURNEYLAB_URL=$url node e2e/screenshots.mjs
-echo "updated docs/img/dashboard-{report,breakdown,form,metric-form,journey}.png"
+echo "updated docs/img/dashboard-{report,breakdown,form,metric-form,journey,journey-map}.png"

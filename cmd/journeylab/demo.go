@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/viper"
 
 	"github.com/journeylab/journeylab/demo"
+	"github.com/journeylab/journeylab/journey"
 	"github.com/journeylab/journeylab/report"
 	"github.com/journeylab/journeylab/store/sqlite"
 )
@@ -40,8 +41,14 @@ checkout: no upsell step). Apart from the orders that follow the gallery's
 extra add-to-carts, nothing else has a true effect. Visitors are
 assigned exactly as /v1/assign would, exposures are written with the store's
 exposure path and outcomes through the events ingestor, so the reports are
-computed the way they are in production. The last table checks the report
-against the planted truth.
+computed the way they are in production. The findings table checks the
+reports against the planted truth.
+
+Background visitors, who see no experiment, arrive from 35 days before the
+experiments until the end: that history gives the journey map (printed
+last) its expected bands, and holds a planted payment outage on which
+checkout conversion collapses. Most visitors leave between consideration
+and decision: the map's pain point.
 
 The data goes to a new temporary directory unless --data-dir is given (it
 must not hold the demo experiments already); afterwards you can explore it:
@@ -70,7 +77,7 @@ journeylab serve --data-dir DIR --dev-mode.`,
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintf(errOut, "simulating %d visitors over %d days (+%d days for returns) into %s\n", cfg.Visitors, cfg.Days, demo.ReturnDays, st.Path())
+			fmt.Fprintf(errOut, "simulating %d visitors over %d days (+%d days for returns, after %d days of history) into %s\n", cfg.Visitors, cfg.Days, demo.ReturnDays, demo.HistoryDays, st.Path())
 
 			var bar *progressbar.ProgressBar
 			if !quiet {
@@ -86,6 +93,9 @@ journeylab serve --data-dir DIR --dev-mode.`,
 			began := time.Now()
 			sum, err := demo.Run(cmd.Context(), st, cfg, func(done, total int) {
 				if bar != nil {
+					if bar.GetMax() != total {
+						bar.ChangeMax(total)
+					}
 					_ = bar.Set(done)
 				}
 			})
@@ -116,6 +126,21 @@ journeylab serve --data-dir DIR --dev-mode.`,
 			if err := writeFindings(out, demo.Check(reports)); err != nil {
 				return err
 			}
+			fmt.Fprintf(out, "\n%s\nJOURNEY MAP (all visitors, the %d days before today)\n", rule, journey.DefaultDays)
+			// The map ends with the last whole day.
+			q, err := journey.ParseQuery(func(string) string { return "" }, sum.End.AddDate(0, 0, -1))
+			if err != nil {
+				return err
+			}
+			m, err := journey.NewService(st, st, st, time.Now).Build(cmd.Context(), q)
+			if err != nil {
+				return err
+			}
+			if err := journey.WriteText(out, m); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "\nPlanted: most visitors leave between %s and %s; a payment outage on %s.\n",
+				demo.PainPoint[0], demo.PainPoint[1], demo.OutageDay(sum.Start).Format(time.DateOnly))
 			fmt.Fprintf(out, "\nExplore it: journeylab serve --data-dir %s --dev-mode\n", dataDir)
 			return nil
 		},

@@ -79,7 +79,11 @@ func (s *Store) EraseUnits(ctx context.Context, units []privacy.Unit, at time.Ti
 				}
 				*counts[coll] = res.DeletedCount
 			}
-			_, err := s.c.units.DeleteOne(sc, bson.D{eq("_id", u.ID)})
+			if _, err := s.c.units.DeleteOne(sc, bson.D{eq("_id", u.ID)}); err != nil {
+				return err
+			}
+			// The journey map keeps anonymous daily counts; the unit's own document goes.
+			_, err := s.coll(collJourneyUnits).DeleteOne(sc, bson.D{eq("_id", u.ID)})
 			return err
 		})
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/mongo/options"
 
 	"github.com/journeylab/journeylab/events"
+	"github.com/journeylab/journeylab/journey"
 	engine "github.com/journeylab/journeylab/outcomes"
 )
 
@@ -84,6 +85,7 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 			return fmt.Errorf("insert events: %w", err)
 		}
 		var pts []engine.Event
+		var jevs []journey.Event
 		var units []string
 		seenUnit := map[string]bool{}
 		for j, i := range first {
@@ -92,6 +94,7 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 			}
 			stored[i] = true
 			d := &docs[j]
+			jevs = append(jevs, journey.Event{Unit: d.Unit, Name: d.Event, TS: d.TS, Value: d.Value})
 			if !seenUnit[d.Unit] {
 				seenUnit[d.Unit] = true
 				units = append(units, d.Unit)
@@ -101,6 +104,9 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 			}
 		}
 		if err := s.touchUnits(sc, units); err != nil {
+			return err
+		}
+		if err := journey.Record(sc, journeyTx{s, sc}, jevs, journey.StageBits(cfg.Metrics)); err != nil {
 			return err
 		}
 		cs, err := engine.Attribute(sc, engineTx{s, sc}, cfg, pts)

@@ -36,7 +36,10 @@ var update = flag.Bool("update", false, "rewrite the golden query documents in t
 // accumulators follow events.Rule.Contribution (sum, sum of squares and
 // cross products of the capped y, x and pre), that $min caps only mean and
 // ratio metrics, and that the funnel's prefixes are cumulative. They have
-// not been run against a server here (see docs/mongodb.md).
+// not been run against a server here (see docs/mongodb.md). The journey
+// map's queries were checked the same way against the pages of $lookup
+// (localField with a pipeline: MongoDB 5.0+), $getField (5.0+), $first,
+// $filter, $size, $gt, $gte and $limit, and against journey.go's documents.
 func goldenQueries() map[string]any {
 	mean := experiment.Metric{Key: "revenue_per_visitor", Kind: experiment.KindMean}
 	ratio := experiment.Metric{Key: "average_order_value", Kind: experiment.KindRatio}
@@ -66,6 +69,10 @@ func goldenQueries() map[string]any {
 		"days_events_named":                  findDoc(eventsNamedQuery([]string{"u1", "u2"}, []string{"purchase", "order"})),
 		"stored_events_none":                 storedEventsFilter(nil, nil),
 		"experiments_all":                    experimentFilter(experiment.Filter{}),
+		"journey_cohorts":                    journeyCohortPipeline(20150, 20178),
+		"journey_cohort_segments":            journeyCohortSegmentPipeline(20150, 20178, "jl:persona"),
+		"journey_late_events":                journeyLateEventsFilter([]string{"u1", "u2"}, 20150*86400e9, 20152*86400e9),
+		"journey_daily_range":                bson.D{dayRange("day", 20150, 20178)},
 		"experiments_every_field": experimentFilter(experiment.Filter{Stage: experiment.StageCheckout, Touchpoint: "checkout_flow",
 			Status: experiment.StatusRunning, Layer: "checkout"}),
 	}

@@ -47,11 +47,17 @@ var indexes = []indexSpec{
 	{"unit_metrics", "experiment_unit", bson.D{{Key: "experiment", Value: 1}, {Key: "unit_id", Value: 1}}, false},
 	// The unknown event names, most frequent first (list and prune).
 	{unknownEventsColl, "count_name", unknownEventsOrder, false},
+	// The journey map's aggregates (journey.go): one document per key.
+	{collJourneyBits, "event", bson.D{{Key: "event", Value: 1}}, true},
+	{collJourneyUnits, "first_day", bson.D{{Key: "first_day", Value: 1}}, false},
+	{collJourneyDaily, "day_event", bson.D{{Key: "day", Value: 1}, {Key: "event", Value: 1}}, true},
+	{collJourneyCohorts, "first_day_stages", bson.D{{Key: "first_day", Value: 1}, {Key: "stages", Value: 1}}, true},
 }
 
 // collectionNames are created explicitly so that transactions never have
 // to create one (which a cross-shard transaction may not do).
-var collectionNames = []string{"experiments", "audit", "metrics", "layers", "api_keys", "counters", "exposures", "events", "unit_metrics", "units", "personas", "erasures", unknownEventsColl}
+var collectionNames = []string{"experiments", "audit", "metrics", "layers", "api_keys", "counters", "exposures", "events", "unit_metrics", "units", "personas", "erasures", unknownEventsColl,
+	collJourneyBits, collJourneyUnits, collJourneyDaily, collJourneyCohorts}
 
 // Counter documents in the counters collection.
 const (

@@ -162,6 +162,10 @@ func (s *Store) eraseChunk(ctx context.Context, tx *sql.Tx, units []privacy.Unit
 	if out.Events, err = execCount(ctx, tx, `DELETE FROM events WHERE unit_id IN (SELECT value FROM json_each(?))`, list); err != nil {
 		return out, fmt.Errorf("erase events: %w", err)
 	}
+	// The journey map keeps anonymous daily counts; the unit's own row goes.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM journey_units WHERE unit_id IN (SELECT value FROM json_each(?))`, list); err != nil {
+		return out, fmt.Errorf("erase journey unit: %w", err)
+	}
 	audit, err := tx.PrepareContext(ctx, `INSERT INTO erasures (hash, first_at, last_at, requests) VALUES (?, ?, ?, 1)
 		ON CONFLICT (hash) DO UPDATE SET last_at = excluded.last_at, requests = requests + 1`)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/journeylab/journeylab/events"
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/journey"
 	engine "github.com/journeylab/journeylab/outcomes"
 )
 
@@ -106,6 +107,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 		// Each event got the next position in the insert loop above, the
 		// ignored duplicates included.
 		var pts []engine.Event
+		var jevs []journey.Event
 		pos := base
 		for _, r := range reqs {
 			r.stored = make([]bool, len(r.evs))
@@ -118,10 +120,14 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 				}
 				delete(fresh, k)
 				r.stored[i] = true
+				jevs = append(jevs, journey.Event{Unit: ev.UnitID, Name: ev.Event, TS: ev.TS.UnixNano(), Value: *ev.Value})
 				if len(cfg.ByEvent[ev.Event]) > 0 {
 					pts = append(pts, engine.Event{Unit: ev.UnitID, Seq: pos, Point: events.Point{ID: ev.EventID, Event: ev.Event, TS: ev.TS.UnixNano(), Value: *ev.Value}})
 				}
 			}
+		}
+		if err := journey.Record(ctx, journeyTx{tx}, jevs, journey.StageBits(cfg.Metrics)); err != nil {
+			return err
 		}
 		cs, err := engine.Attribute(ctx, engineTx{tx}, cfg, pts)
 		if err != nil || len(cs) == 0 {

@@ -272,6 +272,39 @@ var migrations = []string{
 		first_seen INTEGER NOT NULL,
 		last_seen  INTEGER NOT NULL
 	) WITHOUT ROWID;`,
+	// The journey map's aggregates over all traffic, maintained with each
+	// event batch (package journey): the bit of each tracked event name;
+	// per unit its first day, the stages it reached, its latest day and
+	// that day's event bits; per day and name the distinct units, count,
+	// sum and NPS buckets (name '' holds the visitors); and per first day
+	// and set of stages reached the number of units (the funnel cohorts).
+	`CREATE TABLE journey_bits (
+		event TEXT PRIMARY KEY,
+		bit   INTEGER NOT NULL UNIQUE
+	) WITHOUT ROWID;
+	CREATE TABLE journey_units (
+		unit_id   TEXT PRIMARY KEY,
+		first_day INTEGER NOT NULL,
+		stages    INTEGER NOT NULL,
+		day       INTEGER NOT NULL,
+		day_mask  INTEGER NOT NULL
+	) WITHOUT ROWID;
+	CREATE TABLE journey_daily (
+		day        INTEGER NOT NULL,
+		event      TEXT NOT NULL,
+		units      INTEGER NOT NULL,
+		count      INTEGER NOT NULL,
+		sum        REAL NOT NULL,
+		promoters  INTEGER NOT NULL,
+		detractors INTEGER NOT NULL,
+		PRIMARY KEY (day, event)
+	) WITHOUT ROWID;
+	CREATE TABLE journey_cohorts (
+		first_day INTEGER NOT NULL,
+		stages    INTEGER NOT NULL,
+		units     INTEGER NOT NULL,
+		PRIMARY KEY (first_day, stages)
+	) WITHOUT ROWID;`,
 }
 
 func (s *Store) migrate(ctx context.Context) error {

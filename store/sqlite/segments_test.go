@@ -204,6 +204,7 @@ func TestOldDataDirectoryGetsSegmentTotalsFromRebuild(t *testing.T) {
 	// (the later migrations' tables go too).
 	for _, q := range []string{`DROP TABLE segment_totals`, `DROP TABLE segment_counts`, `DROP TABLE segment_overflow`, `DROP TABLE segment_pending`,
 		`DROP TABLE alerts`, `DROP TABLE alert_events`, `DROP TABLE health_settings`, `DROP TABLE health_state`, `DROP TABLE webhook_deliveries`, `DROP TABLE exposure_conflicts`,
+		`DROP TABLE journey_bits`, `DROP TABLE journey_units`, `DROP TABLE journey_daily`, `DROP TABLE journey_cohorts`,
 		`PRAGMA user_version = 2`} {
 		if _, err := st.w.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)

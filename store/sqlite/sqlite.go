@@ -112,6 +112,10 @@ func OpenFile(ctx context.Context, path string) (*Store, error) {
 	s.recover, s.stop = make(chan struct{}, 1), make(chan struct{})
 	s.kept.Add(1)
 	go s.keepWAL()
+	if err := s.backfillJourney(ctx); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
