@@ -1,3 +1,4 @@
+// @ts-check
 // A KPI's daily series as a small SVG: the expected band (from the same
 // weekday of earlier weeks) as a shaded area, the values as a line, and
 // the days outside the band as marked points. Colours come from app.css.
