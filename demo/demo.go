@@ -354,6 +354,9 @@ func (s *sim) journey(rng *rand.Rand, stream uint64, id string, from time.Time, 
 	// A third of the visitors browsed in the two weeks before (pre-exposure data).
 	if rng.Float64() < 0.35 {
 		prior := arrive.Add(-time.Duration((1 + 12*rng.Float64()) * 24 * float64(time.Hour)))
+		// That visit came in through the landing page too (no draw, so the
+		// planted effects stay where they are).
+		v.event(prior.Add(-10*time.Second), "landing_click", nil)
 		for k := range 1 + poisson(rng, 1.5*engagement) {
 			v.event(prior.Add(time.Duration(k)*40*time.Second), "product_view", nil)
 		}
