@@ -157,7 +157,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.Events.Close)
 	allow := privacy.NewAllowList(cfg.PrivacyAttributes)
 	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew})
-	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewEvents(ingest).Register(v1, a.Server.RequireBeacon())
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{
@@ -170,7 +170,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK), a.Server.RequireBeacon())
 	api.NewReports(st, st, now).Register(v1, read)
 	api.NewPrivacy(a.Eraser).Register(v1, admin)
 	api.NewOFREP(a.Serving, st, log).Register(a.Server.OFREP(), a.Server.Require(auth.ScopeSDK))
