@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build install screenshots test test-faults test-mongo lint bench bench-http bench-ofrep bench-targeting bench-ceiling fuzz clean
+.PHONY: help run build install screenshots test test-faults test-mongo lint bench bench-http bench-ofrep bench-targeting bench-ceiling check-goget fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: ## the test suites, then the real-client tests in clienttest/ and the Open
 	  (cd clienttest && $(GO) test -count=1 -json ./...) || rc=1; \
 	  (cd sdk/go/openfeature && $(GO) test -count=1 -json ./...) || rc=1; \
 	  exit $$rc; } 2>&1 | bin/testsummary'
+
+check-goget: ## go get of the Go SDK by its module path from a file:// module proxy of HEAD, into a new module, offline (also part of make test)
+	cd clienttest && $(GO) test -count=1 -run TestGoGetFetchesTheSDKThroughAModuleProxy -v .
 
 test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
 	bash scripts/test-mongo.sh
