@@ -132,6 +132,17 @@ experiment dach-payment ',"targeting":{"country":{"$in":["DE","AT","CH"]}}'
 experiment layer-a ',"layer":"checkout","layer_share":0.45'
 experiment layer-b ',"layer":"checkout","layer_share":0.45'
 
+wait_assignments() { # wait_assignments BODY MIN: until /v1/assign answers BODY with at least MIN assignments (5 s at most)
+	local n=0
+	for _ in $(seq 1 50); do
+		n=$(curl -fsS -X POST --data "$1" "${BASE}/v1/assign" | jq '.assignments | length')
+		[ "$n" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "expected at least $2 assignments, got $n"
+	exit 1
+}
+
 targeting_shapes=""
 if echo "$SHAPES" | grep -Eqw 'targeted|untargeted'; then
 	targeting_shapes=1
@@ -142,24 +153,13 @@ if echo "$SHAPES" | grep -Eqw 'targeted|untargeted'; then
 		TOUCHPOINT=checkout_plain experiment "plain-$i" ""
 		TOUCHPOINT=checkout_tgt experiment "tgt-$i" ",\"targeting\":{\"country\":{\"\$in\":[\"DE\",\"AT\",\"CH\",\"X$i\"]},\"device\":{\"\$ne\":\"desktop\"},\"app_version\":{\"\$vgte\":\"4.2.0\"},\"utm_source\":{\"\$regex\":\"^(newsletter|sea)-\"},\"\$persona\":\"sarah\"}"
 	done
-	probe='{"unit_id":"probe-1","touchpoint":"checkout_tgt","expose":false,"attributes":{"device":"mobile","country":"DE","app_version":"4.10.1","utm_source":"newsletter-2026-11","returns_last_year":3,"segment":"size-unsure"}}'
-	for _ in $(seq 1 50); do
-		n=$(curl -fsS -X POST --data "$probe" "${BASE}/v1/assign" | jq '.assignments | length')
-		[ "$n" -eq 10 ] && break
-		sleep 0.1
-	done
-	[ "$n" -eq 10 ] || { echo "expected 10 targeted assignments, got $n"; exit 1; }
+	wait_assignments '{"unit_id":"probe-1","touchpoint":"checkout_tgt","expose":false,"attributes":{"device":"mobile","country":"DE","app_version":"4.10.1","utm_source":"newsletter-2026-11","returns_last_year":3,"segment":"size-unsure"}}' 10
 fi
 
 # The refresher picks the launches up within a second; wait until it has.
 sample='{"unit_id":"probe-1","touchpoint":"checkout_cta","attributes":{"device":"mobile","country":"DE"}}'
-for _ in $(seq 1 50); do
-	n=$(curl -fsS -X POST --data "$sample" "${BASE}/v1/assign" | jq '.assignments | length')
-	[ "$n" -ge 8 ] && break
-	sleep 0.1
-done
+wait_assignments "$sample" 8
 echo "   sample response: $(curl -fsS -X POST --data "$sample" "${BASE}/v1/assign" | head -c 300)..."
-[ "$n" -ge 8 ] || { echo "expected at least 8 assignments, got $n"; exit 1; }
 
 metric() { # metric NAME: current value from /metrics
 	curl -fsS "${BASE}/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'
