@@ -3,12 +3,12 @@ package serving
 import (
 	"context"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/journeylab/journeylab/assign"
 	"github.com/journeylab/journeylab/experiment"
+	"github.com/journeylab/journeylab/internal/benchratio"
 )
 
 // personaStore is testStore with the SQLite store's personas, so that a
@@ -72,25 +72,15 @@ func BenchmarkServiceTargetedOverUntargeted(b *testing.B) {
 	const block = 256
 	base, targeted := targetedService(b, false), targetedService(b, true)
 	dst := make([]assign.Assignment, 0, 16)
-	run := func(s *Service, from int) time.Duration {
-		start := time.Now()
-		for i := range block {
+	from := 0
+	call := func(s *Service) func(int) {
+		return func(i int) {
+			if i == 0 {
+				from += block
+			}
 			dst = s.Assign(benchUnits[(from+i)&4095], "checkout_cta", realisticAttrs, dst[:0])
 		}
-		return time.Since(start)
 	}
-	var tBase, tTarg []time.Duration
 	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		tBase = append(tBase, run(base, i*block))
-		tTarg = append(tTarg, run(targeted, i*block))
-	}
-	median := func(d []time.Duration) float64 {
-		slices.Sort(d)
-		return float64(d[len(d)/2]) / block
-	}
-	mb, mt := median(tBase), median(tTarg)
-	b.ReportMetric(mb, "untargeted-ns/call")
-	b.ReportMetric(mt, "targeted-ns/call")
-	b.ReportMetric(mt/mb, "ratio")
+	benchratio.Report(b, block, "untargeted", call(base), "targeted", call(targeted))
 }
