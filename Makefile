@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/journeylab
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: help run build install screenshots test test-faults test-mongo lint lint-js bench bench-http bench-ofrep bench-ceiling fuzz clean
+.PHONY: help run build install screenshots test test-faults test-mongo lint lint-js bench bench-http bench-ofrep bench-targeting bench-ceiling check-goget fuzz clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ test: ## the test suites, then the real-client tests in clienttest/ and the Open
 	  (cd clienttest && $(GO) test -count=1 -json ./...) || rc=1; \
 	  (cd sdk/go/openfeature && $(GO) test -count=1 -json ./...) || rc=1; \
 	  exit $$rc; } 2>&1 | bin/testsummary'
+
+check-goget: ## go get of the Go SDK by its module path from a file:// module proxy of HEAD, into a new module, offline (also part of make test)
+	cd clienttest && $(GO) test -count=1 -run TestGoGetFetchesTheSDKThroughAModuleProxy -v .
 
 test-mongo: ## store/mongo's tests and benchmarks against throw-away MongoDB 7 replica sets in Docker
 	bash scripts/test-mongo.sh
@@ -45,6 +48,9 @@ bench-http: ## wrk load test of /v1/assign on 127.0.0.1, new and returning visit
 
 bench-ofrep: ## wrk: OFREP single-flag evaluation next to /v1/assign on one server, 3 alternating rounds, medians and ratio
 	SHAPES="repeat ofrep" ROUNDS=3 DURATION=$${DURATION:-10s} bash bench/http-assign.sh
+
+bench-targeting: ## wrk: ten experiments with a realistic condition each next to ten without targeting on one server, 5 alternating rounds, medians and ratio
+	SHAPES="untargeted targeted" ROUNDS=5 DURATION=$${DURATION:-10s} bash bench/http-assign.sh
 
 bench-ceiling: ## wrk against a do-nothing handler per HTTP stack: this machine's HTTP ceiling
 	bash bench/ceiling.sh

@@ -30,11 +30,13 @@ func NewAssign(svc *serving.Service, maxSkew time.Duration) *Assign {
 	return &Assign{svc: svc, maxSkew: maxSkew}
 }
 
-// Register mounts the routes on r (the /v1 router); sdk is the scope check.
-func (h *Assign) Register(r fiber.Router, sdk fiber.Handler) {
+// Register mounts the routes on r (the /v1 router); sdk is the scope
+// check, and beacon the one of POST /v1/exposures, which a browser SDK
+// also reaches with navigator.sendBeacon (server.RequireBeacon).
+func (h *Assign) Register(r fiber.Router, sdk, beacon fiber.Handler) {
 	r.Post("/assign", sdk, h.post)
 	r.Get("/assign", sdk, h.get)
-	r.Post("/exposures", sdk, h.exposures)
+	r.Post("/exposures", beacon, h.exposures)
 	r.Get("/sdk/snapshot", sdk, h.snapshot)
 }
 

@@ -15,7 +15,8 @@ type Events struct {
 // NewEvents returns the event handlers for in.
 func NewEvents(in *events.Ingestor) *Events { return &Events{in: in} }
 
-// Register mounts the routes on r; sdk is the scope check for senders.
+// Register mounts the routes on r; sdk is the scope check for senders,
+// which may be a browser's navigator.sendBeacon (server.RequireBeacon).
 func (h *Events) Register(r fiber.Router, sdk fiber.Handler) {
 	r.Post("/events", sdk, h.post)
 }

@@ -186,7 +186,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 	a.closers = append(a.closers, a.EventNames.Stop)
 	api.NewUnknownEvents(a.EventNames).Register(v1, admin)
 	ingest := events.NewIngestor(privacy.Events{Next: a.Events, Allow: allow, Units: a.Pseudonyms}, now, events.Options{MaxBatch: cfg.MaxEventBatch, MaxFutureSkew: cfg.MaxFutureSkew, Names: a.EventNames})
-	api.NewEvents(ingest).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewEvents(ingest).Register(v1, a.Server.RequireBeacon())
 	// Serving is closed before the store (closers run in reverse), so the
 	// exposure journal is merged on shutdown as far as the deadline allows.
 	a.Serving, err = serving.New(ctx, merged, serving.Options{
@@ -199,7 +199,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger, now Now) (*Ap
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Serving.Close)
-	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK))
+	api.NewAssign(a.Serving, cfg.MaxFutureSkew).Register(v1, a.Server.Require(auth.ScopeSDK), a.Server.RequireBeacon())
 	api.NewReports(st, expiredReports{Source: st, st: st}, expiredDays{DayStore: st, st: st}, now).Register(v1, read)
 	a.Journey = journey.NewService(st, st, st, now)
 	api.NewJourney(a.Journey, now).Register(v1, read)

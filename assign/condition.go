@@ -165,6 +165,11 @@ func compileConditionAt(c Condition, env Env, root string) (Matcher, error) {
 type expr struct {
 	clauses []clause
 	memo    uint8
+	// known has the memo bits of the clauses whose results the memo holds
+	// (shared attribute clauses and personas), and rest the indexes of
+	// the other clauses: see splitMemo.
+	known uint64
+	rest  []int
 }
 
 type clauseKind uint8
@@ -645,7 +650,14 @@ type jsSet struct {
 	hasNull  bool
 	fold     bool
 	folded   []string // lower-cased strings, for non-ASCII look-ups under fold
+	// few holds the strings of a short case-sensitive list (at most
+	// fewStrings): comparing them one by one is cheaper than hashing the
+	// attribute, and most targeting lists are short.
+	few []string
 }
+
+// fewStrings is the longest string list that jsSet compares one by one.
+const fewStrings = 8
 
 func newJSSet(list []any, fold bool) *jsSet {
 	s := &jsSet{fold: fold, strs: map[string]struct{}{}, nums: map[float64]struct{}{}}
@@ -670,6 +682,12 @@ func newJSSet(list []any, fold bool) *jsSet {
 		}
 		// Arrays and objects are compared by reference in JavaScript, so
 		// they never match an attribute.
+	}
+	if !fold && len(s.strs) > 0 && len(s.strs) <= fewStrings {
+		for x := range s.strs {
+			s.few = append(s.few, x)
+		}
+		sort.Strings(s.few)
 	}
 	return s
 }

@@ -1,10 +1,10 @@
 package assign
 
 import (
-	"slices"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/journeylab/journeylab/internal/benchratio"
 )
 
 // benchCondition is a realistic targeting condition: five clauses, one of
@@ -127,26 +127,10 @@ func BenchmarkTargetedOverUntargeted(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			base, targeted := benchTen(b, untargeted), benchTen(b, tc.targeting)
 			dst := make([]Assignment, 0, 16)
-			var tBase, tTarg []time.Duration
-			run := func(s *Snapshot) time.Duration {
-				start := time.Now()
-				for i := range block {
-					dst = s.Assign(benchUnits[i&1023], "checkout", benchAttrs, dst[:0])
-				}
-				return time.Since(start)
+			call := func(s *Snapshot) func(int) {
+				return func(i int) { dst = s.Assign(benchUnits[i&1023], "checkout", benchAttrs, dst[:0]) }
 			}
-			for b.Loop() {
-				tBase = append(tBase, run(base))
-				tTarg = append(tTarg, run(targeted))
-			}
-			median := func(d []time.Duration) float64 {
-				slices.Sort(d)
-				return float64(d[len(d)/2]) / block
-			}
-			mb, mt := median(tBase), median(tTarg)
-			b.ReportMetric(mb, "untargeted-ns/call")
-			b.ReportMetric(mt, "targeted-ns/call")
-			b.ReportMetric(mt/mb, "ratio")
+			benchratio.Report(b, block, "untargeted", call(base), "targeted", call(targeted))
 		})
 	}
 }

@@ -49,50 +49,62 @@ func (e *expr) eval(obj any, m *memo) bool {
 }
 
 func (e *expr) evalClauses(obj any, m *memo) bool {
-	for i := range e.clauses {
-		cl := &e.clauses[i]
-		switch cl.kind {
-		case clField:
-			if cl.memo != 0 && m != nil {
-				bit := uint64(1) << (cl.memo - 1)
-				if m.done&bit == 0 {
-					m.done |= bit
-					if cl.val.eval(m.attr(obj, &cl.path)) {
-						m.val |= bit
-					}
-				}
-				if m.val&bit == 0 {
-					return false
-				}
-			} else if !cl.val.eval(m.attr(obj, &cl.path)) {
-				return false
-			}
-		case clAnd:
-			for j := range cl.subs {
-				if !cl.subs[j].eval(obj, m) {
-					return false
-				}
-			}
-		case clOr, clNor:
-			hit := len(cl.subs) == 0 // GrowthBook: an empty $or holds
-			for j := range cl.subs {
-				if cl.subs[j].eval(obj, m) {
-					hit = true
-					break
-				}
-			}
-			if hit == (cl.kind == clNor) {
-				return false
-			}
-		case clNot:
-			if cl.sub.eval(obj, m) {
-				return false
-			}
-		case clPersona:
-			if !cl.sub.eval(obj, m) {
+	// Once every memoised clause of a conjunction has been evaluated in
+	// this call (by an earlier experiment), one mask test answers for all
+	// of them and only the clauses of this condition alone are evaluated.
+	if e.known != 0 && m != nil && m.done&e.known == e.known {
+		if m.val&e.known != e.known {
+			return false
+		}
+		for _, i := range e.rest {
+			if !e.clauses[i].holds(obj, m) {
 				return false
 			}
 		}
+		return true
+	}
+	for i := range e.clauses {
+		if !e.clauses[i].holds(obj, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// holds reports whether obj satisfies one clause.
+func (cl *clause) holds(obj any, m *memo) bool {
+	switch cl.kind {
+	case clField:
+		if cl.memo != 0 && m != nil {
+			bit := uint64(1) << (cl.memo - 1)
+			if m.done&bit == 0 {
+				m.done |= bit
+				if cl.val.eval(m.attr(obj, &cl.path)) {
+					m.val |= bit
+				}
+			}
+			return m.val&bit != 0
+		}
+		return cl.val.eval(m.attr(obj, &cl.path))
+	case clAnd:
+		for j := range cl.subs {
+			if !cl.subs[j].eval(obj, m) {
+				return false
+			}
+		}
+	case clOr, clNor:
+		hit := len(cl.subs) == 0 // GrowthBook: an empty $or holds
+		for j := range cl.subs {
+			if cl.subs[j].eval(obj, m) {
+				hit = true
+				break
+			}
+		}
+		return hit != (cl.kind == clNor)
+	case clNot:
+		return !cl.sub.eval(obj, m)
+	case clPersona:
+		return cl.sub.eval(obj, m)
 	}
 	return true
 }
@@ -273,6 +285,14 @@ func (s *jsSet) has(v any) bool {
 	case string:
 		if s.fold {
 			return s.hasFolded(x)
+		}
+		if s.few != nil {
+			for _, f := range s.few {
+				if f == x {
+					return true
+				}
+			}
+			return false
 		}
 		_, ok := s.strs[x]
 		return ok

@@ -138,3 +138,26 @@ func FuzzJSNumber(f *testing.F) {
 }
 
 func finiteFloat(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// FuzzPaddedDigits checks that the one-pass padding of dotted numbers
+// gives what the general padding gives, for every string it accepts.
+func FuzzPaddedDigits(f *testing.F) {
+	for _, s := range []string{"4.10.1", "1.0.0", "1", "12345.1", "123456.1", "1..2", ".1", "1.", "v1.2.3", "1.2.3-beta", "00001.2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		fast, ok := appendPaddedDigits([]byte("x"), s)
+		if !ok {
+			if string(fast) != "x" {
+				t.Fatalf("%q: refused but wrote %q", s, fast)
+			}
+			return
+		}
+		var general []byte
+		general = append(general, 'x')
+		general = appendPaddedVersionGeneral(general, s)
+		if string(fast) != string(general) {
+			t.Fatalf("%q: one pass gives %q, the general padding %q", s, fast, general)
+		}
+	})
+}

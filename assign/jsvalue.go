@@ -447,12 +447,20 @@ func appendPaddedVersion(dst []byte, v any) []byte {
 	var s string
 	switch x := v.(type) {
 	case string:
+		if out, ok := appendPaddedDigits(dst, x); ok {
+			return out
+		}
 		s = x
 	default:
 		if f, ok := toNumber(v); ok {
 			s = string(appendJSNumber(nbuf[:0], f))
 		}
 	}
+	return appendPaddedVersionGeneral(dst, s)
+}
+
+// appendPaddedVersionGeneral is appendPaddedVersion for any string.
+func appendPaddedVersionGeneral(dst []byte, s string) []byte {
 	if s == "" {
 		s = "0"
 	}
@@ -494,4 +502,38 @@ func appendPaddedVersion(dst []byte, v any) []byte {
 		dst = append(dst, "-~"...)
 	}
 	return dst
+}
+
+// appendPaddedDigits is appendPaddedVersion for the usual form of a
+// version, numbers of at most five digits separated by dots ("4.10.1"),
+// written in one pass; ok is false for any other string, which
+// appendPaddedVersion then pads in general.
+func appendPaddedDigits(dst []byte, s string) ([]byte, bool) {
+	if s == "" {
+		return dst, false
+	}
+	start := len(dst)
+	parts, n := 0, 0 // parts so far, digits of the current part
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && '0' <= s[i] && s[i] <= '9' {
+			n++
+			if n > 5 {
+				return dst[:start], false
+			}
+			continue
+		}
+		if n == 0 || i < len(s) && s[i] != '.' {
+			return dst[:start], false
+		}
+		if parts > 0 {
+			dst = append(dst, '-')
+		}
+		dst = append(dst, "     "[:5-n]...)
+		dst = append(dst, s[i-n:i]...)
+		parts, n = parts+1, 0
+	}
+	if parts == 3 {
+		dst = append(dst, "-~"...)
+	}
+	return dst, true
 }

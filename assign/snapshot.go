@@ -304,6 +304,9 @@ func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
 		}
 		byPath[p] = append(byPath[p], group...)
 	}
+	for _, r := range roots {
+		r.splitMemo()
+	}
 	// Paths that distinct clauses read are looked up once per call.
 	pathSlot := uint8(0)
 	for _, p := range paths {
@@ -320,6 +323,24 @@ func (s *Snapshot) assignMemoSlots(uses map[*expr]int) {
 		pathSlot++
 		for _, cl := range byPath[p] {
 			cl.path.slot = pathSlot
+		}
+	}
+}
+
+// splitMemo sets known and rest once the memo slots are given: a
+// condition's clauses are a conjunction, so those with a memo slot can be
+// answered together by one mask test.
+func (e *expr) splitMemo() {
+	e.known, e.rest = 0, nil
+	for i := range e.clauses {
+		cl := &e.clauses[i]
+		switch {
+		case cl.kind == clField && cl.memo != 0:
+			e.known |= uint64(1) << (cl.memo - 1)
+		case cl.kind == clPersona && cl.sub.memo != 0:
+			e.known |= uint64(1) << (cl.sub.memo - 1)
+		default:
+			e.rest = append(e.rest, i)
 		}
 	}
 }

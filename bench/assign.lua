@@ -32,17 +32,29 @@ end
 -- context instead, for POST /ofrep/v1/evaluate/flags/{key}.
 local ofrep = os.getenv("FORMAT") == "ofrep"
 
+-- ATTRS=realistic sends every visitor the attributes that the realistic
+-- targeting conditions of bench/http-assign.sh's "targeted" shape match
+-- (a mobile visitor from DE with an app version, a campaign and the
+-- persona's attributes), so targeted and untargeted touchpoints answer the
+-- same number of assignments.
+local realistic = os.getenv("ATTRS") == "realistic"
+
 local function body(i)
   local device, country, channel = devices[i % #devices + 1], countries[i % #countries + 1], channels[i % #channels + 1]
   local returning = (i % 3 == 0) and "true" or "false"
+  local extra = ""
+  if realistic then
+    device, country = "mobile", "DE"
+    extra = ',"app_version":"4.10.1","utm_source":"newsletter-2026-11","returns_last_year":3,"segment":"size-unsure"'
+  end
   if ofrep then
     return string.format(
-      '{"context":{"targetingKey":"%s","device":"%s","country":"%s","channel":"%s","returning":%s}}',
-      unit_id(i), device, country, channel, returning)
+      '{"context":{"targetingKey":"%s","device":"%s","country":"%s","channel":"%s","returning":%s%s}}',
+      unit_id(i), device, country, channel, returning, extra)
   end
   return string.format(
-    '{"unit_id":"%s","touchpoint":"%s","attributes":{"device":"%s","country":"%s","channel":"%s","returning":%s}}',
-    unit_id(i), touchpoint, device, country, channel, returning)
+    '{"unit_id":"%s","touchpoint":"%s","attributes":{"device":"%s","country":"%s","channel":"%s","returning":%s%s}}',
+    unit_id(i), touchpoint, device, country, channel, returning, extra)
 end
 
 local headers = { ["Content-Type"] = "application/json" }

@@ -16,10 +16,18 @@
 #   ofrep   the repeat visitors as OpenFeature (OFREP) single-flag evaluations
 #           of one of the 10 experiments (POST /ofrep/v1/evaluate/flags/cta-0,
 #           bench/assign.lua with FORMAT=ofrep), which record nothing
+#   untargeted / targeted   the repeat visitors on two more touchpoints of
+#           ten experiments each: checkout_plain without targeting, and
+#           checkout_tgt where each experiment has its own realistic
+#           condition (a country list, a $ne, a version comparison, a
+#           regular expression and the persona "sarah"); every shape then
+#           sends attributes that all those conditions match (ATTRS=realistic
+#           in bench/assign.lua), so both answer ten assignments
+#           (make bench-targeting)
 #
 # With ROUNDS > 1 the shapes are measured alternately, round after round, and
 # the medians per shape are printed, with the ratio ofrep/repeat when both
-# ran (make bench-ofrep).
+# ran (make bench-ofrep) and targeted/untargeted when both ran.
 #
 # Settings (environment):
 #   SHAPES="new repeat" load shapes to measure, in order
@@ -124,15 +132,34 @@ experiment dach-payment ',"targeting":{"country":{"$in":["DE","AT","CH"]}}'
 experiment layer-a ',"layer":"checkout","layer_share":0.45'
 experiment layer-b ',"layer":"checkout","layer_share":0.45'
 
+wait_assignments() { # wait_assignments BODY MIN: until /v1/assign answers BODY with at least MIN assignments (5 s at most)
+	local n=0
+	for _ in $(seq 1 50); do
+		n=$(curl -fsS -X POST --data "$1" "${BASE}/v1/assign" | jq '.assignments | length')
+		[ "$n" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "expected at least $2 assignments, got $n"
+	exit 1
+}
+
+targeting_shapes=""
+if echo "$SHAPES" | grep -Eqw 'targeted|untargeted'; then
+	targeting_shapes=1
+	export ATTRS=realistic
+	echo "== creating the persona sarah and ten experiments each on checkout_plain (no targeting) and checkout_tgt (a realistic condition each)"
+	api POST /v1/personas '{"key":"sarah","name":"Sarah","condition":{"returns_last_year":{"$gte":2},"segment":{"$in":["quality-seeker","size-unsure"]}}}'
+	for i in 0 1 2 3 4 5 6 7 8 9; do
+		TOUCHPOINT=checkout_plain experiment "plain-$i" ""
+		TOUCHPOINT=checkout_tgt experiment "tgt-$i" ",\"targeting\":{\"country\":{\"\$in\":[\"DE\",\"AT\",\"CH\",\"X$i\"]},\"device\":{\"\$ne\":\"desktop\"},\"app_version\":{\"\$vgte\":\"4.2.0\"},\"utm_source\":{\"\$regex\":\"^(newsletter|sea)-\"},\"\$persona\":\"sarah\"}"
+	done
+	wait_assignments '{"unit_id":"probe-1","touchpoint":"checkout_tgt","expose":false,"attributes":{"device":"mobile","country":"DE","app_version":"4.10.1","utm_source":"newsletter-2026-11","returns_last_year":3,"segment":"size-unsure"}}' 10
+fi
+
 # The refresher picks the launches up within a second; wait until it has.
 sample='{"unit_id":"probe-1","touchpoint":"checkout_cta","attributes":{"device":"mobile","country":"DE"}}'
-for _ in $(seq 1 50); do
-	n=$(curl -fsS -X POST --data "$sample" "${BASE}/v1/assign" | jq '.assignments | length')
-	[ "$n" -ge 8 ] && break
-	sleep 0.1
-done
+wait_assignments "$sample" 8
 echo "   sample response: $(curl -fsS -X POST --data "$sample" "${BASE}/v1/assign" | head -c 300)..."
-[ "$n" -ge 8 ] || { echo "expected at least 8 assignments, got $n"; exit 1; }
 
 metric() { # metric NAME: current value from /metrics
 	curl -fsS "${BASE}/metrics" | awk -v m="$1" '$1 == m { printf "%d", $2 }'
@@ -162,19 +189,37 @@ measure() { # measure SHAPE
 	new) script=bench/assign-new.lua ;;
 	repeat) script=bench/assign.lua ;;
 	ofrep) script=bench/assign.lua path=/ofrep/v1/evaluate/flags/cta-0 FORMAT=ofrep ;;
-	*) echo "unknown shape $1 (want new, repeat or ofrep)"; exit 1 ;;
+	untargeted) script=bench/assign.lua ;;
+	targeted) script=bench/assign.lua ;;
+	*) echo "unknown shape $1 (want new, repeat, ofrep, untargeted or targeted)"; exit 1 ;;
 	esac
 	if [ "$1" != new ] && [ -z "$warmed" ] && [ "$WARMUP" != "0" ] && [ "$WARMUP" != "0s" ]; then
 		echo "== warm-up: ${WARMUP} (first exposures of ${UNITS} visitors)"
 		FORMAT=assign wrkrun bench/assign.lua "$WARMUP" >/dev/null
+		if [ -n "$targeting_shapes" ]; then
+			FORMAT=assign TOUCHPOINT=checkout_plain wrkrun bench/assign.lua "$WARMUP" >/dev/null
+			FORMAT=assign TOUCHPOINT=checkout_tgt wrkrun bench/assign.lua "$WARMUP" >/dev/null
+		fi
 		warmed=1
+		# Let the merger move the warm-up's exposures into the store, so
+		# the measured runs do not share the CPU with it (at most 60 s).
+		for _ in $(seq 1 120); do
+			[ "$(metric journeylab_exposures_journal_bytes)" = 0 ] && break
+			sleep 0.5
+		done
 	fi
+	local tp=$TOUCHPOINT
+	case "$1" in
+	untargeted) TOUCHPOINT=checkout_plain ;;
+	targeted) TOUCHPOINT=checkout_tgt ;;
+	esac
 	echo "== measuring shape '$1': wrk -t${THREADS} -c${CONNECTIONS} -d${DURATION}, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 	local server_cpu0 server_sys0 server_cpu server_sys wrk_cpu reqs
 	server_cpu0=$(cpu_seconds "$pid")
 	server_sys0=$(sys_seconds "$pid")
 	TIMEFORMAT='%U %S'
 	{ time wrkrun "$script" "$DURATION" "$path" >"$tmp/wrk.out"; } 2>"$tmp/wrk.time"
+	TOUCHPOINT=$tp
 	sed "s/^RESULT /RESULT shape=$1 /" "$tmp/wrk.out"
 	server_cpu=$(awk -v a="$(cpu_seconds "$pid")" -v b="$server_cpu0" 'BEGIN { print a - b }')
 	server_sys=$(awk -v a="$(sys_seconds "$pid")" -v b="$server_sys0" 'BEGIN { print a - b }')
@@ -216,6 +261,10 @@ if [ "$ROUNDS" -gt 1 ]; then
 	if echo "$SHAPES" | grep -qw ofrep && echo "$SHAPES" | grep -qw repeat; then
 		awk -v o="$(median rps ofrep)" -v a="$(median rps repeat)" -v oc="$(median server_us ofrep)" -v ac="$(median server_us repeat)" \
 			'BEGIN { printf "   ratio ofrep/repeat: throughput %.2f, server CPU per request %.2f\n", o / a, oc / ac }'
+	fi
+	if [ -n "$targeting_shapes" ] && echo "$SHAPES" | grep -qw untargeted && echo "$SHAPES" | grep -qw targeted; then
+		awk -v t="$(median rps targeted)" -v u="$(median rps untargeted)" -v tc="$(median server_us targeted)" -v uc="$(median server_us untargeted)" \
+			'BEGIN { printf "   ratio targeted/untargeted: throughput %.2f, server CPU per request %.2f\n", t / u, tc / uc }'
 	fi
 fi
 kill -TERM "$pid"

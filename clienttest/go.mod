@@ -9,6 +9,7 @@ require (
 	github.com/pb33f/libopenapi v0.42.5
 	github.com/pb33f/libopenapi-validator v0.16.3
 	github.com/spf13/viper v1.21.0
+	golang.org/x/mod v0.42.0
 )
 
 require (

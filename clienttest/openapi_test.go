@@ -173,6 +173,16 @@ func TestResponsesMatchTheOpenAPIDocument(t *testing.T) {
 		{admin, "GET", "/v1/privacy", "", nil, 200},
 		{read, "GET", "/v1/privacy", "", nil, 403},
 	})
+	// A browser's navigator.sendBeacon: the sdk key in the URL, the JSON
+	// body as text/plain.
+	beacon := "?key=" + s.keys[sdk]
+	textPlain := []string{"Content-Type", "text/plain;charset=UTF-8"}
+	run([]exchange{
+		{"", "POST", "/v1/events" + beacon, `{"events":[{"event_id":"e-3","unit_id":"visitor-42","event":"add_to_cart"}]}`, textPlain, 200},
+		{"", "POST", "/v1/exposures" + beacon, `{"exposures":[]}`, textPlain, 200},
+		{"", "POST", "/v1/events?key=" + s.keys[admin], `{"events":[]}`, textPlain, 403},
+	})
+
 	// 304 with the ETag of the answer.
 	resp, _ := s.call(t, sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`)
 	run([]exchange{{sdk, "POST", "/ofrep/v1/evaluate/flags", `{"context":{"targetingKey":"visitor-42"}}`, []string{"If-None-Match", resp.Header.Get("ETag")}, 304}})

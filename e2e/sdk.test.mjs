@@ -1,9 +1,9 @@
 // Browser scenario for the journeylab browser SDK (sdk/js), run by
 // sdk_test.go (go test ./e2e/): a product page on its own origin
 // ($SHOP_URL) uses the SDK against a real journeylab. Exposures and events
-// must arrive exactly once across a reload, a 503 answer and a pagehide
-// flush, and an experiment whose variant the page never read must have no
-// exposure.
+// must arrive exactly once across a reload, a 503 answer and a flush by
+// navigator.sendBeacon when the page is left, and an experiment whose
+// variant the page never read must have no exposure.
 //
 // Environment: JOURNEYLAB_URL, JOURNEYLAB_ADMIN_KEY, JOURNEYLAB_SDK_KEY,
 // SHOP_URL, JOURNEYLAB_CHROMIUM.
@@ -24,6 +24,45 @@ for (const [k, v] of Object.entries({ JOURNEYLAB_URL: BASE, JOURNEYLAB_ADMIN_KEY
 const api = apiClient(BASE, ADMIN);
 const { page, pageErrors, close } = await openBrowser(env.JOURNEYLAB_CHROMIUM);
 test.after(close);
+
+// Every page logs, in its origin's localStorage (written synchronously, so
+// it survives leaving the page), each navigator.sendBeacon call with its
+// URL, body and answer, and each fetch to journeylab's event and exposure
+// routes.
+await page.addInitScript(() => {
+  const log = (entry) => {
+    try {
+      const l = JSON.parse(localStorage['test:requests'] || '[]');
+      l.push(entry);
+      localStorage['test:requests'] = JSON.stringify(l);
+    } catch { /* about:blank has no storage */ }
+  };
+  const beacon = navigator.sendBeacon && navigator.sendBeacon.bind(navigator);
+  if (beacon) {
+    navigator.sendBeacon = (url, data) => {
+      const queued = beacon(url, data);
+      log({ via: 'beacon', url: String(url), type: data && data.type, size: data && data.size, queued });
+      return queued;
+    };
+  }
+  const f = window.fetch.bind(window);
+  window.fetch = (url, init) => {
+    if (/\/v1\/(events|exposures)/.test(String(url))) log({ via: 'fetch', url: String(url), keepalive: !!(init && init.keepalive) });
+    return f(url, init);
+  };
+});
+
+/** eventPostsServed is how many POST /v1/events requests journeylab has answered. */
+async function eventPostsServed() {
+  const res = await fetch(`${BASE}/metrics`);
+  let n = 0;
+  for (const line of (await res.text()).split('\n')) {
+    if (line.startsWith('journeylab_http_requests_total{') && line.includes('method="POST"') && line.includes('route="/v1/events"')) {
+      n += Number(line.split(' ').pop());
+    }
+  }
+  return n;
+}
 
 const pageURL = (flush) => `${SHOP}/shop/sdk.html?url=${encodeURIComponent(BASE)}&key=${encodeURIComponent(SDK)}&flush=${flush}`;
 
@@ -97,13 +136,28 @@ test('the browser SDK on a product page', async (t) => {
   });
 
   let lastEvent;
-  await t.test('pagehide sends what the timer did not', async () => {
-    await page.goto(pageURL(0)); // no timer: only pagehide sends
+  await t.test('leaving the page sends what the timer did not, by sendBeacon, once', async () => {
+    await page.goto(pageURL(0)); // no timer: only leaving the page sends
     await page.waitForSelector('body[data-ready="1"]');
+    await page.evaluate(() => localStorage.removeItem('test:requests'));
+    const served = await eventPostsServed();
     await page.click('#buy');
     lastEvent = await page.evaluate(() => window.lastEvent);
     assert.notEqual(lastEvent, firstEvent);
     await page.goto('about:blank');
+    await waitFor('journeylab to answer the beacon', async () => (await eventPostsServed()) > served);
+    // Back on the shop's origin (a page without the SDK) to read the log.
+    await page.goto(`${SHOP}/shop/no-such-page`);
+    const requests = await page.evaluate(() => JSON.parse(localStorage['test:requests'] || '[]'));
+    const events = requests.filter((r) => r.url.includes('/v1/events'));
+    assert.equal(events.length, 1, `one request for the event: ${JSON.stringify(requests)}`);
+    assert.equal(events[0].via, 'beacon');
+    assert.equal(events[0].queued, true);
+    assert.equal(events[0].type, 'text/plain;charset=utf-8');
+    assert.equal(new URL(events[0].url).searchParams.get('key'), SDK, 'the sdk key is in the beacon URL');
+    assert.equal(await page.evaluate(() => localStorage['journeylab:events']), '[]', 'a queued beacon takes the event off the queue');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await eventPostsServed(), served + 1, 'journeylab received exactly one event request');
   });
 
   await t.test('the server holds each exposure and event once', async () => {

@@ -167,7 +167,7 @@ func (s *Server) whoami(c *fiber.Ctx) error {
 	if s.opts.DevMode {
 		return c.JSON(fiber.Map{"scope": auth.ScopeAdmin, "actor": "dev-mode", "dev_mode": true})
 	}
-	scope, actor, err := s.authenticate(c)
+	scope, actor, err := s.authenticate(c, false)
 	if err != nil {
 		return err
 	}
@@ -281,12 +281,28 @@ func (s *Server) ready(c *fiber.Ctx) error {
 // Require returns middleware admitting requests whose API key has scope
 // need. It checks the key from the headers before the body is read, then
 // reads the body under the in-flight cap (body.go).
-func (s *Server) Require(need auth.Scope) fiber.Handler {
+func (s *Server) Require(need auth.Scope) fiber.Handler { return s.require(need, false) }
+
+// BeaconKeyParam is the query parameter that may carry an sdk key on the
+// routes a browser SDK beacons to (see RequireBeacon).
+const BeaconKeyParam = "key"
+
+// RequireBeacon is Require(auth.ScopeSDK) for the routes a browser sends
+// navigator.sendBeacon requests to (POST /v1/events, POST /v1/exposures):
+// a beacon cannot set headers, so without a key header the sdk key may
+// come in the query parameter BeaconKeyParam. sdk keys are public (they
+// ship in page code and can only assign and record), but no other key
+// may travel in a URL, where logs, proxies and histories keep it: one of
+// another scope is refused with 403 and logged by id, to be revoked.
+// Access logs show the path without the query string.
+func (s *Server) RequireBeacon() fiber.Handler { return s.require(auth.ScopeSDK, true) }
+
+func (s *Server) require(need auth.Scope, queryKey bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if s.opts.DevMode {
 			c.Locals(ActorLocal, "dev-mode")
 		} else {
-			scope, actor, err := s.authenticate(c)
+			scope, actor, err := s.authenticate(c, queryKey)
 			if err != nil {
 				return err
 			}
@@ -305,15 +321,24 @@ func (s *Server) Require(need auth.Scope) fiber.Handler {
 }
 
 // authenticate verifies the request's API key, from "Authorization: Bearer
-// <key>" or "X-API-Key: <key>", and returns its scope and the actor name
-// recorded in audit entries.
-func (s *Server) authenticate(c *fiber.Ctx) (auth.Scope, string, error) {
+// <key>" or "X-API-Key: <key>" or, when queryKey allows it and no header
+// carries one, from the query parameter BeaconKeyParam (sdk keys only),
+// and returns its scope and the actor name recorded in audit entries.
+func (s *Server) authenticate(c *fiber.Ctx, queryKey bool) (auth.Scope, string, error) {
 	token := c.Get("X-API-Key")
 	if token == "" {
 		token, _ = strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 	}
+	inURL := false
+	if token == "" && queryKey {
+		token, inURL = c.Query(BeaconKeyParam), true
+	}
 	if token == "" {
-		return "", "", &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: "missing API key: send Authorization: Bearer <key> or X-API-Key"}
+		msg := "missing API key: send Authorization: Bearer <key> or X-API-Key"
+		if c.Query(BeaconKeyParam) != "" {
+			msg += " (a key in the URL, ?" + BeaconKeyParam + "=, is accepted only by POST /v1/events and POST /v1/exposures, and only for sdk keys)"
+		}
+		return "", "", &Error{Status: fiber.StatusUnauthorized, Code: "unauthenticated", Message: msg}
 	}
 	scope, err := s.opts.Verifier.Verify(c.UserContext(), token)
 	if err != nil {
@@ -323,5 +348,11 @@ func (s *Server) authenticate(c *fiber.Ctx) (auth.Scope, string, error) {
 		return "", "", err
 	}
 	id, _, _ := auth.Split(token)
+	if inURL && scope != auth.ScopeSDK {
+		s.log.Warn("a key of scope "+string(scope)+" was sent in a URL, which logs and browser histories may keep: revoke it and create a new one",
+			"key_id", id, "scope", scope, "path", c.Path(), "request_id", c.Locals(requestid.ConfigDefault.ContextKey))
+		return "", "", &Error{Status: fiber.StatusForbidden, Code: "key_in_url",
+			Message: "a key of scope " + string(scope) + " must never be sent in a URL (?" + BeaconKeyParam + "= is for public sdk keys only): revoke key " + id + ", create a new one and send it in the Authorization header"}
+	}
 	return scope, "key:" + id, nil
 }

@@ -2,7 +2,11 @@
 export interface Options {
   /** The journeylab server, e.g. "https://ab.example.com". */
   url: string;
-  /** An API key of scope sdk (public: it can only assign and record). */
+  /**
+   * An API key of scope sdk (public: it can only assign and record). Sent
+   * in the Authorization header, and in the URL (?key=) of the beacons that
+   * flush the queues when the page is hidden or left.
+   */
   key?: string;
   /** Only this touchpoint's experiments; all running experiments when empty. */
   touchpoint?: string;
@@ -14,7 +18,11 @@ export interface Options {
   bootstrap?: { unit_id?: string; assignments: Assignment[] };
   /** How long the assignment fetch may take before ready resolves without it (default 1500). */
   timeoutMs?: number;
-  /** How often queued exposures and events are sent (default 1000; 0 sends only on flush and pagehide). */
+  /**
+   * How often queued exposures and events are sent (default 1000; 0 sends
+   * only on flush() and when the page is hidden or left, with
+   * navigator.sendBeacon).
+   */
   flushIntervalMs?: number;
   /** Where assignments and unsent batches are kept (default localStorage; null keeps nothing). */
   storage?: Storage | null;
@@ -67,7 +75,7 @@ export interface Client {
   setAttributes(attributes: Record<string, unknown>): Promise<Client>;
   /** Sends what is queued now. */
   flush(): Promise<void>;
-  /** Stops timers and listeners after a last flush. */
+  /** Stops the timer and the pagehide and visibilitychange listeners after a last flush. */
   close(): Promise<void>;
 }
 

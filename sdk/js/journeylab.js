@@ -6,11 +6,16 @@
 // /v1/exposures. track() sends outcome events to POST /v1/events with ids
 // generated once, so a retried or re-sent batch never counts twice. What is
 // not yet acknowledged is kept in localStorage and sent again on the next
-// page; on pagehide the queue is flushed with a keepalive request.
+// page. When the page is hidden or left (visibilitychange to hidden,
+// pagehide) the queues go out with navigator.sendBeacon, which the browser
+// delivers after the page is gone.
 
 const STORAGE_PREFIX = 'journeylab:';
 const MAX_QUEUE = 1000; // per kind; beyond it the oldest are dropped
 const MAX_BATCH = 500;
+// Browsers refuse beacons beyond 64 KiB in flight per page; each beacon
+// stays below this many bytes of JSON.
+const BEACON_BYTES = 60000;
 
 /**
  * Creates a client and starts loading the unit's assignments. It never
@@ -66,7 +71,9 @@ class Client {
     }
     if (typeof addEventListener === 'function') {
       this._onPagehide = () => this._beacon();
+      this._onHidden = () => { if (document.visibilityState === 'hidden') this._beacon(); };
       addEventListener('pagehide', this._onPagehide);
+      if (typeof document !== 'undefined') addEventListener('visibilitychange', this._onHidden);
     }
     // What an earlier page left unsent goes now.
     if (this.queues.exposures.length || this.queues.events.length) Promise.resolve().then(() => this.flush());
@@ -116,10 +123,11 @@ class Client {
     await Promise.all([this._send('exposures', '/v1/exposures'), this._send('events', '/v1/events')]);
   }
 
-  /** Stops the timer and the pagehide listener, after a last flush. */
+  /** Stops the timer and the pagehide and visibility listeners, after a last flush. */
   async close() {
     clearInterval(this._timer);
     if (this._onPagehide) removeEventListener('pagehide', this._onPagehide);
+    if (this._onHidden) removeEventListener('visibilitychange', this._onHidden);
     await this.flush();
   }
 
@@ -206,19 +214,46 @@ class Client {
     this._save(kind, this.queues[kind]);
   }
 
-  // On pagehide the queues go out in keepalive requests, which outlive the
-  // page and, unlike navigator.sendBeacon, carry the API key header. They
-  // stay stored until acknowledged: the next page re-sends them, and the
-  // server counts an exposure or event id once.
+  // When the page is hidden or left, the queues go out with
+  // navigator.sendBeacon: the browser delivers a beacon after the page is
+  // gone, without a CORS preflight, as long as it carries no custom header
+  // and a CORS-safelisted type. So the sdk key goes in the URL (?key=,
+  // which the server accepts for sdk keys on these two routes only; the
+  // key is public, it is in the page already) and the JSON as text/plain.
+  // A queued beacon takes its items off the queue. Where sendBeacon is
+  // missing or refuses (too much in flight), a keepalive fetch with the key
+  // header goes instead, and its items stay stored until it is answered:
+  // the next page re-sends them, and the server counts an exposure or
+  // event id once.
   _beacon() {
     for (const [kind, path] of [['exposures', '/v1/exposures'], ['events', '/v1/events']]) {
       const q = this.queues[kind];
       if (!q.length) continue;
-      try {
-        fetch(this.url + path, {
-          method: 'POST', keepalive: true, headers: this._headers(), body: JSON.stringify({ [kind]: q.slice(0, MAX_BATCH) }),
-        }).catch(() => {});
-      } catch { /* the next page sends them */ }
+      const beaconed = new Set();
+      for (const batch of beaconBatches(q.slice(0, MAX_QUEUE))) {
+        const body = JSON.stringify({ [kind]: batch });
+        if (this._sendBeacon(path, body)) {
+          for (const x of batch) beaconed.add(x);
+          continue;
+        }
+        try {
+          fetch(this.url + path, { method: 'POST', keepalive: true, headers: this._headers(), body }).catch(() => {});
+        } catch { /* the next page sends them */ }
+      }
+      if (beaconed.size) {
+        this.queues[kind] = this.queues[kind].filter((x) => !beaconed.has(x));
+        this._save(kind, this.queues[kind]);
+      }
+    }
+  }
+
+  _sendBeacon(path, body) {
+    if (typeof navigator === 'undefined' || typeof navigator.sendBeacon !== 'function') return false;
+    const url = this.url + path + (this.key ? '?key=' + encodeURIComponent(this.key) : '');
+    try {
+      return navigator.sendBeacon(url, new Blob([body], { type: 'text/plain;charset=UTF-8' }));
+    } catch {
+      return false;
     }
   }
 
@@ -257,6 +292,29 @@ class Client {
     const q = this._read(kind);
     return Array.isArray(q) ? q : [];
   }
+}
+
+/**
+ * Splits items into batches of at most MAX_BATCH whose JSON stays below
+ * BEACON_BYTES (an item larger than that goes alone, and the browser may
+ * refuse it: then the keepalive fetch takes it).
+ */
+function beaconBatches(items) {
+  const out = [];
+  let cur = [];
+  let bytes = 0;
+  for (const x of items) {
+    const n = JSON.stringify(x).length + 1;
+    if (cur.length && (cur.length === MAX_BATCH || bytes + n > BEACON_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(x);
+    bytes += n;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 function safeLocalStorage() {
