@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -89,5 +90,17 @@ func Start(t testing.TB, configure func(*viper.Viper)) *Server {
 	})
 	s.Addr = ln.Addr().String()
 	s.URL = "http://" + s.Addr
+	// Wait until it answers: a Shutdown that comes before fasthttp starts
+	// serving returns at once, and the server would then never stop.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		res, err := http.Get(s.URL + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journeylab on %s does not answer: %v", s.Addr, err)
+		}
+	}
 	return s
 }
