@@ -75,12 +75,19 @@ func (h *Reports) serveReport(c *fiber.Ctx, key string) error {
 	return c.JSON(r)
 }
 
-func (h *Reports) timeseries(c *fiber.Ctx) error {
+// seriesMetrics loads the experiment of the path and the KPIs its
+// ?metric= names (the goal KPIs when empty), for the per-KPI series routes.
+func (h *Reports) seriesMetrics(c *fiber.Ctx) (*experiment.Experiment, []experiment.Metric, error) {
 	e, metrics, err := report.Load(c.UserContext(), h.cat, param(c, "key"))
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	list, err := report.ParseSeriesMetrics(c.Query("metric"), e, metrics)
+	return e, list, err
+}
+
+func (h *Reports) timeseries(c *fiber.Ctx) error {
+	e, list, err := h.seriesMetrics(c)
 	if err != nil {
 		return err
 	}
@@ -125,11 +132,7 @@ func (h *Reports) exposureDays(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	e, metrics, err := report.Load(c.UserContext(), h.cat, param(c, "key"))
-	if err != nil {
-		return err
-	}
-	list, err := report.ParseSeriesMetrics(c.Query("metric"), e, metrics)
+	e, list, err := h.seriesMetrics(c)
 	if err != nil {
 		return err
 	}
