@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/journeylab/journeylab/anomaly"
@@ -217,12 +220,25 @@ func (s *Service) Build(ctx context.Context, q Query) (*Map, error) {
 	for i := range out.Stages {
 		byStage[out.Stages[i].Stage] = &out.Stages[i]
 	}
-	for _, m := range ms {
-		sv := byStage[m.Stage]
-		if sv == nil {
-			continue
+	// The bands are most of a map's CPU, and each KPI's are independent:
+	// spread them over the cores (ds and bits are only read).
+	views := make([]KPIView, len(ms))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ms)) {
+		wg.Go(func() {
+			for i := int(next.Add(1) - 1); i < len(ms); i = int(next.Add(1) - 1) {
+				if byStage[ms[i].Stage] != nil {
+					views[i] = kpiView(ms[i], f, t, ds, bits)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for i, m := range ms {
+		if sv := byStage[m.Stage]; sv != nil {
+			sv.KPIs = append(sv.KPIs, views[i])
 		}
-		sv.KPIs = append(sv.KPIs, kpiView(m, f, t, ds, bits))
 	}
 	if out.Funnel, err = s.funnel(ctx, f, t, q.Dimension); err != nil {
 		return nil, err
@@ -238,20 +254,18 @@ func kpiView(m experiment.Metric, from, to int64, ds days, bits map[string]uint)
 		Series: make([]DayPoint, 0, to-from)}
 	var total Components
 	sr := series(m, from-BandHistoryDays, to, ds)
-	opts := anomaly.Options{Rate: sr.Rate}
-	bands := anomaly.Bands(sr.Points, opts)[BandHistoryDays:]
-	outside := map[int64]anomaly.Direction{}
-	for _, fd := range anomaly.Detect(sr.Points, opts) {
-		outside[fd.Day.Unix()] = fd.Direction
-	}
+	// One pass of Bands; Check then says which days fell outside (Detect
+	// would compute every band a second time).
+	bands := anomaly.Bands(sr.Points, anomaly.Options{Rate: sr.Rate})[BandHistoryDays:]
 	for i, p := range sr.Points[BandHistoryDays:] {
 		total = total.add(components(m, from+int64(i), ds))
 		dp := DayPoint{Day: p.Day.Format(time.DateOnly), Value: finite(p.Value), N: p.N}
-		if b := bands[i]; b.Ready {
+		b := bands[i]
+		if b.Ready {
 			dp.Expected, dp.Low, dp.High = finite(b.Expected), finite(b.Low), finite(b.High)
 		}
-		if dir, ok := outside[p.Day.Unix()]; ok {
-			dp.Outside = string(dir)
+		if f, out := anomaly.Check(p, b); out {
+			dp.Outside = string(f.Direction)
 			k.Anomalies++
 		}
 		k.Series = append(k.Series, dp)
