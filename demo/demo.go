@@ -213,7 +213,7 @@ func Run(ctx context.Context, st Store, cfg Config, progress func(done, total in
 		return nil, fmt.Errorf("demo: need visitors >= 0 and days >= 1, got %d and %d", cfg.Visitors, cfg.Days)
 	}
 	start := cfg.End.AddDate(0, 0, -(cfg.Days + ReturnDays))
-	background := cfg.Visitors * backgroundDays(cfg) / (2 * cfg.Days)
+	background := backgroundVisitors(cfg)
 	sum := &Summary{Visitors: cfg.Visitors, BackgroundVisitors: background, Start: start, End: cfg.End}
 	exps, err := launch(ctx, st, start)
 	if err != nil {
@@ -330,12 +330,27 @@ func (s *sim) visitor(i int) visit {
 // backgroundDays is how many days background visitors arrive over.
 func backgroundDays(cfg Config) int { return HistoryDays + cfg.Days + ReturnDays }
 
+// steadyVisitors is how many more background visitors arrive in the
+// ReturnDays after the experiments stop enrolling: as many a day as the
+// experiments enrolled. The shop's traffic then stays level while the
+// experiment customers' deliveries and returns come in, so the journey map
+// does not mark the end of enrolment as a change in its visitors.
+func steadyVisitors(cfg Config) int { return cfg.Visitors * ReturnDays / cfg.Days }
+
+// backgroundVisitors is how many visitors see no experiment.
+func backgroundVisitors(cfg Config) int {
+	return cfg.Visitors*backgroundDays(cfg)/(2*cfg.Days) + steadyVisitors(cfg)
+}
+
 // backgroundVisitor simulates background visitor i: the same journey,
 // no experiment.
 func (s *sim) backgroundVisitor(i int) visit {
 	stream := splitmix(uint64(i) ^ 0x6267) // "bg"
 	rng := rand.New(rand.NewPCG(s.cfg.Seed, stream))
 	id := "b" + strconv.FormatUint(s.cfg.Seed, 10) + "-" + strconv.Itoa(i)
+	if steady := backgroundVisitors(s.cfg) - steadyVisitors(s.cfg); i >= steady {
+		return s.journey(rng, stream, id, s.start.AddDate(0, 0, s.cfg.Days), ReturnDays, true)
+	}
 	return s.journey(rng, stream, id, s.start.AddDate(0, 0, -HistoryDays), backgroundDays(s.cfg), true)
 }
 

@@ -24,7 +24,7 @@ func runDemo(t *testing.T, n int) (*sqlite.Store, *Summary) {
 	}
 	t.Cleanup(func() { st.Close() })
 	calls := 0
-	all := n + n*(HistoryDays+14+ReturnDays)/(2*14)
+	all := n + n*(HistoryDays+14+ReturnDays)/(2*14) + n*ReturnDays/14
 	sum, err := Run(ctx, st, Config{Visitors: n, Seed: 1, End: testEnd}, func(done, total int) {
 		calls++
 		if total != all || done > all {
