@@ -44,9 +44,10 @@ exposure path and outcomes through the events ingestor, so the reports are
 computed the way they are in production. The findings table checks the
 reports against the planted truth.
 
-Background visitors, who see no experiment, arrive from 35 days before the
-experiments until the end: that history gives the journey map (printed
-last) its expected bands, and holds a planted payment outage on which
+Background visitors, who see no experiment, arrive from 8 weeks before the
+experiments until the end (more of them once the experiments stop
+enrolling, so traffic stays level): that history gives the journey map
+(printed last) its expected bands, and holds a planted payment outage on which
 checkout conversion collapses. Most visitors leave between consideration
 and decision: the map's pain point.
 
