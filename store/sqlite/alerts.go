@@ -50,27 +50,7 @@ func (s *Store) ListAlerts(ctx context.Context, f health.Filter) ([]health.Alert
 }
 
 func (s *Store) queryAlerts(ctx context.Context, q string, args ...any) ([]health.Alert, error) {
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	defer rows.Close()
-	var out []health.Alert
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan alert: %w", err)
-		}
-		var a health.Alert
-		if err := json.Unmarshal([]byte(doc), &a); err != nil {
-			return nil, fmt.Errorf("decode alert: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list alerts: %w", err)
-	}
-	return out, nil
+	return queryDocs[health.Alert](ctx, s.r, "alerts", q, args...)
 }
 
 // GetAlert returns the alert and its events, oldest first.
@@ -87,24 +67,8 @@ func (s *Store) GetAlert(ctx context.Context, id string) (health.Alert, []health
 	if err := json.Unmarshal([]byte(doc), &a); err != nil {
 		return health.Alert{}, nil, fmt.Errorf("decode alert %s: %w", id, err)
 	}
-	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM alert_events WHERE alert_id = ? ORDER BY id`, id)
+	evs, err := queryDocs[health.AlertEvent](ctx, s.r, "alert events", `SELECT doc FROM alert_events WHERE alert_id = ? ORDER BY id`, id)
 	if err != nil {
-		return health.Alert{}, nil, fmt.Errorf("events of alert %s: %w", id, err)
-	}
-	defer rows.Close()
-	var evs []health.AlertEvent
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			return health.Alert{}, nil, fmt.Errorf("scan alert event: %w", err)
-		}
-		var ev health.AlertEvent
-		if err := json.Unmarshal([]byte(d), &ev); err != nil {
-			return health.Alert{}, nil, fmt.Errorf("decode alert event: %w", err)
-		}
-		evs = append(evs, ev)
-	}
-	if err := rows.Err(); err != nil {
 		return health.Alert{}, nil, fmt.Errorf("events of alert %s: %w", id, err)
 	}
 	return a, evs, nil
@@ -239,25 +203,5 @@ func (s *Store) ListDeliveries(ctx context.Context, alertID string, limit int) (
 	if alertID != "" {
 		q, args = `SELECT doc FROM webhook_deliveries WHERE alert_id = ? ORDER BY seq DESC LIMIT ?`, []any{alertID, limit}
 	}
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
-	}
-	defer rows.Close()
-	var out []health.Delivery
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan delivery: %w", err)
-		}
-		var d health.Delivery
-		if err := json.Unmarshal([]byte(doc), &d); err != nil {
-			return nil, fmt.Errorf("decode delivery: %w", err)
-		}
-		out = append(out, d)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list deliveries: %w", err)
-	}
-	return out, nil
+	return queryDocs[health.Delivery](ctx, s.r, "deliveries", q, args...)
 }

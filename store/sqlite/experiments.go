@@ -112,25 +112,7 @@ func (s *Store) ListExperiments(ctx context.Context, f experiment.Filter) ([]*ex
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += " ORDER BY key"
-	rows, err := s.r.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list experiments: %w", err)
-	}
-	defer rows.Close()
-	var out []*experiment.Experiment
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan experiment: %w", err)
-		}
-		var e experiment.Experiment
-		if err := json.Unmarshal([]byte(doc), &e); err != nil {
-			return nil, fmt.Errorf("decode experiment: %w", err)
-		}
-		out = append(out, &e)
-	}
-	return out, rows.Err()
+	return queryDocs[*experiment.Experiment](ctx, s.r, "experiments", q+" ORDER BY key", args...)
 }
 
 // ListAudit implements experiment.Store.

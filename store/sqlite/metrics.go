@@ -45,24 +45,8 @@ func (s *Store) GetMetric(ctx context.Context, key string) (experiment.Metric, e
 
 // ListMetrics implements experiment.Store.
 func (s *Store) ListMetrics(ctx context.Context) ([]experiment.Metric, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM metrics`)
+	out, err := queryDocs[experiment.Metric](ctx, s.r, "metrics", `SELECT doc FROM metrics`)
 	if err != nil {
-		return nil, fmt.Errorf("list metrics: %w", err)
-	}
-	defer rows.Close()
-	var out []experiment.Metric
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan metric: %w", err)
-		}
-		var m experiment.Metric
-		if err := json.Unmarshal([]byte(doc), &m); err != nil {
-			return nil, fmt.Errorf("decode metric: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	experiment.SortMetrics(out)
@@ -102,22 +86,5 @@ func (s *Store) GetLayer(ctx context.Context, key string) (experiment.Layer, err
 
 // ListLayers implements experiment.Store.
 func (s *Store) ListLayers(ctx context.Context) ([]experiment.Layer, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM layers ORDER BY key`)
-	if err != nil {
-		return nil, fmt.Errorf("list layers: %w", err)
-	}
-	defer rows.Close()
-	var out []experiment.Layer
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan layer: %w", err)
-		}
-		var l experiment.Layer
-		if err := json.Unmarshal([]byte(doc), &l); err != nil {
-			return nil, fmt.Errorf("decode layer: %w", err)
-		}
-		out = append(out, l)
-	}
-	return out, rows.Err()
+	return queryDocs[experiment.Layer](ctx, s.r, "layers", `SELECT doc FROM layers ORDER BY key`)
 }

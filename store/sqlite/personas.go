@@ -96,22 +96,5 @@ func (s *Store) GetPersona(ctx context.Context, key string) (*experiment.Persona
 
 // ListPersonas implements experiment.Store.
 func (s *Store) ListPersonas(ctx context.Context) ([]*experiment.Persona, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT doc FROM personas ORDER BY key`)
-	if err != nil {
-		return nil, fmt.Errorf("list personas: %w", err)
-	}
-	defer rows.Close()
-	var out []*experiment.Persona
-	for rows.Next() {
-		var doc string
-		if err := rows.Scan(&doc); err != nil {
-			return nil, fmt.Errorf("scan persona: %w", err)
-		}
-		var p experiment.Persona
-		if err := json.Unmarshal([]byte(doc), &p); err != nil {
-			return nil, fmt.Errorf("decode persona: %w", err)
-		}
-		out = append(out, &p)
-	}
-	return out, rows.Err()
+	return queryDocs[*experiment.Persona](ctx, s.r, "personas", `SELECT doc FROM personas ORDER BY key`)
 }
