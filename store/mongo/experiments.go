@@ -54,13 +54,20 @@ func (s *Store) CreateExperiment(ctx context.Context, e *experiment.Experiment, 
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, "create experiment", func(sc drv.SessionContext) error {
-		_, err := s.c.experiments.InsertOne(sc, d)
+	return s.insertAudited(ctx, s.c.experiments, "experiment", e.Key, d, audit)
+}
+
+// insertAudited inserts doc, the new what named key, with its audit entry
+// and a config version bump in one transaction; a taken key is
+// experiment.ErrAlreadyExists.
+func (s *Store) insertAudited(ctx context.Context, coll *drv.Collection, what, key string, doc any, audit experiment.AuditEntry) error {
+	return s.inTx(ctx, "create "+what, func(sc drv.SessionContext) error {
+		_, err := coll.InsertOne(sc, doc)
 		if drv.IsDuplicateKeyError(err) {
-			return fmt.Errorf("experiment %q: %w", e.Key, experiment.ErrAlreadyExists)
+			return fmt.Errorf("%s %q: %w", what, key, experiment.ErrAlreadyExists)
 		}
 		if err != nil {
-			return fmt.Errorf("insert experiment: %w", err)
+			return fmt.Errorf("insert %s: %w", what, err)
 		}
 		return s.writeAuditAndBump(sc, audit)
 	})

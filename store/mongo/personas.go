@@ -46,16 +46,7 @@ func (s *Store) CreatePersona(ctx context.Context, p *experiment.Persona, audit 
 	if err != nil {
 		return err
 	}
-	return s.inTx(ctx, "create persona", func(sc drv.SessionContext) error {
-		_, err := s.personas().InsertOne(sc, d)
-		if drv.IsDuplicateKeyError(err) {
-			return fmt.Errorf("persona %q: %w", p.Key, experiment.ErrAlreadyExists)
-		}
-		if err != nil {
-			return fmt.Errorf("insert persona: %w", err)
-		}
-		return s.writeAuditAndBump(sc, audit)
-	})
+	return s.insertAudited(ctx, s.personas(), "persona", p.Key, d, audit)
 }
 
 // UpdatePersona implements experiment.Store.
