@@ -30,9 +30,10 @@ type Attribution struct {
 	Experiments map[string]*ExperimentRules
 	// ByEvent lists, per event name, the (experiment, rule) pairs it feeds.
 	ByEvent map[string][]Target
-	// Metrics is the metric catalogue the rules were compiled from (the
-	// journey map maps event names to stages with it).
-	Metrics []experiment.Metric
+	// Stages maps event names to the stages of the catalogue's metrics that
+	// use them (experiment.StageBits), compiled once with the rules: the
+	// journey map records stage reach with it on every event batch.
+	Stages map[string]int64
 }
 
 // ExperimentRules are the compiled metrics of one experiment.
@@ -77,7 +78,7 @@ func CompileAttribution(version int64, exps []*experiment.Experiment, layers []e
 	for _, m := range metrics {
 		byKey[m.Key] = m
 	}
-	a := &Attribution{Version: version, Experiments: map[string]*ExperimentRules{}, ByEvent: map[string][]Target{}, Metrics: metrics}
+	a := &Attribution{Version: version, Experiments: map[string]*ExperimentRules{}, ByEvent: map[string][]Target{}, Stages: experiment.StageBits(metrics)}
 	all := exps
 	for _, l := range layers {
 		if h := experiment.HoldoutExperiment(l, exps); h != nil {

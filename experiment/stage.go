@@ -46,3 +46,22 @@ func ParseStage(s string) (Stage, error) {
 	}
 	return stage, nil
 }
+
+// StageBits maps each event name that a metric of ms uses (its event or
+// denominator event) to the bits of the metrics' stages: bit i is the stage
+// of Order i.
+func StageBits(ms []Metric) map[string]int64 {
+	out := map[string]int64{}
+	for _, m := range ms {
+		i := m.Stage.Order()
+		if i < 0 {
+			continue
+		}
+		for _, ev := range []string{m.Event, m.DenominatorEvent} {
+			if ev != "" {
+				out[ev] |= 1 << i
+			}
+		}
+	}
+	return out
+}

@@ -15,8 +15,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-
-	"github.com/journeylab/journeylab/experiment"
 )
 
 // MaxTracked is how many distinct event names get a bit in the per-day
@@ -103,25 +101,6 @@ type CohortKey struct {
 	Stages int64
 }
 
-// StageBits maps each event name that a metric of ms uses (its event or
-// denominator event) to the bits of the metrics' stages: bit i is the stage
-// of Order i.
-func StageBits(ms []experiment.Metric) map[string]int64 {
-	out := map[string]int64{}
-	for _, m := range ms {
-		i := m.Stage.Order()
-		if i < 0 {
-			continue
-		}
-		for _, ev := range []string{m.Event, m.DenominatorEvent} {
-			if ev != "" {
-				out[ev] |= 1 << i
-			}
-		}
-	}
-	return out
-}
-
 // Changes is what one batch of events changes. Units hold new values
 // (upserts); Daily and Cohorts hold increments.
 type Changes struct {
@@ -153,7 +132,7 @@ type Store interface {
 
 // Record folds newly stored events (duplicates already dropped) into the
 // journey aggregates through st; stages maps event names to stage bits
-// (StageBits of the catalogue in force). Stores call it in the transaction
+// (experiment.StageBits of the catalogue in force). Stores call it in the transaction
 // that stores the events, so aggregates and events never disagree.
 func Record(ctx context.Context, st Store, evs []Event, stages map[string]int64) error {
 	if len(evs) == 0 {

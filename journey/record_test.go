@@ -34,7 +34,7 @@ func TestDayIsTheUTCDay(t *testing.T) {
 
 func TestFoldDefinesVisitorsAsUnitsWithAnEventThatDay(t *testing.T) {
 	bits := map[string]uint{"add_to_cart": 0, "order_completed": 1}
-	stages := StageBits(experiment.BuiltinMetrics())
+	stages := experiment.StageBits(experiment.BuiltinMetrics())
 	evs := []Event{
 		{"a", "product_view", at(0, 9), 1}, {"a", "add_to_cart", at(0, 10), 1}, {"a", "add_to_cart", at(0, 11), 1},
 		{"a", "add_to_cart", at(1, 9), 1}, // a again the next day: a visitor on both days
@@ -125,23 +125,5 @@ func TestAssignBitsStopsAtMaxTracked(t *testing.T) {
 	}
 	if got := AssignBits(map[string]uint{"a": 0, "c": 2}, []Event{{Name: "b"}, {Name: "d"}}); got["b"] != 1 || got["d"] != 3 {
 		t.Fatalf("free bits %v, want b=1 d=3", got)
-	}
-}
-
-func TestStageBitsMapEventsToTheStagesOfTheirMetrics(t *testing.T) {
-	got := StageBits(append(experiment.BuiltinMetrics(), experiment.Metric{Key: "gift_wrap", Stage: experiment.StageDecision, Event: "order_completed"}))
-	for ev, want := range map[string]int64{
-		"landing_click":   1 << 0,
-		"product_view":    1 << 1,
-		"order_completed": 1<<2 | 1<<3, // conversion (checkout) and a custom decision metric
-		"nps_response":    1 << 6,
-		"net_revenue":     1 << 7,
-	} {
-		if got[ev] != want {
-			t.Errorf("%s: stages %b, want %b", ev, got[ev], want)
-		}
-	}
-	if _, ok := got["page_view"]; ok {
-		t.Error("an event no metric uses reaches a stage")
 	}
 }

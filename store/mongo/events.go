@@ -106,7 +106,7 @@ func (s *Store) AppendEvents(ctx context.Context, received time.Time, evs []even
 		if err := s.touchUnits(sc, units); err != nil {
 			return err
 		}
-		if err := journey.Record(sc, journeyTx{s, sc}, jevs, journey.StageBits(cfg.Metrics)); err != nil {
+		if err := journey.Record(sc, journeyTx{s, sc}, jevs, cfg.Stages); err != nil {
 			return err
 		}
 		cs, err := engine.Attribute(sc, engineTx{s, sc}, cfg, pts)

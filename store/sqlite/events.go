@@ -126,7 +126,7 @@ func (s *Store) appendBatch(ctx context.Context, reqs []*appendReq) error {
 				}
 			}
 		}
-		if err := journey.Record(ctx, journeyTx{tx}, jevs, journey.StageBits(cfg.Metrics)); err != nil {
+		if err := journey.Record(ctx, journeyTx{tx}, jevs, cfg.Stages); err != nil {
 			return err
 		}
 		cs, err := engine.Attribute(ctx, engineTx{tx}, cfg, pts)

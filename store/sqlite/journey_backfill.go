@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/journeylab/journeylab/experiment"
 	"github.com/journeylab/journeylab/journey"
 )
 
@@ -32,7 +33,7 @@ func (s *Store) backfillJourney(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("journey backfill: %w", err)
 	}
-	stages := journey.StageBits(ms)
+	stages := experiment.StageBits(ms)
 	rows, err := s.r.QueryContext(ctx, `SELECT unit_id, event, value, ts FROM events`)
 	if err != nil {
 		return fmt.Errorf("journey backfill: read events: %w", err)

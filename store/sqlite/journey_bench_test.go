@@ -81,7 +81,7 @@ func journeyAfter(b *testing.B, events, days int, end time.Time) *Store {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stages := journey.StageBits(ms)
+	stages := experiment.StageBits(ms)
 	mem := &memJourney{bits: map[string]uint{}, units: map[string]journey.UnitState{}, daily: map[journey.DailyKey]journey.Daily{}, cohorts: map[journey.CohortKey]int64{}}
 	rng := rand.New(rand.NewPCG(11, 12))
 	later := []string{"add_to_cart", "wishlist_add", "review_read", "page_time", "order_completed", "cart_abandoned", "delivery_csat",
